@@ -1,0 +1,90 @@
+/**
+ * The per-(step, layer) aggregate across ranks that the collector stores and the dashboard shows:
+ * global expert load (with Megatron's TP de-duplication rule), its imbalance metrics and the mean of
+ * the loss values the ranks logged.
+ */
+import { computeGlobalLoad } from "./computeGlobalLoad";
+import { computeLayerMetrics } from "./computeLayerMetrics";
+import { LOSS_NAMES, type LayerReport, type LossValues, type RankCoords, type RunConfig } from "./types";
+
+/** RankLayerReport: a layer report with the coordinates of the rank that sent it. */
+export interface RankLayerReport {
+  rank: number;
+  coords: RankCoords;
+  report: LayerReport;
+}
+
+/** LayerAggregate: one (step, layer) across ranks. */
+export interface LayerAggregate {
+  step: number;
+  layer: number;
+  /** Ranks whose counts were summed into `load`. */
+  ranksReported: number;
+  /** Ranks whose counts will be summed once all have reported; less reported means partial. */
+  ranksExpected: number;
+  /** Which de-duplication rule produced `load` (DESIGN.md "Global load"). */
+  rule: string;
+  tokens: number;
+  load: number[];
+  maxVio: number | null;
+  cv: number | null;
+  entropy: number | null;
+  deadExperts: number;
+  /** Mean over the reporting ranks of each loss they sent. */
+  losses: LossValues;
+}
+
+/** expectedCountingRanks is how many ranks of one pipeline stage route distinct tokens for a layer. */
+export function expectedCountingRanks(config: RunConfig, worldSize: number): number {
+  const perStage = worldSize / config.pipeline_model_parallel_size;
+  const tp = config.tensor_model_parallel_size;
+  // Without sequence parallelism the TP ranks of a group route the same tokens: only tp rank 0 counts.
+  return tp > 1 && !config.sequence_parallel ? perStage / tp : perStage;
+}
+
+/** aggregateLayer combines the reports of one (step, layer) from any number of ranks. */
+export function aggregateLayer(
+  step: number,
+  layer: number,
+  reports: RankLayerReport[],
+  config: RunConfig,
+  worldSize: number,
+): LayerAggregate {
+  const global = computeGlobalLoad(
+    reports.map((r) => ({ coords: r.coords, tokensPerExpert: r.report.tokensPerExpert })),
+    config,
+  );
+  const metrics = computeLayerMetrics(global.load);
+  const tp = config.tensor_model_parallel_size;
+  const dedup = tp > 1 && !config.sequence_parallel;
+  const tokens = reports
+    .filter((r) => !dedup || r.coords.tp === 0)
+    .reduce((sum, r) => sum + r.report.tokens, 0);
+  const losses: LossValues = {};
+  for (const name of LOSS_NAMES) {
+    let sum = 0;
+    let n = 0;
+    for (const r of reports) {
+      const v = r.report.losses[name];
+      if (v !== undefined) {
+        sum += v;
+        n++;
+      }
+    }
+    if (n > 0) losses[name] = sum / n;
+  }
+  return {
+    step,
+    layer,
+    ranksReported: global.ranksCounted,
+    ranksExpected: expectedCountingRanks(config, worldSize),
+    rule: global.rule,
+    tokens,
+    load: global.load,
+    maxVio: metrics.maxVio,
+    cv: metrics.cv,
+    entropy: metrics.normalizedEntropy,
+    deadExperts: metrics.deadExperts.length,
+    losses,
+  };
+}
