@@ -1,0 +1,8 @@
+import { OPENAPI_DOCUMENT } from "@/lib/server/openapi";
+
+export const dynamic = "force-static";
+
+/** GET /api/openapi.json: the OpenAPI description of this API. */
+export function GET(): Response {
+  return Response.json(OPENAPI_DOCUMENT);
+}

@@ -1,0 +1,10 @@
+import { handle, json } from "@/lib/server/http";
+import { listRuns } from "@/lib/server/queries";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+/** GET /api/runs: every run, newest first. */
+export async function GET(): Promise<Response> {
+  return handle(async () => json(await listRuns()));
+}

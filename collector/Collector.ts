@@ -1,0 +1,307 @@
+/**
+ * The gRPC collector: validates what ranks send, buffers it, makes it durable in batched
+ * transactions, acks only what is committed, and shuts down in order.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import type { Logger } from "pino";
+import { InvalidInput, Unavailable } from "../lib/analysis/errors";
+import { validateBatch, type Rejection } from "../lib/analysis/validateBatch";
+import { loadTelemetryProto } from "../lib/grpc/loadTelemetryProto";
+import {
+  layerReportFromWire,
+  oomFromWire,
+  rankInfoFromWire,
+  runInfoFromWire,
+  stepSampleFromWire,
+} from "../lib/grpc/protoMapping";
+import type { Db } from "../lib/server/db";
+import { IngestBuffer } from "../lib/server/IngestBuffer";
+import { writeBatches, type PendingBatch } from "../lib/server/ingestStore";
+import {
+  findRunByKey,
+  recordOom,
+  recordRunEvent,
+  registerRun,
+  upsertRank,
+  validateRank,
+  type RunRecord,
+} from "../lib/server/runsRepo";
+import type { Batch__Output } from "../generated/proto/moe/telemetry/v1/Batch";
+import type { ClientMessage__Output } from "../generated/proto/moe/telemetry/v1/ClientMessage";
+import type { RankHello__Output } from "../generated/proto/moe/telemetry/v1/RankHello";
+import type { ServerMessage } from "../generated/proto/moe/telemetry/v1/ServerMessage";
+import type { TelemetryHandlers } from "../generated/proto/moe/telemetry/v1/Telemetry";
+import { toServiceError } from "./toServiceError";
+
+/** CollectorOptions: the database, a logger, and the flush policy. */
+export interface CollectorOptions {
+  db: Db;
+  logger: Logger;
+  flushIntervalMs?: number;
+  flushMaxRecords?: number;
+  /** Largest message accepted, bytes. */
+  maxMessageBytes?: number;
+  now?: () => number;
+}
+
+const SERVICE_NAME = "moe.telemetry.v1.Telemetry";
+
+/** Collector is the gRPC server ranks stream to. */
+export class Collector {
+  private readonly server: grpc.Server;
+  private readonly buffer: IngestBuffer;
+  private readonly health = new HealthImplementation({ "": "NOT_SERVING", [SERVICE_NAME]: "NOT_SERVING" });
+  private readonly runs = new Map<string, RunRecord>();
+  private readonly streams = new Set<grpc.ServerDuplexStream<ClientMessage__Output, ServerMessage>>();
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private stats = { batches: 0, layerReports: 0, stepSamples: 0, rejected: 0 };
+
+  constructor(private readonly opts: CollectorOptions) {
+    this.log = opts.logger;
+    this.now = opts.now ?? Date.now;
+    this.buffer = new IngestBuffer({
+      write: (batches, nowMs) => writeBatches(opts.db, batches, nowMs),
+      intervalMs: opts.flushIntervalMs ?? 50,
+      maxRecords: opts.flushMaxRecords ?? 20_000,
+      now: this.now,
+      onError: (err, n) => this.log.error({ err, batches: n }, "flush failed; the batches were not acked and will be resent"),
+    });
+    const max = opts.maxMessageBytes ?? 32 * 1024 * 1024;
+    this.server = new grpc.Server({
+      "grpc.max_receive_message_length": max,
+      "grpc.keepalive_time_ms": 30_000,
+      "grpc.keepalive_timeout_ms": 10_000,
+      "grpc.keepalive_permit_without_calls": 1,
+    });
+    const proto = loadTelemetryProto();
+    this.server.addService(proto.Telemetry.service, this.handlers());
+    this.health.addToServer(this.server);
+  }
+
+  /** listen binds host:port (0 picks a free port) and returns the bound port. */
+  async listen(host: string, port: number): Promise<number> {
+    const bound = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(new Error(`cannot listen on ${host}:${port}: ${err.message}`)) : resolve(p),
+      );
+    });
+    this.health.setStatus("", "SERVING");
+    this.health.setStatus(SERVICE_NAME, "SERVING");
+    return bound;
+  }
+
+  /** shutdown stops accepting RPCs, waits for open streams up to `graceMs`, flushes and acks, then stops. */
+  async shutdown(graceMs = 5_000): Promise<void> {
+    this.health.setStatus("", "NOT_SERVING");
+    this.health.setStatus(SERVICE_NAME, "NOT_SERVING");
+    const closed = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    // Streams stay open until clients end them; after the grace period write what we have and cut them.
+    const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), graceMs).unref());
+    const flushLoop = (async () => {
+      while (this.streams.size > 0) {
+        await this.buffer.flush();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    if ((await Promise.race([Promise.all([closed, flushLoop]), timer])) === "timeout") {
+      await this.buffer.flush();
+      this.server.forceShutdown();
+    }
+    await this.buffer.close();
+    this.log.info(this.stats, "collector stopped");
+  }
+
+  /** counters returns ingest totals since start. */
+  counters(): Readonly<typeof this.stats> {
+    return { ...this.stats };
+  }
+
+  private async runByKey(runKey: string): Promise<RunRecord> {
+    const hit = this.runs.get(runKey);
+    if (hit) return hit;
+    const run = await findRunByKey(this.opts.db, runKey);
+    if (this.runs.size > 10_000) this.runs.clear();
+    this.runs.set(runKey, run);
+    return run;
+  }
+
+  private handlers(): TelemetryHandlers {
+    return {
+      RegisterRun: (call, callback) => {
+        void (async () => {
+          try {
+            const info = runInfoFromWire(call.request);
+            const { run, created } = await registerRun(this.opts.db, info);
+            this.runs.set(run.runKey, run);
+            if (created) this.log.info({ runKey: run.runKey, runId: run.id, simulated: run.simulated }, "run registered");
+            callback(null, { run_id: run.id, created, moe_layers: run.moeLayers });
+          } catch (err) {
+            callback(toServiceError(err, this.log));
+          }
+        })();
+      },
+
+      Stream: (call) => this.handleStream(call),
+
+      Write: (call, callback) => {
+        void (async () => {
+          try {
+            const { run, rank } = await this.hello(call.request.hello, "hello");
+            const batch = call.request.batch;
+            if (!batch) throw new InvalidInput("batch is missing", "batch");
+            const { pending, rejected } = this.prepare(run, rank, batch);
+            await this.buffer.enqueue(pending);
+            const accepted = pending.layers.length + pending.steps.length;
+            if (rejected.length > 0) {
+              const trailer = new grpc.Metadata();
+              trailer.set("moe-accepted-records", String(accepted));
+              callback({
+                code: grpc.status.INVALID_ARGUMENT,
+                details: `${rejected.length} record(s) rejected, ${accepted} stored: ${describe(rejected)}`,
+                metadata: trailer,
+              });
+              return;
+            }
+            callback(null, { durable_seq: pending.seq, accepted });
+          } catch (err) {
+            callback(toServiceError(err, this.log));
+          }
+        })();
+      },
+
+      ReportOom: (call, callback) => {
+        void (async () => {
+          try {
+            const run = await this.runByKey(call.request.run_key);
+            const oom = oomFromWire(call.request);
+            const id = await recordOom(this.opts.db, run, oom);
+            this.log.warn({ runKey: run.runKey, rank: oom.rank, step: oom.step, layer: oom.layer }, "OOM reported");
+            callback(null, { event_id: id });
+          } catch (err) {
+            callback(toServiceError(err, this.log));
+          }
+        })();
+      },
+
+      ReportEvent: (call, callback) => {
+        void (async () => {
+          try {
+            const run = await this.runByKey(call.request.run_key);
+            const kind = call.request.kind === "CRASH" ? "crash" : call.request.kind === "FINISHED" ? "finished" : null;
+            if (!kind) throw new InvalidInput(`event kind ${call.request.kind} is not one of CRASH, FINISHED`, "kind");
+            const id = await recordRunEvent(this.opts.db, run, {
+              rank: call.request.rank,
+              kind,
+              step: call.request.step,
+              message: call.request.message,
+              ...(call.request.wall_time_ms === undefined ? {} : { wallTimeMs: call.request.wall_time_ms }),
+            });
+            callback(null, { event_id: id });
+          } catch (err) {
+            callback(toServiceError(err, this.log));
+          }
+        })();
+      },
+    };
+  }
+
+  private async hello(h: RankHello__Output | null, field: string): Promise<{ run: RunRecord; rank: number; durableSeq: number }> {
+    if (!h) throw new InvalidInput(`${field} is missing: send RankHello first`, field);
+    const run = await this.runByKey(h.run_key);
+    const info = rankInfoFromWire(h);
+    validateRank(run, info);
+    const stored = await upsertRank(this.opts.db, run.id, info, h.client);
+    return { run, rank: info.rank, durableSeq: stored.durableSeq };
+  }
+
+  private prepare(run: RunRecord, rank: number, batch: Batch__Output): { pending: PendingBatch; rejected: Rejection[] } {
+    const checked = validateBatch(batch.layers.map(layerReportFromWire), batch.steps.map(stepSampleFromWire), {
+      numExperts: run.numExperts,
+      numLayers: run.numLayers,
+      topk: run.topk,
+      expertModelParallelSize: run.config.expert_model_parallel_size,
+      moeLayers: new Set(run.moeLayers),
+    });
+    this.stats.batches++;
+    this.stats.layerReports += checked.layers.length;
+    this.stats.stepSamples += checked.steps.length;
+    this.stats.rejected += checked.rejected.length;
+    return {
+      pending: { run, rank, seq: batch.seq, layers: checked.layers, steps: checked.steps, droppedBatches: batch.dropped_batches },
+      rejected: checked.rejected,
+    };
+  }
+
+  private handleStream(call: grpc.ServerDuplexStream<ClientMessage__Output, ServerMessage>): void {
+    this.streams.add(call);
+    let identity: { run: RunRecord; rank: number } | null = null;
+    let acked = 0;
+    let failed = false;
+    // Messages are handled one after another; durability is awaited separately so batches pipeline.
+    let chain: Promise<void> = Promise.resolve();
+    const durable: Array<Promise<void>> = [];
+
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      this.streams.delete(call);
+      call.emit("error", toServiceError(err, this.log));
+    };
+
+    const onMessage = async (msg: ClientMessage__Output) => {
+      if (failed) return;
+      if (msg.hello) {
+        const h = await this.hello(msg.hello, "hello");
+        identity = { run: h.run, rank: h.rank };
+        acked = h.durableSeq;
+        call.write({ welcome: { run_id: h.run.id, durable_seq: h.durableSeq, num_experts: h.run.numExperts, moe_layers: h.run.moeLayers } });
+        return;
+      }
+      if (!msg.batch) return;
+      if (!identity) throw new InvalidInput("the stream's first message must be a RankHello", "hello");
+      const { pending, rejected } = this.prepare(identity.run, identity.rank, msg.batch);
+      call.write({ result: { seq: pending.seq, accepted: pending.layers.length + pending.steps.length, rejected } });
+      if (rejected.length > 0) {
+        this.log.warn({ runKey: identity.run.runKey, rank: identity.rank, seq: pending.seq, rejected }, "records rejected");
+      }
+      const done = this.buffer.enqueue(pending).then(
+        () => {
+          if (!failed && pending.seq > acked) {
+            acked = pending.seq;
+            call.write({ ack: { durable_seq: acked } });
+          }
+        },
+        (err: unknown) =>
+          fail(new Unavailable(`could not store batch ${pending.seq} (${err instanceof Error ? err.message : String(err)}); reconnect and resend`)),
+      );
+      durable.push(done);
+      if (durable.length > 1024) durable.splice(0, durable.length - 1024);
+      if (this.buffer.isFull()) {
+        call.pause();
+        this.buffer.onDrain(() => call.resume());
+      }
+    };
+
+    call.on("data", (msg: ClientMessage__Output) => {
+      chain = chain.then(() => onMessage(msg)).catch(fail);
+    });
+    call.on("end", () => {
+      chain = chain
+        .then(() => Promise.all(durable))
+        .then(() => {
+          this.streams.delete(call);
+          if (!failed) call.end();
+        })
+        .catch(fail);
+    });
+    call.on("error", () => this.streams.delete(call));
+    call.on("cancelled", () => this.streams.delete(call));
+  }
+}
+
+function describe(rejected: Rejection[]): string {
+  const shown = rejected.slice(0, 5).map((r) => `${r.field}: ${r.reason}`).join("; ");
+  return rejected.length > 5 ? `${shown}; and ${rejected.length - 5} more` : shown;
+}

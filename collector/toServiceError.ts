@@ -1,0 +1,16 @@
+/**
+ * Maps the product's error hierarchy to gRPC status codes, once, for every handler.
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import { Conflict, InvalidInput, NotFound, Unavailable } from "../lib/analysis/errors";
+
+/** toServiceError turns any thrown value into a gRPC error with a human message. */
+export function toServiceError(err: unknown, log?: Logger): Partial<grpc.StatusObject> {
+  if (err instanceof InvalidInput) return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
+  if (err instanceof NotFound) return { code: grpc.status.NOT_FOUND, details: err.message };
+  if (err instanceof Conflict) return { code: grpc.status.FAILED_PRECONDITION, details: err.message };
+  if (err instanceof Unavailable) return { code: grpc.status.UNAVAILABLE, details: err.message };
+  log?.error({ err }, "internal error");
+  return { code: grpc.status.INTERNAL, details: `internal error: ${err instanceof Error ? err.message : String(err)}` };
+}

@@ -1,0 +1,293 @@
+/**
+ * TypeScript client of the collector, for tools, tests and the simulator. Speaks the same wire
+ * contract as the Python client: RegisterRun, one Stream per rank with sequence numbers and durable
+ * acks, resend of unacked batches after a reconnect, and the unary OOM last gasp.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { loadTelemetryProto } from "../grpc/loadTelemetryProto";
+import { layerReportToWire, memoryToWire, runConfigToWire, stepSampleToWire } from "../grpc/protoMapping";
+import type { LayerReport, OomEvent, RankInfo, RunInfo, StepSample } from "../analysis/types";
+import type { TelemetryClient as GrpcTelemetryClient } from "../../generated/proto/moe/telemetry/v1/Telemetry";
+import type { ClientMessage } from "../../generated/proto/moe/telemetry/v1/ClientMessage";
+import type { ServerMessage__Output } from "../../generated/proto/moe/telemetry/v1/ServerMessage";
+import type { Rejection__Output } from "../../generated/proto/moe/telemetry/v1/Rejection";
+import type { RankHello } from "../../generated/proto/moe/telemetry/v1/RankHello";
+
+/** ClientOptions: deadlines and reconnect policy. */
+export interface ClientOptions {
+  /** Deadline of unary calls, ms. */
+  deadlineMs?: number;
+  /** Deadline of the OOM last gasp, ms (short: the process is about to die). */
+  oomDeadlineMs?: number;
+  /** First and largest reconnect delay, ms. */
+  backoffMs?: [number, number];
+  /** Called for every record the collector rejected. */
+  onRejected?: (rank: number, seq: number, r: Rejection__Output) => void;
+  /** Called when a stream breaks and will be retried. */
+  onReconnect?: (rank: number, err: Error) => void;
+  clientName?: string;
+}
+
+/** TelemetryClient connects to one collector, or to the next of several addresses on failure. */
+export class TelemetryClient {
+  private clients: GrpcTelemetryClient[] = [];
+  private current = 0;
+  readonly opts: Required<Omit<ClientOptions, "onRejected" | "onReconnect">> & Pick<ClientOptions, "onRejected" | "onReconnect">;
+
+  constructor(addresses: string | string[], opts: ClientOptions = {}) {
+    const list = (Array.isArray(addresses) ? addresses : addresses.split(",")).map((a) => a.trim()).filter(Boolean);
+    if (list.length === 0) throw new Error("no collector address given");
+    const proto = loadTelemetryProto();
+    this.clients = list.map(
+      (a) =>
+        new proto.Telemetry(a, grpc.credentials.createInsecure(), {
+          "grpc.keepalive_time_ms": 30_000,
+          "grpc.max_send_message_length": 32 * 1024 * 1024,
+          // Reconnect quickly after a collector restart instead of grpc's default 1 s..120 s backoff.
+          "grpc.initial_reconnect_backoff_ms": 100,
+          "grpc.max_reconnect_backoff_ms": 2_000,
+        }) as unknown as GrpcTelemetryClient,
+    );
+    this.opts = {
+      deadlineMs: opts.deadlineMs ?? 10_000,
+      oomDeadlineMs: opts.oomDeadlineMs ?? 2_000,
+      backoffMs: opts.backoffMs ?? [100, 2_000],
+      clientName: opts.clientName ?? "moe-telemetry-ts/0.1",
+      onRejected: opts.onRejected,
+      onReconnect: opts.onReconnect,
+    };
+  }
+
+  /** stub returns the current collector's stub. */
+  stub(): GrpcTelemetryClient {
+    return this.clients[this.current];
+  }
+
+  /** failover moves to the next collector address (used after a broken stream). */
+  failover(): void {
+    this.current = (this.current + 1) % this.clients.length;
+  }
+
+  private deadline(ms = this.opts.deadlineMs): grpc.CallOptions {
+    return { deadline: Date.now() + ms };
+  }
+
+  /** registerRun registers (or finds) the run; idempotent on runKey. */
+  registerRun(info: RunInfo): Promise<{ runId: string; created: boolean; moeLayers: number[] }> {
+    return new Promise((resolve, reject) => {
+      this.stub().RegisterRun(
+        {
+          run_key: info.runKey,
+          name: info.name,
+          config: runConfigToWire(info.config),
+          world_size: info.worldSize,
+          gpus_per_node: info.gpusPerNode,
+          gpu_memory_bytes: info.gpuMemoryBytes,
+          framework: info.framework,
+          framework_version: info.frameworkVersion,
+          simulated: info.simulated,
+          command_line: info.commandLine,
+        },
+        this.deadline(),
+        (err, res) => (err || !res ? reject(err) : resolve({ runId: res.run_id, created: res.created, moeLayers: res.moe_layers })),
+      );
+    });
+  }
+
+  /** write sends one batch without a stream and resolves once it is durable. */
+  write(runKey: string, rank: RankInfo, seq: number, layers: LayerReport[], steps: StepSample[]): Promise<{ durableSeq: number; accepted: number }> {
+    return new Promise((resolve, reject) => {
+      this.stub().Write(
+        {
+          hello: helloOf(runKey, rank, this.opts.clientName),
+          batch: { seq, layers: layers.map(layerReportToWire), steps: steps.map(stepSampleToWire), dropped_batches: 0 },
+        },
+        this.deadline(),
+        (err, res) => (err || !res ? reject(err) : resolve({ durableSeq: res.durable_seq, accepted: res.accepted })),
+      );
+    });
+  }
+
+  /** reportOom sends the last gasp of a rank that ran out of memory. */
+  reportOom(runKey: string, oom: OomEvent): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.stub().ReportOom(
+        {
+          run_key: runKey,
+          rank: oom.rank,
+          step: oom.step,
+          phase: oom.phase,
+          ...(oom.layer === undefined ? {} : { layer: oom.layer }),
+          message: oom.message,
+          ...(oom.memory ? { memory: memoryToWire(oom.memory) } : {}),
+          ...(oom.wallTimeMs === undefined ? {} : { wall_time_ms: oom.wallTimeMs }),
+          ...(oom.requestedBytes === undefined ? {} : { requested_bytes: oom.requestedBytes }),
+        },
+        this.deadline(this.opts.oomDeadlineMs),
+        (err, res) => (err || !res ? reject(err) : resolve(res.event_id)),
+      );
+    });
+  }
+
+  /** reportEvent reports a crash or the end of a run. */
+  reportEvent(runKey: string, rank: number, kind: "CRASH" | "FINISHED", step: number, message = ""): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.stub().ReportEvent(
+        { run_key: runKey, rank, kind, step, message, wall_time_ms: Date.now() },
+        this.deadline(),
+        (err, res) => (err || !res ? reject(err) : resolve(res.event_id)),
+      );
+    });
+  }
+
+  /** openStream starts a rank's long-lived stream. */
+  openStream(runKey: string, rank: RankInfo): RankStream {
+    return new RankStream(this, runKey, rank);
+  }
+
+  /** close closes every channel. */
+  close(): void {
+    for (const c of this.clients) c.close();
+  }
+}
+
+/** helloOf builds a rank's hello message. */
+export function helloOf(runKey: string, rank: RankInfo, client: string): RankHello {
+  return { run_key: runKey, rank: rank.rank, host: rank.host, device: rank.device, coords: rank.coords, client };
+}
+
+interface Unacked {
+  seq: number;
+  message: ClientMessage;
+}
+
+/**
+ * RankStream: one rank's stream. `send` never blocks: batches wait in memory until the collector
+ * acks them as durable, and are resent after a reconnect.
+ */
+export class RankStream {
+  private call: grpc.ClientDuplexStream<ClientMessage, ServerMessage__Output> | null = null;
+  // Batches go out only after the collector's Welcome: it tells which are already durable, and
+  // everything unacked is (re)sent then, once.
+  private ready = false;
+  private unacked: Unacked[] = [];
+  private nextSeq = 1;
+  private durableSeq = 0;
+  private closing = false;
+  private attempt = 0;
+  private waiters: Array<{ seq: number; resolve: () => void; reject: (err: Error) => void }> = [];
+  private fatal: Error | null = null;
+  /** Records rejected by the collector since the stream opened. */
+  rejected = 0;
+  /** Reconnects since the stream opened. */
+  reconnects = 0;
+
+  constructor(
+    private readonly client: TelemetryClient,
+    private readonly runKey: string,
+    private readonly rank: RankInfo,
+  ) {
+    this.connect();
+  }
+
+  /** send queues one batch and returns its sequence number. */
+  send(layers: LayerReport[], steps: StepSample[], droppedBatches = 0): number {
+    if (this.fatal) throw this.fatal;
+    const seq = this.nextSeq++;
+    const message: ClientMessage = {
+      batch: { seq, layers: layers.map(layerReportToWire), steps: steps.map(stepSampleToWire), dropped_batches: droppedBatches },
+    };
+    this.unacked.push({ seq, message });
+    if (this.ready) this.call?.write(message);
+    return seq;
+  }
+
+  /** acked resolves when every batch sent so far is durable. */
+  acked(): Promise<void> {
+    const seq = this.nextSeq - 1;
+    if (this.fatal) return Promise.reject(this.fatal);
+    if (seq <= this.durableSeq) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+  }
+
+  /** pending is the number of batches not yet acked. */
+  pending(): number {
+    return this.unacked.length;
+  }
+
+  /** close waits for every batch to be acked (up to timeoutMs), then ends the stream. */
+  async close(timeoutMs = 30_000): Promise<void> {
+    const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), timeoutMs).unref());
+    const result = await Promise.race([this.acked().then(() => "ok" as const), timer]);
+    this.closing = true;
+    this.call?.end();
+    this.call = null;
+    if (result === "timeout") throw new Error(`rank ${this.rank.rank}: ${this.unacked.length} batch(es) not acked after ${timeoutMs} ms`);
+  }
+
+  private connect(): void {
+    if (this.closing) return;
+    const call = this.client.stub().Stream();
+    this.call = call;
+    this.ready = false;
+    call.write({ hello: helloOf(this.runKey, this.rank, this.client.opts.clientName) });
+    call.on("data", (msg: ServerMessage__Output) => this.onMessage(msg));
+    call.on("error", (err: grpc.ServiceError) => this.onBroken(call, err));
+    call.on("end", () => this.onBroken(call, new Error("stream ended by the collector")));
+  }
+
+  private onMessage(msg: ServerMessage__Output): void {
+    if (msg.welcome) {
+      this.attempt = 0;
+      this.ready = true;
+      this.markDurable(msg.welcome.durable_seq);
+      // Resend whatever is still unacked, in order, on this new stream.
+      for (const u of this.unacked) this.call?.write(u.message);
+    } else if (msg.ack) {
+      this.markDurable(msg.ack.durable_seq);
+    } else if (msg.result) {
+      for (const r of msg.result.rejected) {
+        this.rejected++;
+        this.client.opts.onRejected?.(this.rank.rank, msg.result.seq, r);
+      }
+    }
+  }
+
+  private markDurable(seq: number): void {
+    if (seq <= this.durableSeq) return;
+    this.durableSeq = seq;
+    while (this.unacked.length > 0 && this.unacked[0].seq <= seq) this.unacked.shift();
+    this.waiters = this.waiters.filter((w) => {
+      if (w.seq <= seq) w.resolve();
+      return w.seq > seq;
+    });
+  }
+
+  private onBroken(call: grpc.ClientDuplexStream<ClientMessage, ServerMessage__Output>, err: Error): void {
+    if (this.call !== call) return; // an old stream's late event
+    this.call = null;
+    this.ready = false;
+    if (this.closing) return;
+    const code = (err as grpc.ServiceError).code;
+    // The collector said the request itself is wrong: retrying cannot help.
+    if (code === grpc.status.NOT_FOUND || code === grpc.status.INVALID_ARGUMENT || code === grpc.status.FAILED_PRECONDITION) {
+      this.fatal = new Error(`rank ${this.rank.rank}: ${err.message}`);
+      for (const w of this.waiters) w.reject(this.fatal);
+      this.waiters = [];
+      this.client.opts.onReconnect?.(this.rank.rank, this.fatal);
+      return;
+    }
+    this.reconnects++;
+    this.client.opts.onReconnect?.(this.rank.rank, err);
+    this.client.failover();
+    const [first, max] = this.client.opts.backoffMs;
+    const delay = Math.min(max, first * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
+    // Not unref'd: a caller awaiting acked() must keep the process alive until the stream is back.
+    setTimeout(() => this.connect(), delay);
+  }
+
+  /** error is set when the collector refused the stream for good (unknown run, bad hello). */
+  get error(): Error | null {
+    return this.fatal;
+  }
+}

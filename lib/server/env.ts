@@ -1,0 +1,32 @@
+/**
+ * Process configuration from environment variables, parsed once at start with zod so a bad
+ * setting fails at boot with a message naming it.
+ */
+import { z } from "zod";
+import { DEFAULT_DATABASE_URL } from "./databaseUrl";
+
+const port = z.coerce.number().int().min(0).max(65_535);
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().min(1).default(DEFAULT_DATABASE_URL),
+  PORT: port.default(3000),
+  COLLECTOR_HOST: z.string().min(1).default("0.0.0.0"),
+  COLLECTOR_PORT: port.default(50051),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  FLUSH_INTERVAL_MS: z.coerce.number().int().min(1).max(10_000).default(50),
+  FLUSH_MAX_RECORDS: z.coerce.number().int().min(1).default(20_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
+});
+
+/** Env: the parsed settings. */
+export type Env = z.infer<typeof EnvSchema>;
+
+/** parseEnv validates the environment and throws an error naming every bad variable. */
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid environment: ${problems}`);
+  }
+  return result.data;
+}

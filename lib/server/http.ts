@@ -1,0 +1,114 @@
+/**
+ * Route-handler helpers: query parsing with zod and the one mapping from the error hierarchy to
+ * HTTP status codes.
+ */
+import { z } from "zod";
+import { Conflict, InvalidInput, NotFound, Unavailable } from "../analysis/errors";
+
+/** json returns a JSON response that is never cached (the data is live). */
+export function json(body: unknown, status = 200): Response {
+  return Response.json(body, { status, headers: { "cache-control": "no-store" } });
+}
+
+/** errorResponse maps a thrown value to an HTTP error with a JSON body naming the problem. */
+export function errorResponse(err: unknown): Response {
+  const message = err instanceof Error ? err.message : String(err);
+  const field = err instanceof InvalidInput || err instanceof NotFound ? err.field : undefined;
+  const status =
+    err instanceof InvalidInput ? 400 : err instanceof NotFound ? 404 : err instanceof Conflict ? 409 : err instanceof Unavailable ? 503 : 500;
+  if (status === 500) console.error(err);
+  return json({ error: message, ...(field ? { field } : {}) }, status);
+}
+
+/** handle runs a route body and turns thrown errors into responses. */
+export async function handle(body: () => Promise<Response>): Promise<Response> {
+  try {
+    return await body();
+  } catch (err) {
+    return errorResponse(err);
+  }
+}
+
+/** parseQuery validates URL search parameters against a zod schema, naming each bad parameter. */
+export function parseQuery<T extends z.ZodType>(url: string, schema: T): z.infer<T> {
+  const params = Object.fromEntries(new URL(url).searchParams.entries());
+  const r = schema.safeParse(params);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const name = issue.path.join(".");
+    throw new InvalidInput(`query parameter ${name}: ${issue.message}`, name);
+  }
+  return r.data;
+}
+
+/** step is a non-negative integer query parameter. */
+export const stepParam = z.coerce.number().int().min(0);
+
+/** layersParam parses "1,2,5" into layer numbers. */
+export const layersParam = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, "expected comma-separated layer numbers such as 1,2,5")
+  .transform((s) => s.split(",").map(Number));
+
+/** notFound throws NotFound for an unknown run id. */
+export function runNotFound(runId: string): never {
+  throw new NotFound(`run ${runId} does not exist`, "runId");
+}
+
+/** sseResponse streams Server-Sent Events: `poll` is called every `intervalMs` and its value is sent when it changes. */
+export function sseResponse<T>(req: Request, poll: () => Promise<{ key: string; data: T } | null>, intervalMs = 250): Response {
+  const encoder = new TextEncoder();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let closed = false;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let last = "";
+      let sinceBeat = 0;
+      const send = (text: string) => {
+        if (!closed) controller.enqueue(encoder.encode(text));
+      };
+      send("retry: 1000\n\n");
+      const tick = async () => {
+        if (closed) return;
+        try {
+          const r = await poll();
+          if (r === null) {
+            send(`event: gone\ndata: {}\n\n`);
+            closed = true;
+            controller.close();
+            return;
+          }
+          if (r.key !== last) {
+            last = r.key;
+            sinceBeat = 0;
+            send(`event: update\ndata: ${JSON.stringify(r.data)}\n\n`);
+          } else if ((sinceBeat += intervalMs) >= 15_000) {
+            sinceBeat = 0;
+            send(`: keep-alive\n\n`);
+          }
+        } catch (err) {
+          send(`event: error\ndata: ${JSON.stringify({ error: err instanceof Error ? err.message : String(err) })}\n\n`);
+        }
+        // Non-overlapping: the next poll is scheduled only after this one finished.
+        if (!closed) timer = setTimeout(() => void tick(), intervalMs);
+      };
+      void tick();
+      req.signal.addEventListener("abort", () => {
+        closed = true;
+        if (timer) clearTimeout(timer);
+        try {
+          controller.close();
+        } catch {
+          // already closed
+        }
+      });
+    },
+    cancel() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+    },
+  });
+  return new Response(stream, {
+    headers: { "content-type": "text/event-stream", "cache-control": "no-store, no-transform", connection: "keep-alive", "x-accel-buffering": "no" },
+  });
+}

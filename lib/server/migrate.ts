@@ -1,0 +1,113 @@
+/**
+ * Applies the committed Prisma migrations (prisma/migrations/<name>/migration.sql) at start-up,
+ * without Prisma's native schema engine, so the product starts on air-gapped machines.
+ *
+ * It keeps Prisma's own bookkeeping table `_prisma_migrations` with the same columns and checksums
+ * (sha256 of the script), so the stock `prisma migrate status/deploy` agrees with what ran here.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import type { DatabaseTarget } from "./databaseUrl";
+
+/** Migration: one committed migration script. */
+export interface Migration {
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
+/**
+ * migrationsDir finds prisma/migrations: MOE_TELEMETRY_ROOT if set, else the nearest folder from the
+ * working directory up. (Not import.meta: inside Next's server bundle that points into .next/.)
+ */
+export function migrationsDir(start: string = process.env.MOE_TELEMETRY_ROOT ?? process.cwd()): string {
+  let dir = path.resolve(start);
+  for (;;) {
+    const candidate = path.join(dir, "prisma", "migrations");
+    if (fs.existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) {
+      throw new Error(`prisma/migrations not found from ${start}: run from the project folder or set MOE_TELEMETRY_ROOT`);
+    }
+    dir = parent;
+  }
+}
+
+/** loadMigrations reads the migration folders in name order (Prisma's timestamp prefixes sort by time). */
+export function loadMigrations(dir: string = migrationsDir()): Migration[] {
+  if (!fs.existsSync(dir)) throw new Error(`migrations folder ${dir} is missing: the checkout is incomplete`);
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()
+    .map((name) => {
+      const sql = fs.readFileSync(path.join(dir, name, "migration.sql"), "utf8");
+      return { name, sql, checksum: createHash("sha256").update(sql).digest("hex") };
+    });
+}
+
+const BOOKKEEPING_SQLITE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+  "id" TEXT PRIMARY KEY NOT NULL,
+  "checksum" TEXT NOT NULL,
+  "finished_at" DATETIME,
+  "migration_name" TEXT NOT NULL,
+  "logs" TEXT,
+  "rolled_back_at" DATETIME,
+  "started_at" DATETIME NOT NULL DEFAULT current_timestamp,
+  "applied_steps_count" INTEGER UNSIGNED NOT NULL DEFAULT 0
+)`;
+
+/** MigrationResult: what migrate did. */
+export interface MigrationResult {
+  applied: string[];
+  alreadyApplied: number;
+}
+
+/** migrateSqlite applies pending migrations to a SQLite file, creating the file and its folder if needed. */
+export function migrateSqlite(file: string, migrations: Migration[] = loadMigrations()): MigrationResult {
+  if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("busy_timeout = 10000");
+    // IMMEDIATE takes the write lock first, so two processes starting together apply each migration once.
+    const run = db.transaction((): MigrationResult => {
+      db.exec(BOOKKEEPING_SQLITE);
+      const done = db
+        .prepare(`SELECT migration_name AS name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`)
+        .all() as Array<{ name: string; checksum: string }>;
+      const byName = new Map(done.map((r) => [r.name, r.checksum]));
+      const applied: string[] = [];
+      for (const m of migrations) {
+        const seen = byName.get(m.name);
+        if (seen !== undefined) {
+          if (seen !== m.checksum) {
+            throw new Error(
+              `migration ${m.name} was modified after it was applied to ${file} (checksum differs); restore it or use a new database`,
+            );
+          }
+          continue;
+        }
+        db.exec(m.sql);
+        db.prepare(
+          `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
+           VALUES (?, ?, ?, ?, ?, 1)`,
+        ).run(randomUUID(), m.checksum, Date.now(), m.name, Date.now());
+        applied.push(m.name);
+      }
+      return { applied, alreadyApplied: migrations.length - applied.length };
+    });
+    return run.immediate();
+  } finally {
+    db.close();
+  }
+}
+
+/** migrateDatabase applies pending migrations to the target database. */
+export async function migrateDatabase(target: DatabaseTarget): Promise<MigrationResult> {
+  if (target.dialect === "sqlite") return migrateSqlite(target.file);
+  throw new Error("PostgreSQL is not supported yet: set DATABASE_URL to a file: URL (the embedded SQLite database)");
+}

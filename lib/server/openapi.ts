@@ -1,0 +1,153 @@
+/**
+ * The OpenAPI 3.1 description of the dashboard's HTTP API, served at /api/openapi.json.
+ */
+
+const runId = { name: "runId", in: "path", required: true, schema: { type: "string" }, description: "Run id (from /api/runs)" };
+const step = (description: string, required = false) => ({ name: "step", in: "query", required, schema: { type: "integer", minimum: 0 }, description });
+const err = { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+const ok = (ref: string, array = false) => ({
+  description: "OK",
+  content: { "application/json": { schema: array ? { type: "array", items: { $ref: `#/components/schemas/${ref}` } } : { $ref: `#/components/schemas/${ref}` } } },
+});
+const point = { type: "object", required: ["step", "value", "min", "max"], properties: { step: { type: "integer" }, value: { type: "number" }, min: { type: "number" }, max: { type: "number" } } };
+const memory = {
+  type: ["object", "null"],
+  properties: {
+    allocatedBytes: { type: "integer" }, reservedBytes: { type: "integer" }, peakAllocatedBytes: { type: "integer" },
+    numOoms: { type: "integer" }, numAllocRetries: { type: "integer" },
+  },
+};
+const status = { type: "string", enum: ["running", "stale", "finished", "crashed", "oom"] };
+const lossName = { type: "string", enum: ["load_balancing_loss", "seq_load_balancing_loss", "global_load_balancing_loss", "z_loss"] };
+
+/** OPENAPI_DOCUMENT describes every route under /api. */
+export const OPENAPI_DOCUMENT = {
+  openapi: "3.1.0",
+  info: {
+    title: "moe-telemetry dashboard API",
+    version: "1.0.0",
+    description:
+      "Read-only JSON API over what the collector stored: runs, per-layer router losses, expert-load heatmaps and cross-rank aggregates. " +
+      "Series are downsampled on the server (bucket min/max kept). Live changes are pushed as Server-Sent Events.",
+  },
+  paths: {
+    "/api/health": { get: { summary: "Database reachability", responses: { 200: { description: "OK" }, 500: err } } },
+    "/api/runs": { get: { summary: "All runs, newest first", responses: { 200: ok("RunSummary", true) } } },
+    "/api/runs/{runId}": { get: { summary: "One run: configuration, layers, derived sizes, events", parameters: [runId], responses: { 200: ok("RunDetail"), 404: err } } },
+    "/api/runs/{runId}/losses": {
+      get: {
+        summary: "Per-layer loss series (mean over ranks), downsampled to at most maxPoints buckets",
+        parameters: [
+          runId,
+          { name: "layers", in: "query", schema: { type: "string", pattern: "^\\d+(,\\d+)*$" }, description: "Comma-separated MoE layer numbers (default: all)" },
+          { name: "from", in: "query", schema: { type: "integer", minimum: 0 } },
+          { name: "to", in: "query", schema: { type: "integer", minimum: 0 } },
+          { name: "maxPoints", in: "query", schema: { type: "integer", minimum: 1, maximum: 5000, default: 600 } },
+        ],
+        responses: { 200: ok("LossSeries"), 400: err, 404: err },
+      },
+    },
+    "/api/runs/{runId}/heatmap/layers": {
+      get: { summary: "MoE layers x experts global load at one step", parameters: [runId, step("Step (default: newest complete step)")], responses: { 200: ok("LayerHeatmap"), 400: err, 404: err } },
+    },
+    "/api/runs/{runId}/heatmap/experts": {
+      get: {
+        summary: "Experts x steps global load of one MoE layer, downsampled (per-expert max per bucket)",
+        parameters: [
+          runId,
+          { name: "layer", in: "query", required: true, schema: { type: "integer", minimum: 1 } },
+          { name: "from", in: "query", schema: { type: "integer", minimum: 0 } },
+          { name: "to", in: "query", schema: { type: "integer", minimum: 0 } },
+          { name: "maxColumns", in: "query", schema: { type: "integer", minimum: 1, maximum: 5000, default: 400 } },
+        ],
+        responses: { 200: ok("ExpertHeatmap"), 400: err, 404: err },
+      },
+    },
+    "/api/runs/{runId}/aggregates": {
+      get: { summary: "Cross-rank aggregate of every MoE layer at one step", parameters: [runId, step("Step", true)], responses: { 200: ok("LayerAggregate", true), 400: err, 404: err } },
+    },
+    "/api/runs/{runId}/events": { get: { summary: "OOM, crash and finish events", parameters: [runId], responses: { 200: ok("RunEvent", true), 404: err } } },
+    "/api/runs/{runId}/live": {
+      get: {
+        summary: "Server-Sent Events: `update` with a LiveUpdate whenever the run changes (checked every 250 ms)",
+        parameters: [runId],
+        responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: { $ref: "#/components/schemas/LiveUpdate" } } } }, 404: err },
+      },
+    },
+    "/api/live": {
+      get: { summary: "Server-Sent Events: `update` with {version} whenever any run changes", responses: { 200: { description: "text/event-stream" } } },
+    },
+    "/api/openapi.json": { get: { summary: "This document", responses: { 200: { description: "OK" } } } },
+  },
+  components: {
+    schemas: {
+      Error: { type: "object", required: ["error"], properties: { error: { type: "string" }, field: { type: "string" } } },
+      RunSummary: {
+        type: "object",
+        properties: {
+          id: { type: "string" }, runKey: { type: "string" }, name: { type: "string" }, status, simulated: { type: "boolean" },
+          lastStep: { type: ["integer", "null"] }, ranksReporting: { type: "integer" }, ranksKnown: { type: "integer" }, worldSize: { type: "integer" },
+          numExperts: { type: "integer" }, topk: { type: "integer" }, numLayers: { type: "integer" },
+          createdAt: { type: "string", format: "date-time" }, lastSeenAt: { type: ["string", "null"], format: "date-time" },
+        },
+      },
+      RunDetail: {
+        allOf: [
+          { $ref: "#/components/schemas/RunSummary" },
+          {
+            type: "object",
+            properties: {
+              config: { type: "object", description: "RunConfig under Megatron's argument names", additionalProperties: true },
+              commandLine: { type: "array", items: { type: "string" } },
+              gpusPerNode: { type: "integer" }, gpuMemoryBytes: { type: "integer" }, framework: { type: "string" }, frameworkVersion: { type: "string" },
+              layers: { type: "array", items: { type: "object", properties: { layer: { type: "integer" }, moe: { type: "boolean" }, stage: { type: "integer" } } } },
+              moeLayers: { type: "array", items: { type: "integer" } },
+              derived: { type: "object", properties: { dp: { type: "integer" }, edp: { type: "integer" }, etp: { type: "integer" } } },
+              events: { type: "array", items: { $ref: "#/components/schemas/RunEvent" } },
+            },
+          },
+        ],
+      },
+      RunEvent: {
+        type: "object",
+        properties: {
+          id: { type: "string" }, kind: { type: "string", enum: ["oom", "crash", "finished"] }, rank: { type: "integer" }, step: { type: "integer" },
+          layer: { type: ["integer", "null"] }, phase: { type: ["string", "null"] }, message: { type: "string" }, memory, createdAt: { type: "string", format: "date-time" },
+        },
+      },
+      LossSeries: {
+        type: "object",
+        properties: {
+          runId: { type: "string" }, fromStep: { type: ["integer", "null"] }, toStep: { type: ["integer", "null"] }, bucketSize: { type: "integer" },
+          series: { type: "array", items: { type: "object", properties: { layer: { type: "integer" }, loss: lossName, points: { type: "array", items: point } } } },
+        },
+      },
+      LayerHeatmap: {
+        type: "object",
+        properties: {
+          runId: { type: "string" }, step: { type: ["integer", "null"] }, numExperts: { type: "integer" },
+          rows: { type: "array", items: { type: "object", properties: { layer: { type: "integer" }, load: { type: "array", items: { type: "integer" } }, ranksReported: { type: "integer" }, ranksExpected: { type: "integer" } } } },
+        },
+      },
+      ExpertHeatmap: {
+        type: "object",
+        properties: {
+          runId: { type: "string" }, layer: { type: "integer" }, numExperts: { type: "integer" }, bucketSize: { type: "integer" },
+          columns: { type: "array", items: { type: "object", properties: { step: { type: "integer" }, load: { type: "array", items: { type: "integer" } } } } },
+        },
+      },
+      LayerAggregate: {
+        type: "object",
+        properties: {
+          step: { type: "integer" }, layer: { type: "integer" }, ranksReported: { type: "integer" }, ranksExpected: { type: "integer" },
+          tokens: { type: "integer" }, load: { type: "array", items: { type: "integer" } }, maxVio: { type: "number" },
+          losses: { type: "object", additionalProperties: { type: "number" } },
+        },
+      },
+      LiveUpdate: {
+        type: "object",
+        properties: { runId: { type: "string" }, lastStep: { type: ["integer", "null"] }, status, ranksReporting: { type: "integer" }, events: { type: "integer" }, version: { type: "string" } },
+      },
+    },
+  },
+} as const;

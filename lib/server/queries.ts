@@ -1,0 +1,329 @@
+/**
+ * The web app's data-access layer: plain DTOs for server components and route handlers. Every number
+ * it returns was computed by the pure core (at ingest for aggregates, here for derived sizes).
+ */
+import type {
+  ExpertHeatmapDto,
+  LayerAggregateDto,
+  LayerHeatmapDto,
+  LayerInfoDto,
+  LiveUpdateDto,
+  LossSeriesDto,
+  RunDetailDto,
+  RunEventDto,
+  RunSummaryDto,
+  SeriesPointDto,
+} from "../dto";
+import { deriveParallelSizes } from "../analysis/deriveParallelSizes";
+import { deriveRunStatus, REPORTING_WINDOW_MS } from "../analysis/deriveRunStatus";
+import { unpackCounts } from "../analysis/packCounts";
+import { stageOfLayer } from "../analysis/stageOfLayer";
+import { LOSS_NAMES, type LossName } from "../analysis/types";
+import type { RunEvent as RunEventRow } from "../../generated/prisma/client";
+import type { Db } from "./db";
+import { runFromRow, type RunRecord } from "./runsRepo";
+import { getDb } from "./webDb";
+
+const LOSS_COLUMN: Record<LossName, string> = {
+  load_balancing_loss: "loadBalancingLoss",
+  seq_load_balancing_loss: "seqLoadBalancingLoss",
+  global_load_balancing_loss: "globalLoadBalancingLoss",
+  z_loss: "zLoss",
+};
+
+async function rankCounts(db: Db, nowMs: number, runId?: string): Promise<Map<string, { known: number; reporting: number }>> {
+  const p = db.sql.param;
+  const rows = (await db.prisma.$queryRawUnsafe(
+    `SELECT "runId", COUNT(*) AS known, SUM(CASE WHEN "lastSeenMs" > ${p(1)} THEN 1 ELSE 0 END) AS reporting
+       FROM "Rank" ${runId ? `WHERE "runId" = ${p(2)}` : ""} GROUP BY "runId"`,
+    ...(runId ? [nowMs - REPORTING_WINDOW_MS, runId] : [nowMs - REPORTING_WINDOW_MS]),
+  )) as Array<{ runId: string; known: number | bigint; reporting: number | bigint | null }>;
+  return new Map(rows.map((r) => [r.runId, { known: Number(r.known), reporting: Number(r.reporting ?? 0) }]));
+}
+
+function summaryOf(run: RunRecord, counts: { known: number; reporting: number } | undefined, nowMs: number): RunSummaryDto {
+  return {
+    id: run.id,
+    runKey: run.runKey,
+    name: run.name,
+    status: deriveRunStatus(run.status, run.lastSeenMs, nowMs),
+    simulated: run.simulated,
+    lastStep: run.lastStep,
+    ranksReporting: counts?.reporting ?? 0,
+    ranksKnown: counts?.known ?? 0,
+    worldSize: run.worldSize,
+    numExperts: run.numExperts,
+    topk: run.topk,
+    numLayers: run.numLayers,
+    createdAt: run.createdAt.toISOString(),
+    lastSeenAt: run.lastSeenMs === null ? null : new Date(run.lastSeenMs).toISOString(),
+  };
+}
+
+function eventOf(e: RunEventRow): RunEventDto {
+  return {
+    id: e.id,
+    kind: e.kind as RunEventDto["kind"],
+    rank: e.rank,
+    step: e.step,
+    layer: e.layer,
+    phase: e.phase,
+    message: e.message,
+    memory:
+      e.peakAllocatedBytes === null
+        ? null
+        : {
+            allocatedBytes: Number(e.allocatedBytes ?? 0),
+            reservedBytes: Number(e.reservedBytes ?? 0),
+            peakAllocatedBytes: Number(e.peakAllocatedBytes),
+            numOoms: Number(e.numOoms ?? 0),
+            numAllocRetries: Number(e.numAllocRetries ?? 0),
+          },
+    createdAt: e.createdAt.toISOString(),
+  };
+}
+
+async function loadRun(db: Db, runId: string): Promise<RunRecord | null> {
+  const row = await db.prisma.run.findUnique({ where: { id: runId } });
+  return row ? runFromRow(row) : null;
+}
+
+/** listRuns returns every run, newest first. */
+export async function listRuns(nowMs: number = Date.now()): Promise<RunSummaryDto[]> {
+  const db = await getDb();
+  const rows = await db.prisma.run.findMany({ orderBy: { createdAt: "desc" } });
+  const counts = await rankCounts(db, nowMs);
+  return rows.map((r) => summaryOf(runFromRow(r), counts.get(r.id), nowMs));
+}
+
+/** getRun returns one run or null when the id is unknown. */
+export async function getRun(runId: string, nowMs: number = Date.now()): Promise<RunDetailDto | null> {
+  const db = await getDb();
+  const run = await loadRun(db, runId);
+  if (!run) return null;
+  const counts = await rankCounts(db, nowMs, runId);
+  const events = await db.prisma.runEvent.findMany({ where: { runId }, orderBy: [{ step: "asc" }, { createdAt: "asc" }] });
+  const moe = new Set(run.moeLayers);
+  const layers: LayerInfoDto[] = [];
+  for (let layer = 1; layer <= run.numLayers; layer++) {
+    layers.push({ layer, moe: moe.has(layer), stage: stageOfLayer(run.config, layer).pp });
+  }
+  const sizes = deriveParallelSizes(run.config, run.worldSize);
+  return {
+    ...summaryOf(run, counts.get(runId), nowMs),
+    config: run.config,
+    commandLine: run.commandLine,
+    gpusPerNode: run.gpusPerNode,
+    gpuMemoryBytes: run.gpuMemoryBytes,
+    framework: run.framework,
+    frameworkVersion: run.frameworkVersion,
+    layers,
+    moeLayers: run.moeLayers,
+    derived: { dp: sizes.dp, edp: sizes.edp, etp: sizes.etp },
+    events: events.map(eventOf),
+  };
+}
+
+/** bucketSizeFor is the number of steps per bucket so that a step range fits in maxPoints buckets. */
+export function bucketSizeFor(fromStep: number, toStep: number, maxPoints: number): number {
+  const span = Math.max(1, toStep - fromStep + 1);
+  return Math.max(1, Math.ceil(span / Math.max(1, maxPoints)));
+}
+
+async function stepRange(db: Db, runId: string, layer?: number): Promise<{ min: number; max: number } | null> {
+  const p = db.sql.param;
+  const rows = (await db.prisma.$queryRawUnsafe(
+    `SELECT MIN("step") AS lo, MAX("step") AS hi FROM "LayerAggregate" WHERE "runId" = ${p(1)}${layer === undefined ? "" : ` AND "layer" = ${p(2)}`}`,
+    ...(layer === undefined ? [runId] : [runId, layer]),
+  )) as Array<{ lo: number | bigint | null; hi: number | bigint | null }>;
+  const r = rows[0];
+  if (!r || r.lo === null || r.hi === null) return null;
+  return { min: Number(r.lo), max: Number(r.hi) };
+}
+
+/** getLossSeries returns per-layer loss series, downsampled to at most `maxPoints` buckets (min/max kept). */
+export async function getLossSeries(
+  runId: string,
+  opts: { layers?: number[]; fromStep?: number; toStep?: number; maxPoints?: number } = {},
+): Promise<LossSeriesDto | null> {
+  const db = await getDb();
+  const run = await loadRun(db, runId);
+  if (!run) return null;
+  const range = await stepRange(db, runId);
+  if (!range) return { runId, fromStep: null, toStep: null, bucketSize: 1, series: [] };
+  const from = Math.max(opts.fromStep ?? range.min, range.min);
+  const to = Math.min(opts.toStep ?? range.max, range.max);
+  const bucket = bucketSizeFor(from, to, opts.maxPoints ?? 600);
+  const layers = (opts.layers?.length ? opts.layers : run.moeLayers).filter((l) => run.moeLayers.includes(l));
+  if (layers.length === 0 || from > to) return { runId, fromStep: from, toStep: to, bucketSize: bucket, series: [] };
+  const p = db.sql.param;
+  const cols = LOSS_NAMES.map((n) => {
+    const c = `"${LOSS_COLUMN[n]}"`;
+    return `AVG(${c}) AS "${n}_avg", MIN(${c}) AS "${n}_min", MAX(${c}) AS "${n}_max"`;
+  }).join(", ");
+  // Integer division groups steps into buckets in the database: the browser never gets raw points.
+  const rows = (await db.prisma.$queryRawUnsafe(
+    `SELECT "layer", ("step" - ${p(1)}) / ${p(2)} AS bucket, MIN("step") AS step, ${cols}
+       FROM "LayerAggregate"
+      WHERE "runId" = ${p(3)} AND "step" >= ${p(4)} AND "step" <= ${p(5)}
+      GROUP BY "layer", bucket ORDER BY "layer", bucket`,
+    from, bucket, runId, from, to,
+  )) as Array<Record<string, number | bigint | null>>;
+  const wanted = new Set(layers);
+  const series = new Map<string, { layer: number; loss: LossName; points: SeriesPointDto[] }>();
+  for (const row of rows) {
+    const layer = Number(row.layer);
+    if (!wanted.has(layer)) continue;
+    for (const loss of LOSS_NAMES) {
+      const avg = row[`${loss}_avg`];
+      if (avg === null || avg === undefined) continue;
+      const key = `${layer}/${loss}`;
+      let s = series.get(key);
+      if (!s) series.set(key, (s = { layer, loss, points: [] }));
+      s.points.push({ step: Number(row.step), value: Number(avg), min: Number(row[`${loss}_min`]), max: Number(row[`${loss}_max`]) });
+    }
+  }
+  return { runId, fromStep: from, toStep: to, bucketSize: bucket, series: [...series.values()] };
+}
+
+interface AggregateRow {
+  layer: number;
+  step: number;
+  ranksReported: number;
+  ranksExpected: number;
+  tokens: bigint;
+  load: Uint8Array;
+  maxVio: number | null;
+  loadBalancingLoss: number | null;
+  seqLoadBalancingLoss: number | null;
+  globalLoadBalancingLoss: number | null;
+  zLoss: number | null;
+}
+
+function aggregateOf(a: AggregateRow): LayerAggregateDto {
+  const losses: LayerAggregateDto["losses"] = {};
+  for (const n of LOSS_NAMES) {
+    const v = a[LOSS_COLUMN[n] as keyof AggregateRow] as number | null;
+    if (v !== null) losses[n] = v;
+  }
+  return {
+    step: a.step,
+    layer: a.layer,
+    ranksReported: a.ranksReported,
+    ranksExpected: a.ranksExpected,
+    tokens: Number(a.tokens),
+    load: unpackCounts(a.load),
+    maxVio: a.maxVio ?? 0,
+    losses,
+  };
+}
+
+/** latestStep is the newest step for which every MoE layer is complete, else the newest step with data. */
+async function latestStep(db: Db, run: RunRecord): Promise<number | null> {
+  const p = db.sql.param;
+  const rows = (await db.prisma.$queryRawUnsafe(
+    `SELECT "step", COUNT(*) AS n, SUM(CASE WHEN "ranksReported" >= "ranksExpected" THEN 1 ELSE 0 END) AS complete
+       FROM "LayerAggregate" WHERE "runId" = ${p(1)} GROUP BY "step" ORDER BY "step" DESC LIMIT 8`,
+    run.id,
+  )) as Array<{ step: number | bigint; n: number | bigint; complete: number | bigint }>;
+  if (rows.length === 0) return null;
+  const full = rows.find((r) => Number(r.complete) >= run.moeLayers.length);
+  return Number((full ?? rows[0]).step);
+}
+
+/** getLayerHeatmap returns MoE layers x experts at `step` (latest complete step when omitted). */
+export async function getLayerHeatmap(runId: string, step?: number): Promise<LayerHeatmapDto | null> {
+  const db = await getDb();
+  const run = await loadRun(db, runId);
+  if (!run) return null;
+  const at = step ?? (await latestStep(db, run));
+  if (at === null) return { runId, step: null, numExperts: run.numExperts, rows: [] };
+  const rows = await db.prisma.layerAggregate.findMany({ where: { runId, step: at }, orderBy: { layer: "asc" } });
+  return {
+    runId,
+    step: at,
+    numExperts: run.numExperts,
+    rows: rows.map((r) => ({ layer: r.layer, load: unpackCounts(r.load), ranksReported: r.ranksReported, ranksExpected: r.ranksExpected })),
+  };
+}
+
+/** getExpertHeatmap returns experts x steps for one layer, downsampled to at most `maxColumns` (max kept). */
+export async function getExpertHeatmap(
+  runId: string,
+  layer: number,
+  opts: { fromStep?: number; toStep?: number; maxColumns?: number } = {},
+): Promise<ExpertHeatmapDto | null> {
+  const db = await getDb();
+  const run = await loadRun(db, runId);
+  if (!run || !run.moeLayers.includes(layer)) return null;
+  const range = await stepRange(db, runId, layer);
+  if (!range) return { runId, layer, numExperts: run.numExperts, bucketSize: 1, columns: [] };
+  const from = Math.max(opts.fromStep ?? range.min, range.min);
+  const to = Math.min(opts.toStep ?? range.max, range.max);
+  const bucket = bucketSizeFor(from, to, opts.maxColumns ?? 400);
+  const rows = await db.prisma.layerAggregate.findMany({
+    where: { runId, layer, step: { gte: from, lte: to } },
+    select: { step: true, load: true },
+    orderBy: { step: "asc" },
+  });
+  const columns: ExpertHeatmapDto["columns"] = [];
+  let current: { step: number; load: number[]; index: number } | null = null;
+  for (const r of rows) {
+    const index = Math.floor((r.step - from) / bucket);
+    const load = unpackCounts(r.load);
+    if (!current || current.index !== index) {
+      if (current) columns.push({ step: current.step, load: current.load });
+      current = { step: r.step, load, index };
+    } else {
+      // Keep each expert's maximum in the bucket so a spike is never averaged away.
+      for (let e = 0; e < load.length; e++) if (load[e] > current.load[e]) current.load[e] = load[e];
+    }
+  }
+  if (current) columns.push({ step: current.step, load: current.load });
+  return { runId, layer, numExperts: run.numExperts, bucketSize: bucket, columns };
+}
+
+/** getAggregates returns every MoE layer's aggregate at one step. */
+export async function getAggregates(runId: string, step: number): Promise<LayerAggregateDto[] | null> {
+  const db = await getDb();
+  const run = await loadRun(db, runId);
+  if (!run) return null;
+  const rows = await db.prisma.layerAggregate.findMany({ where: { runId, step }, orderBy: { layer: "asc" } });
+  return rows.map(aggregateOf);
+}
+
+/** getEvents returns a run's OOM, crash and finish events. */
+export async function getEvents(runId: string): Promise<RunEventDto[] | null> {
+  const db = await getDb();
+  const run = await loadRun(db, runId);
+  if (!run) return null;
+  const events = await db.prisma.runEvent.findMany({ where: { runId }, orderBy: [{ step: "asc" }, { createdAt: "asc" }] });
+  return events.map(eventOf);
+}
+
+/** getLiveState returns the small state the live stream compares to detect changes. */
+export async function getLiveState(runId: string, nowMs: number = Date.now()): Promise<LiveUpdateDto | null> {
+  const db = await getDb();
+  const run = await loadRun(db, runId);
+  if (!run) return null;
+  const counts = (await rankCounts(db, nowMs, runId)).get(runId);
+  const events = await db.prisma.runEvent.count({ where: { runId } });
+  const status = deriveRunStatus(run.status, run.lastSeenMs, nowMs);
+  return {
+    runId,
+    lastStep: run.lastStep,
+    status,
+    ranksReporting: counts?.reporting ?? 0,
+    events,
+    version: `${run.version}:${events}:${status}`,
+  };
+}
+
+/** getGlobalVersion changes whenever any run changes (new data, new run, new event). */
+export async function getGlobalVersion(): Promise<string> {
+  const db = await getDb();
+  const rows = (await db.prisma.$queryRawUnsafe(
+    `SELECT COUNT(*) AS n, COALESCE(SUM("version"), 0) AS v FROM "Run"`,
+  )) as Array<{ n: number | bigint; v: number | bigint }>;
+  return `${Number(rows[0]?.n ?? 0)}:${Number(rows[0]?.v ?? 0)}`;
+}
