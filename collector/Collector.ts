@@ -6,6 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
 import { InvalidInput, Unavailable } from "../lib/analysis/errors";
+import { stageOfLayer } from "../lib/analysis/stageOfLayer";
 import { validateBatch, type Rejection } from "../lib/analysis/validateBatch";
 import { loadTelemetryProto } from "../lib/grpc/loadTelemetryProto";
 import {
@@ -53,6 +54,7 @@ export class Collector {
   private readonly buffer: IngestBuffer;
   private readonly health = new HealthImplementation({ "": "NOT_SERVING", [SERVICE_NAME]: "NOT_SERVING" });
   private readonly runs = new Map<string, RunRecord>();
+  private readonly stageLayerCache = new Map<string, Set<number>>();
   private readonly streams = new Set<grpc.ServerDuplexStream<ClientMessage__Output, ServerMessage>>();
   private readonly log: Logger;
   private readonly now: () => number;
@@ -62,7 +64,8 @@ export class Collector {
     this.log = opts.logger;
     this.now = opts.now ?? Date.now;
     this.buffer = new IngestBuffer({
-      write: (batches, nowMs) => writeBatches(opts.db, batches, nowMs),
+      write: (batches, nowMs) =>
+        writeBatches(opts.db, batches, nowMs, (err, where) => this.log.error({ err, ...where }, "aggregate skipped")),
       intervalMs: opts.flushIntervalMs ?? 50,
       maxRecords: opts.flushMaxRecords ?? 20_000,
       now: this.now,
@@ -148,10 +151,10 @@ export class Collector {
       Write: (call, callback) => {
         void (async () => {
           try {
-            const { run, rank } = await this.hello(call.request.hello, "hello");
+            const { run, rank, pp } = await this.hello(call.request.hello, "hello");
             const batch = call.request.batch;
             if (!batch) throw new InvalidInput("batch is missing", "batch");
-            const { pending, rejected } = this.prepare(run, rank, batch);
+            const { pending, rejected } = this.prepare(run, rank, pp, batch);
             await this.buffer.enqueue(pending);
             const accepted = pending.layers.length + pending.steps.length;
             if (rejected.length > 0) {
@@ -207,22 +210,34 @@ export class Collector {
     };
   }
 
-  private async hello(h: RankHello__Output | null, field: string): Promise<{ run: RunRecord; rank: number; durableSeq: number }> {
+  private async hello(h: RankHello__Output | null, field: string): Promise<{ run: RunRecord; rank: number; pp: number; durableSeq: number }> {
     if (!h) throw new InvalidInput(`${field} is missing: send RankHello first`, field);
     const run = await this.runByKey(h.run_key);
     const info = rankInfoFromWire(h);
     validateRank(run, info);
     const stored = await upsertRank(this.opts.db, run.id, info, h.client);
-    return { run, rank: info.rank, durableSeq: stored.durableSeq };
+    return { run, rank: info.rank, pp: info.coords.pp, durableSeq: stored.durableSeq };
   }
 
-  private prepare(run: RunRecord, rank: number, batch: Batch__Output): { pending: PendingBatch; rejected: Rejection[] } {
+  private stageLayers(run: RunRecord, pp: number): Set<number> {
+    const key = `${run.id}/${pp}`;
+    let layers = this.stageLayerCache.get(key);
+    if (!layers) {
+      layers = new Set(run.moeLayers.filter((l) => stageOfLayer(run.config, l).pp === pp));
+      this.stageLayerCache.set(key, layers);
+    }
+    return layers;
+  }
+
+  private prepare(run: RunRecord, rank: number, pp: number, batch: Batch__Output): { pending: PendingBatch; rejected: Rejection[] } {
     const checked = validateBatch(batch.layers.map(layerReportFromWire), batch.steps.map(stepSampleFromWire), {
       numExperts: run.numExperts,
       numLayers: run.numLayers,
       topk: run.topk,
       expertModelParallelSize: run.config.expert_model_parallel_size,
       moeLayers: new Set(run.moeLayers),
+      stageLayers: this.stageLayers(run, pp),
+      stage: pp,
     });
     this.stats.batches++;
     this.stats.layerReports += checked.layers.length;
@@ -236,7 +251,7 @@ export class Collector {
 
   private handleStream(call: grpc.ServerDuplexStream<ClientMessage__Output, ServerMessage>): void {
     this.streams.add(call);
-    let identity: { run: RunRecord; rank: number } | null = null;
+    let identity: { run: RunRecord; rank: number; pp: number } | null = null;
     let acked = 0;
     let failed = false;
     // Messages are handled one after another; durability is awaited separately so batches pipeline.
@@ -254,14 +269,14 @@ export class Collector {
       if (failed) return;
       if (msg.hello) {
         const h = await this.hello(msg.hello, "hello");
-        identity = { run: h.run, rank: h.rank };
+        identity = { run: h.run, rank: h.rank, pp: h.pp };
         acked = h.durableSeq;
         call.write({ welcome: { run_id: h.run.id, durable_seq: h.durableSeq, num_experts: h.run.numExperts, moe_layers: h.run.moeLayers } });
         return;
       }
       if (!msg.batch) return;
       if (!identity) throw new InvalidInput("the stream's first message must be a RankHello", "hello");
-      const { pending, rejected } = this.prepare(identity.run, identity.rank, msg.batch);
+      const { pending, rejected } = this.prepare(identity.run, identity.rank, identity.pp, msg.batch);
       call.write({ result: { seq: pending.seq, accepted: pending.layers.length + pending.steps.length, rejected } });
       if (rejected.length > 0) {
         this.log.warn({ runKey: identity.run.runKey, rank: identity.rank, seq: pending.seq, rejected }, "records rejected");

@@ -3,6 +3,7 @@
  * global expert load (with Megatron's TP de-duplication rule), its imbalance metrics and the mean of
  * the loss values the ranks logged.
  */
+import { computeEpLoad } from "./computeEpLoad";
 import { computeGlobalLoad } from "./computeGlobalLoad";
 import { computeLayerMetrics } from "./computeLayerMetrics";
 import { LOSS_NAMES, type LayerReport, type LossValues, type RankCoords, type RunConfig } from "./types";
@@ -30,6 +31,12 @@ export interface LayerAggregate {
   cv: number | null;
   entropy: number | null;
   deadExperts: number;
+  /** Worst EP rank's received tokens over its dispatch group's mean (DESIGN.md "EP-rank load"). */
+  epImbalance: number | null;
+  /** Where the worst EP rank is: its dispatch group (edp) and EP rank. */
+  epWorst: { edp: number; epRank: number } | null;
+  /** Ranks whose reported received counts disagree with the counts derived from the senders. */
+  receivedMismatches: number;
   /** Mean over the reporting ranks of each loss they sent. */
   losses: LossValues;
 }
@@ -55,6 +62,15 @@ export function aggregateLayer(
     config,
   );
   const metrics = computeLayerMetrics(global.load);
+  const ep = computeEpLoad(
+    reports.map((r) => ({
+      rank: r.rank,
+      coords: r.coords,
+      tokensPerExpert: r.report.tokensPerExpert,
+      ...(r.report.receivedPerLocalExpert ? { receivedPerLocalExpert: r.report.receivedPerLocalExpert } : {}),
+    })),
+    config,
+  );
   const tp = config.tensor_model_parallel_size;
   const dedup = tp > 1 && !config.sequence_parallel;
   const tokens = reports
@@ -85,6 +101,9 @@ export function aggregateLayer(
     cv: metrics.cv,
     entropy: metrics.normalizedEntropy,
     deadExperts: metrics.deadExperts.length,
+    epImbalance: ep.epImbalance,
+    epWorst: ep.worst ? { edp: ep.worst.edp, epRank: ep.worst.epRank } : null,
+    receivedMismatches: ep.mismatches.length,
     losses,
   };
 }

@@ -54,6 +54,12 @@ describe("validateBatch", () => {
     expect(r.rejected.map((x) => x.field)).toEqual(["layers[1].layer", "steps[0].lm_loss"]);
   });
 
+  it("rejects a layer of another pipeline stage", () => {
+    const r = validateBatch([good({ layer: 2 }), good({ layer: 3 })], [], { ...ctx, stageLayers: new Set([3, 4]), stage: 1 });
+    expect(r.layers.map((l) => l.layer)).toEqual([3]);
+    expect(r.rejected).toEqual([{ code: "INVALID_ARGUMENT", field: "layers[0].layer", reason: "layer 2 is not held by this rank's pipeline stage 1" }]);
+  });
+
   it("rejects the second of two records for the same step and layer", () => {
     const r = validateBatch([good(), good()], [], ctx);
     expect(r.layers).toHaveLength(1);

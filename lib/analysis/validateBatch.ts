@@ -11,6 +11,10 @@ export interface BatchContext {
   topk: number;
   expertModelParallelSize: number;
   moeLayers: ReadonlySet<number>;
+  /** The MoE layers held by the sending rank's pipeline stage, when known. */
+  stageLayers?: ReadonlySet<number>;
+  /** The sending rank's pipeline stage (for the message). */
+  stage?: number;
 }
 
 /** Rejection: one record that was not stored. `field` uses the wire (proto) field names. */
@@ -78,6 +82,9 @@ function checkLayerReport(r: LayerReport, ctx: BatchContext): Problem {
       ? null
       : { field: "layer", reason: `layer ${r.layer} is outside 1..${ctx.numLayers} (num_layers)` }) ??
     (ctx.moeLayers.has(r.layer) ? null : { field: "layer", reason: `layer ${r.layer} is a dense layer (moe_layer_freq) and has no experts` }) ??
+    (!ctx.stageLayers || ctx.stageLayers.has(r.layer)
+      ? null
+      : { field: "layer", reason: `layer ${r.layer} is not held by this rank's pipeline stage ${ctx.stage ?? "?"}` }) ??
     (Number.isInteger(r.microBatches) && r.microBatches >= 1
       ? null
       : { field: "micro_batches", reason: `${r.microBatches} micro-batches; expected at least 1` }) ??

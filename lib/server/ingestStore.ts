@@ -27,14 +27,17 @@ const ROWS_PER_STATEMENT = 400;
 type Tx = Parameters<Parameters<Db["prisma"]["$transaction"]>[0]>[0];
 type SqlValue = string | number | Uint8Array | null;
 
+/** AggregateErrorHandler hears about an aggregate that could not be computed (it is skipped, not fatal). */
+export type AggregateErrorHandler = (err: unknown, where: { runId: string; step: number; layer: number }) => void;
+
 /** writeBatches makes a list of batches durable in one transaction and refreshes their aggregates. */
-export async function writeBatches(db: Db, batches: PendingBatch[], nowMs: number): Promise<void> {
+export async function writeBatches(db: Db, batches: PendingBatch[], nowMs: number, onAggregateError?: AggregateErrorHandler): Promise<void> {
   if (batches.length === 0) return;
   await db.prisma.$transaction(
     async (tx) => {
       await insertLayerReports(db, tx, batches);
       await insertStepSamples(db, tx, batches);
-      await refreshAggregates(db, tx, batches);
+      await refreshAggregates(db, tx, batches, onAggregateError);
       await updateRanksAndRuns(db, tx, batches, nowMs);
     },
     { timeout: 120_000, maxWait: 120_000 },
@@ -105,7 +108,8 @@ async function insertStepSamples(db: Db, tx: Tx, batches: PendingBatch[]): Promi
 
 const AGGREGATE_COLUMNS = [
   "runId", "layer", "step", "ranksReported", "ranksExpected", "tokens", "load", "maxVio", "cv", "entropy",
-  "deadExperts", "loadBalancingLoss", "seqLoadBalancingLoss", "globalLoadBalancingLoss", "zLoss",
+  "deadExperts", "epImbalance", "epWorstEdp", "epWorstRank", "receivedMismatches",
+  "loadBalancingLoss", "seqLoadBalancingLoss", "globalLoadBalancingLoss", "zLoss",
 ];
 
 interface StoredLayerRow {
@@ -114,13 +118,14 @@ interface StoredLayerRow {
   microBatches: number | bigint;
   tokens: number | bigint;
   counts: Uint8Array;
+  received: Uint8Array | null;
   loadBalancingLoss: number | null;
   seqLoadBalancingLoss: number | null;
   globalLoadBalancingLoss: number | null;
   zLoss: number | null;
 }
 
-async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[]): Promise<void> {
+async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggregateError?: AggregateErrorHandler): Promise<void> {
   // (run, step) -> layers touched by this flush.
   const touched = new Map<string, { run: RunRecord; step: number; layers: Set<number> }>();
   for (const b of batches) {
@@ -141,7 +146,7 @@ async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[]): Promi
       coordsByRun.set(run.id, coords);
     }
     const rows = (await tx.$queryRawUnsafe(
-      `SELECT "layer", "rank", "microBatches", "tokens", "counts", "loadBalancingLoss", "seqLoadBalancingLoss",
+      `SELECT "layer", "rank", "microBatches", "tokens", "counts", "received", "loadBalancingLoss", "seqLoadBalancingLoss",
               "globalLoadBalancingLoss", "zLoss"
          FROM "LayerReport" WHERE "runId" = ${db.sql.param(1)} AND "step" = ${db.sql.param(2)}`,
       run.id,
@@ -159,10 +164,19 @@ async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[]): Promi
       list.push({ rank, coords: c, report: layerReportFromRow(step, row) });
     }
     for (const [layer, reports] of byLayer) {
-      const a = aggregateLayer(step, layer, reports, run.config, run.worldSize);
+      let a;
+      try {
+        a = aggregateLayer(step, layer, reports, run.config, run.worldSize);
+      } catch (err) {
+        // Stored reports are already validated; an analysis error must never block the flush (and with it
+        // every ack). The aggregate is skipped and recomputed when the next report of this layer arrives.
+        onAggregateError?.(err, { runId: run.id, step, layer });
+        continue;
+      }
       out.push([
         run.id, layer, step, a.ranksReported, a.ranksExpected, a.tokens, packCounts(a.load), a.maxVio, a.cv, a.entropy,
-        a.deadExperts, a.losses.load_balancing_loss ?? null, a.losses.seq_load_balancing_loss ?? null,
+        a.deadExperts, a.epImbalance, a.epWorst?.edp ?? null, a.epWorst?.epRank ?? null, a.receivedMismatches,
+        a.losses.load_balancing_loss ?? null, a.losses.seq_load_balancing_loss ?? null,
         a.losses.global_load_balancing_loss ?? null, a.losses.z_loss ?? null,
       ]);
     }
@@ -183,6 +197,7 @@ function layerReportFromRow(step: number, row: StoredLayerRow): LayerReport {
     microBatches: Number(row.microBatches),
     tokens: Number(row.tokens),
     tokensPerExpert: unpackCounts(row.counts),
+    ...(row.received ? { receivedPerLocalExpert: unpackCounts(row.received) } : {}),
     losses,
   };
 }
