@@ -1,0 +1,342 @@
+"""Background sender: one long-lived `Stream` per rank, at-least-once delivery.
+
+Protocol (proto/moe/telemetry/v1/telemetry.proto):
+  RegisterRun (idempotent on run_key) on every (re)connection, then Stream:
+  client -> RankHello, Batch(seq=1,2,3,...)      server -> Welcome{durable_seq}, BatchResult, Ack{durable_seq}
+
+Buffering:
+  * `pending`  : batches not yet given a sequence number (never sent).
+  * `inflight` : batches with a sequence number, sent at least once, not yet acked durable.
+  Sequence numbers are assigned when a batch is first sent, so they are contiguous (1, 2, 3, ...)
+  even when batches were dropped; the drop count since the previous batch travels in
+  Batch.dropped_batches. The first Welcome of the process sets the next sequence number to
+  durable_seq + 1, so a restarted job (same run_key, same rank) continues its predecessor's
+  numbering instead of being mistaken for already-durable data.
+  * pending + inflight <= max_buffer. When full, the OLDEST pending batch is dropped (inflight is capped
+    at max_inflight < max_buffer, so there is always a pending batch to drop).
+  * Acks remove inflight batches with seq <= durable_seq. After a reconnect, Welcome.durable_seq
+    removes what became durable meanwhile and everything else inflight is sent again, in order.
+
+Nothing here ever raises into the training thread: `put()` only takes a short lock.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import random
+import threading
+import time
+from typing import Callable, Optional, Sequence
+
+import grpc
+
+from ._stubs import pb, pb_grpc
+from ._util import Counters, RateLimitedLog, logger
+
+CHANNEL_OPTIONS = [
+    ("grpc.keepalive_time_ms", 10_000),
+    ("grpc.keepalive_timeout_ms", 5_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.enable_retries", 0),
+]
+
+
+class _Conn:
+    """State of one stream attempt."""
+
+    def __init__(self):
+        self.welcomed = threading.Event()
+        self.dead = False
+        self.resend: collections.deque = collections.deque()
+        self.address = ""
+
+
+class Sender:
+    def __init__(
+        self,
+        addresses: Sequence[str],
+        register_request: "pb.RegisterRunRequest",
+        hello: "pb.RankHello",
+        *,
+        max_buffer: int = 1024,
+        max_inflight: int = 64,
+        rpc_timeout: float = 10.0,
+        backoff_initial: float = 0.1,
+        backoff_max: float = 10.0,
+        counters: Optional[Counters] = None,
+        on_welcome: Optional[Callable] = None,
+    ):
+        if not addresses:
+            raise ValueError("no collector address")
+        self.addresses = list(addresses)
+        self.register_request = register_request
+        self.hello = hello
+        self.max_buffer = max(2, int(max_buffer))
+        self.max_inflight = max(1, min(int(max_inflight), self.max_buffer - 1))
+        self.rpc_timeout = rpc_timeout
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.counters = counters or Counters()
+        self.on_welcome = on_welcome
+        self._rl = RateLimitedLog(30.0)
+
+        self._cond = threading.Condition(threading.Lock())
+        self._pending: collections.deque = collections.deque()
+        self._inflight: "collections.OrderedDict[int, pb.Batch]" = collections.OrderedDict()
+        self._next_seq: Optional[int] = None
+        self._dropped_since_last = 0
+        self._closing = False
+        self._stop = threading.Event()
+        self._addr_idx = 0
+        self._call = None
+        self._channel = None
+        self._channel_addr: Optional[str] = None
+        self.run_id: Optional[str] = None
+        self.moe_layers: list = []
+        self.durable_seq = 0
+        self.highest_acked = 0
+        self.connected = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="moe-telemetry-sender", daemon=True)
+        self._started = False
+
+    # ------------------------------------------------------------------ training-thread side
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._thread.start()
+
+    def put(self, batch: "pb.Batch") -> None:
+        """Enqueue a batch (no seq yet). Never blocks on the network; drops the oldest unsent if full."""
+        with self._cond:
+            if self._closing and self._stop.is_set():
+                self.counters.inc("batches_after_close")
+                return
+            while len(self._pending) + len(self._inflight) >= self.max_buffer and self._pending:
+                self._pending.popleft()
+                self._dropped_since_last += 1
+                self.counters.inc("batches_dropped")
+            self._pending.append(batch)
+            self.counters.inc("batches_enqueued")
+            self._cond.notify_all()
+
+    def unacked(self) -> int:
+        with self._cond:
+            return len(self._pending) + len(self._inflight)
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything enqueued so far is acked durable (or timeout). True if drained."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._cond:
+            while self._pending or self._inflight:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.1))
+            return True
+
+    def close(self, timeout: float) -> bool:
+        """Drain (up to timeout), then stop the thread. Returns True if everything was acked."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        drained = self.flush(timeout) if self._started else (self.unacked() == 0)
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        call = self._call
+        if call is not None:
+            try:
+                call.cancel()
+            except Exception:
+                pass
+        if self._started:
+            self._thread.join(timeout=2.0)
+        ch = self._channel
+        if ch is not None:
+            try:
+                ch.close()
+            except Exception:
+                pass
+        lost = self.unacked()
+        if lost:
+            self.counters.inc("batches_unacked_at_close", lost)
+            logger.warning("moe_telemetry: closing with %d batch(es) not acknowledged by the collector", lost)
+        return drained
+
+    def current_channel(self):
+        """(address, channel) of the live stream, for unary last-gasp calls; may be (None, None)."""
+        return self._channel_addr, self._channel
+
+    # ------------------------------------------------------------------ sender thread
+
+    def _backoff(self, attempt: int) -> float:
+        # exponential with "equal jitter": half fixed, half random
+        d = min(self.backoff_max, self.backoff_initial * (2 ** min(attempt, 20)))
+        return d / 2 + random.uniform(0, d / 2)
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            if self._closing and self.unacked() == 0:
+                break
+            addr = self.addresses[self._addr_idx % len(self.addresses)]
+            healthy = False
+            try:
+                healthy = self._serve(addr)
+            except Exception as e:  # never let the thread die
+                self.counters.inc("sender_errors")
+                self._rl(logging.ERROR, "internal", "moe_telemetry: sender error: %r", e, exc_info=True)
+            if self._stop.is_set():
+                break
+            if self._closing and self.unacked() == 0:
+                break
+            if healthy:
+                attempt = 0
+            else:
+                attempt += 1
+            # on any failure move on to the next collector address
+            self._addr_idx = (self._addr_idx + 1) % len(self.addresses)
+            self.counters.inc("reconnects")
+            self._stop.wait(self._backoff(attempt))
+
+    def _serve(self, addr: str) -> bool:
+        """One connection: register, stream until it breaks. Returns True if a Welcome arrived."""
+        conn = _Conn()
+        conn.address = addr
+        channel = grpc.insecure_channel(addr, options=CHANNEL_OPTIONS)
+        self._channel = channel
+        self._channel_addr = addr
+        call = None
+        try:
+            stub = pb_grpc.TelemetryStub(channel)
+            resp = stub.RegisterRun(self.register_request, timeout=self.rpc_timeout)
+            self.run_id = resp.run_id
+            if resp.moe_layers:
+                self.moe_layers = list(resp.moe_layers)
+            call = stub.Stream(self._requests(conn))
+            self._call = call
+            for msg in call:
+                self._on_message(conn, msg)
+                if self._stop.is_set():
+                    break
+            # stream ended by the server without error
+            if not (self._closing and self.unacked() == 0):
+                self._rl(logging.WARNING, "eos:" + addr, "moe_telemetry: collector %s ended the stream; reconnecting", addr)
+        except grpc.RpcError as e:
+            code = e.code() if hasattr(e, "code") else None
+            if not (self._stop.is_set() and code == grpc.StatusCode.CANCELLED):
+                self.counters.inc("rpc_errors")
+                details = e.details() if hasattr(e, "details") else str(e)
+                self._rl(logging.WARNING, "rpc:%s:%s" % (addr, code),
+                         "moe_telemetry: collector %s: %s %s (will retry)", addr, code, details)
+        finally:
+            conn.dead = True
+            self.connected.clear()
+            with self._cond:
+                self._cond.notify_all()
+            if call is not None:
+                try:
+                    call.cancel()
+                except Exception:
+                    pass
+            self._call = None
+            self._channel = None
+            self._channel_addr = None
+            try:
+                channel.close()
+            except Exception:
+                pass
+        return conn.welcomed.is_set()
+
+    def _on_message(self, conn: _Conn, msg) -> None:
+        kind = msg.WhichOneof("kind")
+        if kind == "welcome":
+            w = msg.welcome
+            with self._cond:
+                d = int(w.durable_seq)
+                if self._next_seq is None:
+                    # first Welcome of this process: continue the rank's numbering
+                    self._next_seq = d + 1
+                    self._inflight.clear()
+                else:
+                    self._ack_locked(d)
+                    if d >= self._next_seq:
+                        logger.warning(
+                            "moe_telemetry: collector says seq %d is durable but this process only sent up to %d; "
+                            "continuing after it", d, self._next_seq - 1)
+                        self._next_seq = d + 1
+                conn.resend = collections.deque(self._inflight.keys())
+                if conn.resend:
+                    self.counters.inc("batches_resent", len(conn.resend))
+                self.durable_seq = max(self.durable_seq, d)
+                conn.welcomed.set()
+                self._cond.notify_all()
+            self.connected.set()
+            if w.run_id:
+                self.run_id = w.run_id
+            if w.moe_layers:
+                self.moe_layers = list(w.moe_layers)
+            if self.on_welcome is not None:
+                try:
+                    self.on_welcome(w)
+                except Exception:
+                    pass
+        elif kind == "ack":
+            with self._cond:
+                self._ack_locked(int(msg.ack.durable_seq))
+                self._cond.notify_all()
+        elif kind == "result":
+            r = msg.result
+            if r.rejected:
+                self.counters.inc("records_rejected", len(r.rejected))
+                first = r.rejected[0]
+                self._rl(logging.WARNING, "rej:%s:%s" % (first.code, first.field),
+                         "moe_telemetry: collector rejected %d record(s) of batch %d, e.g. %s %s: %s",
+                         len(r.rejected), r.seq, first.code, first.field, first.reason)
+
+    def _ack_locked(self, durable: int) -> None:
+        if durable > self.durable_seq:
+            self.durable_seq = durable
+        while self._inflight:
+            seq = next(iter(self._inflight))
+            if seq > durable:
+                break
+            self._inflight.popitem(last=False)
+            self.counters.inc("batches_acked")
+            self.highest_acked = max(self.highest_acked, seq)
+
+    def _requests(self, conn: _Conn):
+        """Request iterator consumed by gRPC's own thread: hello, then resends, then new batches."""
+        yield pb.ClientMessage(hello=self.hello)
+        while not conn.welcomed.wait(0.05):
+            if conn.dead or self._stop.is_set():
+                return
+        while True:
+            msg = None
+            with self._cond:
+                while msg is None:
+                    if conn.dead or self._stop.is_set():
+                        return
+                    while conn.resend and msg is None:
+                        seq = conn.resend.popleft()
+                        msg = self._inflight.get(seq)
+                    if msg is not None:
+                        break
+                    if self._pending and len(self._inflight) < self.max_inflight:
+                        b = self._pending.popleft()
+                        b.seq = self._next_seq
+                        b.dropped_batches = self._dropped_since_last
+                        self._dropped_since_last = 0
+                        self._next_seq += 1
+                        self._inflight[b.seq] = b
+                        msg = b
+                        break
+                    if self._closing and not self._pending and not self._inflight:
+                        return  # half-close: everything is durable
+                    self._cond.wait(0.2)
+            self.counters.inc("batches_sent")
+            yield pb.ClientMessage(batch=msg)
