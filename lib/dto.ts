@@ -128,3 +128,78 @@ export interface LiveUpdateDto {
   /** Increases whenever anything of the run changed. */
   version: string;
 }
+
+/** ImbalanceMetric: a per-(step, layer) imbalance number the layer x step heatmap can show. */
+export type ImbalanceMetric = "maxVio" | "cv" | "entropy" | "epImbalance";
+
+/** ImbalanceHeatmapDto: MoE layers x step buckets of one imbalance metric, plus a cross-layer summary per bucket. */
+export interface ImbalanceHeatmapDto {
+  runId: string;
+  metric: ImbalanceMetric;
+  /** How a bucket of steps is reduced: the worst value ("max" for maxVio/cv/epImbalance, "min" for entropy). */
+  reduce: "max" | "min";
+  bucketSize: number;
+  layers: number[];
+  steps: number[];
+  /** values[layerIndex][stepIndex]; null where the layer has no aggregate in the bucket. */
+  values: Array<Array<number | null>>;
+  /** Across layers per bucket: min, median, p90 (linear interpolation), max. */
+  summary: Array<{ step: number; min: number | null; median: number | null; p90: number | null; max: number | null }>;
+}
+
+/** LayerMetricsDto: one MoE layer's imbalance at one step (computed by the pure core from the global load). */
+export interface LayerMetricsDto {
+  layer: number;
+  ranksReported: number;
+  ranksExpected: number;
+  /** Which de-duplication rule produced the global load. */
+  rule: string;
+  total: number;
+  maxVio: number | null;
+  cv: number | null;
+  normalizedEntropy: number | null;
+  deadExperts: number[];
+  hottest: Array<{ expert: number; load: number; utilization: number }>;
+  coldest: Array<{ expert: number; load: number; utilization: number }>;
+  epImbalance: number | null;
+}
+
+/** StepMetricsDto: every MoE layer's metrics at one step and their summary across layers. */
+export interface StepMetricsDto {
+  runId: string;
+  step: number | null;
+  layers: LayerMetricsDto[];
+  summary: { maxVio: { min: number | null; median: number | null; p90: number | null; max: number | null } };
+}
+
+/** EpLoadDto: tokens received per EP rank in every dispatch group, for one layer at one step. */
+export interface EpLoadDto {
+  runId: string;
+  step: number;
+  layer: number;
+  ep: number;
+  etp: number;
+  expertsPerEpRank: number;
+  groups: Array<{ edp: number; pp: number; received: number[]; mean: number; ratio: number | null; ranksReported: number; ranksExpected: number }>;
+  worst: { edp: number; pp: number; epRank: number; received: number; mean: number; ratio: number } | null;
+  epImbalance: number | null;
+  mismatches: Array<{ rank: number; epRank: number; derived: number; reported: number }>;
+}
+
+/** CapacityWhatIfDto: predicted drops per MoE layer at one capacity factor, on the observed counts of one step. */
+export interface CapacityWhatIfDto {
+  runId: string;
+  step: number | null;
+  capacityFactor: number;
+  /** The capacity factor the run was launched with, if any. */
+  configuredCapacityFactor: number | null;
+  layers: Array<{
+    layer: number;
+    dropped: number;
+    assignments: number;
+    dropFraction: number;
+    capacityFactorForZeroDrops: number;
+    estimate: boolean;
+    basis: "before-drop" | "dispatched";
+  }>;
+}

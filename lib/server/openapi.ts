@@ -66,6 +66,40 @@ export const OPENAPI_DOCUMENT = {
     "/api/runs/{runId}/aggregates": {
       get: { summary: "Cross-rank aggregate of every MoE layer at one step", parameters: [runId, step("Step", true)], responses: { 200: ok("LayerAggregate", true), 400: err, 404: err } },
     },
+    "/api/runs/{runId}/imbalance": {
+      get: {
+        summary: "MoE layers x steps of one imbalance metric (worst value per bucket) with min/median/p90/max across layers",
+        parameters: [
+          runId,
+          { name: "metric", in: "query", schema: { type: "string", enum: ["maxVio", "cv", "entropy", "epImbalance"], default: "maxVio" } },
+          { name: "from", in: "query", schema: { type: "integer", minimum: 0 } },
+          { name: "to", in: "query", schema: { type: "integer", minimum: 0 } },
+          { name: "maxColumns", in: "query", schema: { type: "integer", minimum: 1, maximum: 5000, default: 300 } },
+        ],
+        responses: { 200: { description: "OK" }, 400: err, 404: err },
+      },
+    },
+    "/api/runs/{runId}/metrics": {
+      get: {
+        summary: "Every MoE layer's MaxVio, CV, normalized entropy, dead/hottest/coldest experts and EP imbalance at a step",
+        parameters: [runId, step("Step (default: newest complete step)")],
+        responses: { 200: { description: "OK" }, 400: err, 404: err },
+      },
+    },
+    "/api/runs/{runId}/ep-load": {
+      get: {
+        summary: "Tokens received per EP rank in each ETP x EP dispatch group, one layer, one step",
+        parameters: [runId, step("Step", true), { name: "layer", in: "query", required: true, schema: { type: "integer", minimum: 1 } }],
+        responses: { 200: { description: "OK" }, 400: err, 404: err },
+      },
+    },
+    "/api/runs/{runId}/capacity": {
+      get: {
+        summary: "Capacity what-if: predicted dropped assignments per MoE layer at a capacity factor (Megatron's get_capacity per source rank)",
+        parameters: [runId, { name: "cf", in: "query", required: true, schema: { type: "number", exclusiveMinimum: 0 } }, step("Step (default: newest complete step)")],
+        responses: { 200: { description: "OK" }, 400: err, 404: err },
+      },
+    },
     "/api/runs/{runId}/events": { get: { summary: "OOM, crash and finish events", parameters: [runId], responses: { 200: ok("RunEvent", true), 404: err } } },
     "/api/runs/{runId}/live": {
       get: {

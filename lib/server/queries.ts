@@ -3,7 +3,13 @@
  * it returns was computed by the pure core (at ingest for aggregates, here for derived sizes).
  */
 import type {
+  CapacityWhatIfDto,
+  EpLoadDto,
   ExpertHeatmapDto,
+  ImbalanceHeatmapDto,
+  ImbalanceMetric,
+  LayerMetricsDto,
+  StepMetricsDto,
   LayerAggregateDto,
   LayerHeatmapDto,
   LayerInfoDto,
@@ -14,14 +20,19 @@ import type {
   RunSummaryDto,
   SeriesPointDto,
 } from "../dto";
+import { capacityWhatIf, type WhatIfReport } from "../analysis/capacityWhatIf";
+import { computeEpLoad } from "../analysis/computeEpLoad";
+import { globalLoadRule } from "../analysis/computeGlobalLoad";
+import { computeLayerMetrics } from "../analysis/computeLayerMetrics";
 import { deriveParallelSizes } from "../analysis/deriveParallelSizes";
+import { summarizeAcrossLayers } from "../analysis/summarizeAcrossLayers";
 import { deriveRunStatus, REPORTING_WINDOW_MS } from "../analysis/deriveRunStatus";
 import { unpackCounts } from "../analysis/packCounts";
 import { stageOfLayer } from "../analysis/stageOfLayer";
 import { LOSS_NAMES, type LossName } from "../analysis/types";
 import type { RunEvent as RunEventRow } from "../../generated/prisma/client";
 import type { Db } from "./db";
-import { runFromRow, type RunRecord } from "./runsRepo";
+import { listRanks, runFromRow, type RunRecord } from "./runsRepo";
 import { getDb } from "./webDb";
 
 const LOSS_COLUMN: Record<LossName, string> = {
@@ -326,4 +337,166 @@ export async function getGlobalVersion(): Promise<string> {
     `SELECT COUNT(*) AS n, COALESCE(SUM("version"), 0) AS v FROM "Run"`,
   )) as Array<{ n: number | bigint; v: number | bigint }>;
   return `${Number(rows[0]?.n ?? 0)}:${Number(rows[0]?.v ?? 0)}`;
+}
+
+const IMBALANCE_COLUMN: Record<ImbalanceMetric, string> = {
+  maxVio: "maxVio",
+  cv: "cv",
+  entropy: "entropy",
+  epImbalance: "epImbalance",
+};
+
+/** getImbalanceHeatmap returns MoE layers x step buckets of one metric (worst value per bucket kept). */
+export async function getImbalanceHeatmap(
+  runId: string,
+  metric: ImbalanceMetric,
+  opts: { fromStep?: number; toStep?: number; maxColumns?: number } = {},
+): Promise<ImbalanceHeatmapDto | null> {
+  const db = await getDb();
+  const run = await loadRun(db, runId);
+  if (!run) return null;
+  // Low entropy is the bad direction, so its bucket keeps the minimum.
+  const reduce = metric === "entropy" ? "min" : "max";
+  const range = await stepRange(db, runId);
+  const empty: ImbalanceHeatmapDto = { runId, metric, reduce, bucketSize: 1, layers: run.moeLayers, steps: [], values: run.moeLayers.map(() => []), summary: [] };
+  if (!range) return empty;
+  const from = Math.max(opts.fromStep ?? range.min, range.min);
+  const to = Math.min(opts.toStep ?? range.max, range.max);
+  if (from > to) return empty;
+  const bucket = bucketSizeFor(from, to, opts.maxColumns ?? 300);
+  const p = db.sql.param;
+  const col = `"${IMBALANCE_COLUMN[metric]}"`;
+  const rows = (await db.prisma.$queryRawUnsafe(
+    `SELECT "layer", ("step" - ${p(1)}) / ${p(2)} AS bucket, MIN("step") AS step, ${reduce.toUpperCase()}(${col}) AS v
+       FROM "LayerAggregate" WHERE "runId" = ${p(3)} AND "step" >= ${p(4)} AND "step" <= ${p(5)}
+      GROUP BY "layer", bucket ORDER BY bucket`,
+    from, bucket, runId, from, to,
+  )) as Array<{ layer: number | bigint; bucket: number | bigint; step: number | bigint; v: number | null }>;
+  const layerIndex = new Map(run.moeLayers.map((l, i) => [l, i]));
+  const bucketIndex = new Map<number, number>();
+  const steps: number[] = [];
+  for (const r of rows) {
+    const b = Number(r.bucket);
+    if (!bucketIndex.has(b)) {
+      bucketIndex.set(b, steps.length);
+      steps.push(from + b * bucket);
+    }
+  }
+  const values = run.moeLayers.map(() => Array<number | null>(steps.length).fill(null));
+  for (const r of rows) {
+    const li = layerIndex.get(Number(r.layer));
+    if (li === undefined || r.v === null) continue;
+    values[li][bucketIndex.get(Number(r.bucket))!] = Number(r.v);
+  }
+  const summary = steps.map((step, si) => {
+    const column = values.map((v) => v[si]).filter((v): v is number => v !== null);
+    const s = summarizeAcrossLayers(column);
+    return { step, min: s.min, median: s.median, p90: s.p90, max: s.max };
+  });
+  return { runId, metric, reduce, bucketSize: bucket, layers: run.moeLayers, steps, values, summary };
+}
+
+/** getStepMetrics returns every MoE layer's metrics at `step` (latest complete step when omitted). */
+export async function getStepMetrics(runId: string, step?: number): Promise<StepMetricsDto | null> {
+  const db = await getDb();
+  const run = await loadRun(db, runId);
+  if (!run) return null;
+  const at = step ?? (await latestStep(db, run));
+  if (at === null) return { runId, step: null, layers: [], summary: { maxVio: summarizeAcrossLayers([]) } };
+  const rows = await db.prisma.layerAggregate.findMany({ where: { runId, step: at }, orderBy: { layer: "asc" } });
+  const rule = globalLoadRule(run.config);
+  const layers: LayerMetricsDto[] = rows.map((r) => {
+    const m = computeLayerMetrics(unpackCounts(r.load));
+    return {
+      layer: r.layer,
+      ranksReported: r.ranksReported,
+      ranksExpected: r.ranksExpected,
+      rule,
+      total: m.total,
+      maxVio: m.maxVio,
+      cv: m.cv,
+      normalizedEntropy: m.normalizedEntropy,
+      deadExperts: m.deadExperts,
+      hottest: m.hottest,
+      coldest: m.coldest,
+      epImbalance: r.epImbalance,
+    };
+  });
+  const vio = summarizeAcrossLayers(layers.map((l) => l.maxVio).filter((v): v is number => v !== null));
+  return { runId, step: at, layers, summary: { maxVio: { min: vio.min, median: vio.median, p90: vio.p90, max: vio.max } } };
+}
+
+async function layerReportsAt(db: Db, runId: string, step: number, layer?: number) {
+  return db.prisma.layerReport.findMany({
+    where: { runId, step, ...(layer === undefined ? {} : { layer }) },
+    select: { layer: true, rank: true, tokens: true, microBatches: true, counts: true, countsBeforeDrop: true, received: true },
+  });
+}
+
+/** getEpLoad returns tokens received per EP rank in each dispatch group for one layer at one step. */
+export async function getEpLoad(runId: string, step: number, layer: number): Promise<EpLoadDto | null> {
+  const db = await getDb();
+  const run = await loadRun(db, runId);
+  if (!run || !run.moeLayers.includes(layer)) return null;
+  const ranks = new Map((await listRanks(db, runId)).map((r) => [r.rank, r.coords]));
+  const reports = (await layerReportsAt(db, runId, step, layer)).flatMap((r) => {
+    const coords = ranks.get(r.rank);
+    return coords
+      ? [{ rank: r.rank, coords, tokensPerExpert: unpackCounts(r.counts), ...(r.received ? { receivedPerLocalExpert: unpackCounts(r.received) } : {}) }]
+      : [];
+  });
+  const ep = computeEpLoad(reports, run.config);
+  const sizes = deriveParallelSizes(run.config, run.worldSize);
+  return {
+    runId,
+    step,
+    layer,
+    ep: sizes.ep,
+    etp: sizes.etp,
+    expertsPerEpRank: run.numExperts / sizes.ep,
+    groups: ep.groups.map((g) => ({ edp: g.edp, pp: g.pp, received: g.received, mean: g.mean, ratio: g.ratio, ranksReported: g.ranksReported, ranksExpected: g.ranksExpected })),
+    worst: ep.worst,
+    epImbalance: ep.epImbalance,
+    mismatches: ep.mismatches,
+  };
+}
+
+/** getCapacityWhatIf predicts per-layer drops at `capacityFactor` on the counts observed at `step`. */
+export async function getCapacityWhatIf(runId: string, capacityFactor: number, step?: number): Promise<CapacityWhatIfDto | null> {
+  const db = await getDb();
+  const run = await loadRun(db, runId);
+  if (!run) return null;
+  const at = step ?? (await latestStep(db, run));
+  const configured = run.config.moe_expert_capacity_factor ?? null;
+  if (at === null) return { runId, step: null, capacityFactor, configuredCapacityFactor: configured, layers: [] };
+  const ranks = new Map((await listRanks(db, runId)).map((r) => [r.rank, r.coords]));
+  const dedup = globalLoadRule(run.config) === "tp-rank-0 only (no sequence parallel)";
+  const byLayer = new Map<number, WhatIfReport[]>();
+  for (const r of await layerReportsAt(db, runId, at)) {
+    // Without sequence parallelism the TP ranks route the same tokens: count them once.
+    if (dedup && ranks.get(r.rank)?.tp !== 0) continue;
+    let list = byLayer.get(r.layer);
+    if (!list) byLayer.set(r.layer, (list = []));
+    list.push({
+      tokens: Number(r.tokens),
+      microBatches: r.microBatches,
+      tokensPerExpert: unpackCounts(r.counts),
+      ...(r.countsBeforeDrop ? { tokensPerExpertBeforeDrop: unpackCounts(r.countsBeforeDrop) } : {}),
+    });
+  }
+  const layers = [...byLayer.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([layer, reports]) => {
+      const w = capacityWhatIf(reports, run.topk, capacityFactor);
+      return {
+        layer,
+        dropped: w.dropped,
+        assignments: w.assignments,
+        dropFraction: w.dropFraction,
+        capacityFactorForZeroDrops: w.capacityFactorForZeroDrops,
+        estimate: w.estimate,
+        basis: w.basis,
+      };
+    });
+  return { runId, step: at, capacityFactor, configuredCapacityFactor: configured, layers };
 }
