@@ -1,0 +1,90 @@
+/**
+ * `moe-telemetry`: serve the dashboard and collector, run a collector alone, simulate a run, dump
+ * stored data, apply migrations.
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+import { runCollector } from "./runCollector";
+import { runServe } from "./runServe";
+import { runSimulate } from "./runSimulate";
+import { runDump } from "./runDump";
+import { migrateDatabase } from "../lib/server/migrate";
+import { parseDatabaseUrl, redactUrl } from "../lib/server/databaseUrl";
+import { parseEnv } from "../lib/server/env";
+
+function int(name: string, min = 0) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+const env = parseEnv();
+const program = new Command();
+program
+  .name("moe-telemetry")
+  .description("Live monitoring of Mixture-of-Experts training runs: collector, dashboard, simulator.")
+  .showHelpAfterError();
+
+program
+  .command("serve")
+  .description("start the gRPC collector and the dashboard (after `npm run build`)")
+  .option("--port <port>", "dashboard HTTP port", int("--port"), env.PORT)
+  .option("--collector-port <port>", "collector gRPC port", int("--collector-port"), env.COLLECTOR_PORT)
+  .option("--collector-host <host>", "collector bind address", env.COLLECTOR_HOST)
+  .option("--database <url>", "database URL (file:PATH for SQLite)", env.DATABASE_URL)
+  .action((o) => runServe({ ...o, env }));
+
+program
+  .command("collector")
+  .description("start the gRPC collector only")
+  .option("--port <port>", "gRPC port (0 picks a free one)", int("--port"), env.COLLECTOR_PORT)
+  .option("--host <host>", "bind address", env.COLLECTOR_HOST)
+  .option("--database <url>", "database URL (file:PATH for SQLite)", env.DATABASE_URL)
+  .action((o) => runCollector({ ...o, env }));
+
+program
+  .command("simulate")
+  .description("play a SIMULATED Megatron-style MoE run against a collector")
+  .option("--collector <address>", "collector address(es), comma-separated", `127.0.0.1:${env.COLLECTOR_PORT}`)
+  .option("--ranks <n>", "world size", int("--ranks", 1), 64)
+  .option("--steps <n>", "training steps", int("--steps", 1), 500)
+  .addOption(new Option("--scenario <name>", "what the router does").choices(["early-imbalance", "balanced", "oom"]).default("early-imbalance"))
+  .option("--experts <n>", "num_experts", int("--experts", 1), 8)
+  .option("--topk <n>", "moe_router_topk", int("--topk", 1), 2)
+  .option("--layers <n>", "num_layers", int("--layers", 1), 32)
+  .option("--ep <n>", "expert_model_parallel_size", int("--ep", 1), 8)
+  .option("--pp <n>", "pipeline_model_parallel_size", int("--pp", 1), 4)
+  .option("--tp <n>", "tensor_model_parallel_size", int("--tp", 1), 1)
+  .option("--cp <n>", "context_parallel_size", int("--cp", 1), 1)
+  .option("--etp <n>", "expert_tensor_parallel_size (default: TP)", int("--etp", 1))
+  .option("--vpp <n>", "virtual pipeline stages per rank", int("--vpp", 1))
+  .option("--moe-layer-freq <spec>", "moe_layer_freq: N or a Python list such as ([0]+[1]*31)")
+  .option("--seed <n>", "random seed", int("--seed"), 1)
+  .option("--step-interval-ms <ms>", "wall time between steps (0: as fast as possible)", int("--step-interval-ms"), 200)
+  .option("--run-key <key>", "run key (default: a new one)")
+  .option("--name <name>", "run name")
+  .option("--json", "print the summary as JSON")
+  .action((o) => runSimulate(o));
+
+program
+  .command("dump")
+  .description("print a run's stored reports as JSON lines")
+  .requiredOption("--run <key>", "run key")
+  .option("--database <url>", "database URL", env.DATABASE_URL)
+  .action((o) => runDump(o));
+
+program
+  .command("migrate")
+  .description("apply pending database migrations (the collector and dashboard also do this at start)")
+  .option("--database <url>", "database URL", env.DATABASE_URL)
+  .action(async (o: { database: string }) => {
+    const target = parseDatabaseUrl(o.database);
+    const r = await migrateDatabase(target);
+    console.log(`${redactUrl(target.url)}: applied ${r.applied.length} migration(s)${r.applied.length ? ` (${r.applied.join(", ")})` : ""}, ${r.alreadyApplied} already applied`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`moe-telemetry: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+/**
+ * `moe-telemetry serve` (what `npm start` runs): the collector in this process and the Next.js
+ * dashboard as a child process on the same database, stopped together.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import type { Env } from "../lib/server/env";
+import { createLogger } from "../lib/server/logger";
+import { onShutdownSignal, startCollector } from "./runCollector";
+
+/** runServe is the `serve` command. */
+export async function runServe(o: { port: number; collectorPort: number; collectorHost: string; database: string; env: Env }): Promise<void> {
+  const log = createLogger(o.env.LOG_LEVEL);
+  const root = process.cwd();
+  if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) {
+    throw new Error(`the dashboard is not built in ${root}: run \`npm run build\` first`);
+  }
+  const { collector, db } = await startCollector({ host: o.collectorHost, port: o.collectorPort, database: o.database, env: o.env, log });
+  const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+  const child = spawn(process.execPath, [nextBin, "start", "-p", String(o.port)], {
+    cwd: root,
+    env: {
+      ...process.env,
+      // The absolute path, so both processes open the same file whatever their working directory.
+      DATABASE_URL: db.target.url,
+      MOE_TELEMETRY_ROOT: root,
+      NEXT_TELEMETRY_DISABLED: "1",
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  child.stdout?.on("data", (chunk: Buffer) => process.stderr.write(chunk));
+  let stopping = false;
+  const stop = async () => {
+    stopping = true;
+    child.kill("SIGTERM");
+    await collector.shutdown(o.env.SHUTDOWN_GRACE_MS);
+    await db.close();
+  };
+  child.on("exit", (code) => {
+    if (stopping) return;
+    log.error({ code }, "the dashboard process exited; stopping the collector");
+    void stop().then(() => process.exit(code ?? 1));
+  });
+  onShutdownSignal(log, stop);
+  await waitForHttp(`http://127.0.0.1:${o.port}/api/health`, 60_000);
+  log.info(`dashboard listening on http://localhost:${o.port}`);
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > until) throw new Error(`the dashboard did not answer ${url} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
