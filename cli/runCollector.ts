@@ -3,6 +3,9 @@
  * SIGTERM/SIGINT: stop accepting, flush and ack, close the database.
  */
 import { Collector } from "../collector/Collector";
+import { AlertEngine } from "../lib/server/AlertEngine";
+import { loadRuleOverridesFile } from "../lib/server/alertRulesStore";
+import { WebhookNotifier } from "../lib/server/WebhookNotifier";
 import { openDatabase, type Db } from "../lib/server/db";
 import { redactUrl } from "../lib/server/databaseUrl";
 import type { Env } from "../lib/server/env";
@@ -11,10 +14,15 @@ import type { Logger } from "pino";
 
 /** startCollector opens the database and starts a collector; returns it with its port. */
 export async function startCollector(o: { host: string; port: number; database: string; env: Env; log: Logger }): Promise<{ collector: Collector; port: number; db: Db }> {
+  const fileOverrides = loadRuleOverridesFile(o.env.ALERT_RULES_FILE);
   const db = await openDatabase(o.database);
+  const notifier = o.env.ALERT_WEBHOOK_URLS.length > 0 ? new WebhookNotifier({ db, urls: o.env.ALERT_WEBHOOK_URLS, logger: o.log }) : undefined;
+  const alerts = new AlertEngine({ db, logger: o.log, notifier, fileOverrides, dashboardUrl: o.env.DASHBOARD_URL ?? `http://localhost:${o.env.PORT}` });
+  await alerts.start();
   const collector = new Collector({
     db,
     logger: o.log,
+    alerts,
     flushIntervalMs: o.env.FLUSH_INTERVAL_MS,
     flushMaxRecords: o.env.FLUSH_MAX_RECORDS,
   });

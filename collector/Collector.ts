@@ -17,6 +17,7 @@ import {
   stepSampleFromWire,
 } from "../lib/grpc/protoMapping";
 import type { Db } from "../lib/server/db";
+import type { AlertEngine } from "../lib/server/AlertEngine";
 import { IngestBuffer } from "../lib/server/IngestBuffer";
 import { writeBatches, type PendingBatch } from "../lib/server/ingestStore";
 import {
@@ -44,6 +45,8 @@ export interface CollectorOptions {
   /** Largest message accepted, bytes. */
   maxMessageBytes?: number;
   now?: () => number;
+  /** Evaluates alert rules after every flush; optional so ingest-only tools can run without it. */
+  alerts?: AlertEngine;
 }
 
 const SERVICE_NAME = "moe.telemetry.v1.Telemetry";
@@ -64,8 +67,11 @@ export class Collector {
     this.log = opts.logger;
     this.now = opts.now ?? Date.now;
     this.buffer = new IngestBuffer({
-      write: (batches, nowMs) =>
-        writeBatches(opts.db, batches, nowMs, (err, where) => this.log.error({ err, ...where }, "aggregate skipped")),
+      write: async (batches, nowMs) => {
+        const refreshed = await writeBatches(opts.db, batches, nowMs, (err, where) => this.log.error({ err, ...where }, "aggregate skipped"));
+        // Evaluated after the commit and not awaited: alerting never delays an ack.
+        void opts.alerts?.afterFlush(batches, refreshed, nowMs);
+      },
       intervalMs: opts.flushIntervalMs ?? 50,
       maxRecords: opts.flushMaxRecords ?? 20_000,
       now: this.now,
@@ -113,6 +119,7 @@ export class Collector {
       this.server.forceShutdown();
     }
     await this.buffer.close();
+    await this.opts.alerts?.stop();
     this.log.info(this.stats, "collector stopped");
   }
 
@@ -180,6 +187,7 @@ export class Collector {
             const run = await this.runByKey(call.request.run_key);
             const oom = oomFromWire(call.request);
             const id = await recordOom(this.opts.db, run, oom);
+            void this.opts.alerts?.observeOom(run, oom);
             this.log.warn({ runKey: run.runKey, rank: oom.rank, step: oom.step, layer: oom.layer }, "OOM reported");
             callback(null, { event_id: id });
           } catch (err) {
@@ -201,6 +209,7 @@ export class Collector {
               message: call.request.message,
               ...(call.request.wall_time_ms === undefined ? {} : { wallTimeMs: call.request.wall_time_ms }),
             });
+            void this.opts.alerts?.runEnded(run.id);
             callback(null, { event_id: id });
           } catch (err) {
             callback(toServiceError(err, this.log));

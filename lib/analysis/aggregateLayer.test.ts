@@ -42,6 +42,14 @@ describe("aggregateLayer", () => {
     expect(a.losses.load_balancing_loss).toBeCloseTo(1.3, 12);
     expect(a.losses.z_loss).toBeCloseTo(11, 12);
     expect(a.losses.seq_load_balancing_loss).toBeUndefined();
+    expect(a.dropFraction).toBeNull();
+  });
+
+  it("computes the drop fraction over the ranks that reported drops", () => {
+    const withDrops = (r: RankLayerReport, dropped: number): RankLayerReport => ({ ...r, report: { ...r.report, dropped } });
+    const a = aggregateLayer(5, 3, [withDrops(rep(4, 0, [10, 6, 2, 0]), 2), withDrops(rep(5, 1, [5, 5, 5, 5]), 0)], config, 8);
+    // 2 dropped of 2 ranks x 10 tokens x top-2 = 40 assignments.
+    expect(a.dropFraction).toBeCloseTo(0.05, 12);
   });
 
   it("is partial until every rank of the stage reported", () => {

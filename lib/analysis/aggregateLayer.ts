@@ -37,6 +37,8 @@ export interface LayerAggregate {
   epWorst: { edp: number; epRank: number } | null;
   /** Ranks whose reported received counts disagree with the counts derived from the senders. */
   receivedMismatches: number;
+  /** Dropped assignments / (tokens x topk) over the counting ranks that sent a dropped count; null if none did. */
+  dropFraction: number | null;
   /** Mean over the reporting ranks of each loss they sent. */
   losses: LossValues;
 }
@@ -73,9 +75,15 @@ export function aggregateLayer(
   );
   const tp = config.tensor_model_parallel_size;
   const dedup = tp > 1 && !config.sequence_parallel;
-  const tokens = reports
-    .filter((r) => !dedup || r.coords.tp === 0)
-    .reduce((sum, r) => sum + r.report.tokens, 0);
+  const counting = reports.filter((r) => !dedup || r.coords.tp === 0);
+  const tokens = counting.reduce((sum, r) => sum + r.report.tokens, 0);
+  let dropped = 0;
+  let assignments = 0;
+  for (const r of counting) {
+    if (r.report.dropped === undefined) continue;
+    dropped += r.report.dropped;
+    assignments += r.report.tokens * config.moe_router_topk;
+  }
   const losses: LossValues = {};
   for (const name of LOSS_NAMES) {
     let sum = 0;
@@ -104,6 +112,7 @@ export function aggregateLayer(
     epImbalance: ep.epImbalance,
     epWorst: ep.worst ? { edp: ep.worst.edp, epRank: ep.worst.epRank } : null,
     receivedMismatches: ep.mismatches.length,
+    dropFraction: assignments > 0 ? dropped / assignments : null,
     losses,
   };
 }

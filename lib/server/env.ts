@@ -16,6 +16,16 @@ const EnvSchema = z.object({
   FLUSH_INTERVAL_MS: z.coerce.number().int().min(1).max(10_000).default(50),
   FLUSH_MAX_RECORDS: z.coerce.number().int().min(1).default(20_000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Comma-separated webhook URLs that receive alert notifications (Slack-compatible JSON). */
+  ALERT_WEBHOOK_URLS: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((u) => u.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: "each ALERT_WEBHOOK_URLS entry must be an http(s) URL" }))),
+  /** JSON file of global alert rule overrides. */
+  ALERT_RULES_FILE: z.string().optional(),
+  /** Public URL of the dashboard, for links in webhook notifications. */
+  DASHBOARD_URL: z.url().optional(),
 });
 
 /** Env: the parsed settings. */

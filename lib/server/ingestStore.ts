@@ -5,7 +5,7 @@
  * aggregates from the stored rows, so the aggregate is right whichever order and whichever process the
  * reports came through.
  */
-import { aggregateLayer, type RankLayerReport } from "../analysis/aggregateLayer";
+import { aggregateLayer, type LayerAggregate, type RankLayerReport } from "../analysis/aggregateLayer";
 import { packCounts, unpackCounts } from "../analysis/packCounts";
 import type { LayerReport, RankCoords, StepSample } from "../analysis/types";
 import type { Db } from "./db";
@@ -30,15 +30,27 @@ type SqlValue = string | number | Uint8Array | null;
 /** AggregateErrorHandler hears about an aggregate that could not be computed (it is skipped, not fatal). */
 export type AggregateErrorHandler = (err: unknown, where: { runId: string; step: number; layer: number }) => void;
 
-/** writeBatches makes a list of batches durable in one transaction and refreshes their aggregates. */
-export async function writeBatches(db: Db, batches: PendingBatch[], nowMs: number, onAggregateError?: AggregateErrorHandler): Promise<void> {
-  if (batches.length === 0) return;
-  await db.prisma.$transaction(
+/** RefreshedAggregate: an aggregate this flush recomputed, for the alert evaluator. */
+export interface RefreshedAggregate {
+  run: RunRecord;
+  aggregate: LayerAggregate;
+}
+
+/** writeBatches makes a list of batches durable in one transaction; returns the aggregates it refreshed. */
+export async function writeBatches(
+  db: Db,
+  batches: PendingBatch[],
+  nowMs: number,
+  onAggregateError?: AggregateErrorHandler,
+): Promise<RefreshedAggregate[]> {
+  if (batches.length === 0) return [];
+  return db.prisma.$transaction(
     async (tx) => {
       await insertLayerReports(db, tx, batches);
       await insertStepSamples(db, tx, batches);
-      await refreshAggregates(db, tx, batches, onAggregateError);
+      const refreshed = await refreshAggregates(db, tx, batches, onAggregateError);
       await updateRanksAndRuns(db, tx, batches, nowMs);
+      return refreshed;
     },
     { timeout: 120_000, maxWait: 120_000 },
   );
@@ -108,7 +120,7 @@ async function insertStepSamples(db: Db, tx: Tx, batches: PendingBatch[]): Promi
 
 const AGGREGATE_COLUMNS = [
   "runId", "layer", "step", "ranksReported", "ranksExpected", "tokens", "load", "maxVio", "cv", "entropy",
-  "deadExperts", "epImbalance", "epWorstEdp", "epWorstRank", "receivedMismatches",
+  "deadExperts", "epImbalance", "epWorstEdp", "epWorstRank", "receivedMismatches", "dropFraction",
   "loadBalancingLoss", "seqLoadBalancingLoss", "globalLoadBalancingLoss", "zLoss",
 ];
 
@@ -119,13 +131,14 @@ interface StoredLayerRow {
   tokens: number | bigint;
   counts: Uint8Array;
   received: Uint8Array | null;
+  dropped: number | bigint | null;
   loadBalancingLoss: number | null;
   seqLoadBalancingLoss: number | null;
   globalLoadBalancingLoss: number | null;
   zLoss: number | null;
 }
 
-async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggregateError?: AggregateErrorHandler): Promise<void> {
+async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggregateError?: AggregateErrorHandler): Promise<RefreshedAggregate[]> {
   // (run, step) -> layers touched by this flush.
   const touched = new Map<string, { run: RunRecord; step: number; layers: Set<number> }>();
   for (const b of batches) {
@@ -136,7 +149,8 @@ async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggr
       t.layers.add(r.layer);
     }
   }
-  if (touched.size === 0) return;
+  if (touched.size === 0) return [];
+  const refreshed: RefreshedAggregate[] = [];
   const coordsByRun = new Map<string, Map<number, RankCoords>>();
   const out: SqlValue[][] = [];
   for (const { run, step, layers } of touched.values()) {
@@ -146,7 +160,7 @@ async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggr
       coordsByRun.set(run.id, coords);
     }
     const rows = (await tx.$queryRawUnsafe(
-      `SELECT "layer", "rank", "microBatches", "tokens", "counts", "received", "loadBalancingLoss", "seqLoadBalancingLoss",
+      `SELECT "layer", "rank", "microBatches", "tokens", "counts", "received", "dropped", "loadBalancingLoss", "seqLoadBalancingLoss",
               "globalLoadBalancingLoss", "zLoss"
          FROM "LayerReport" WHERE "runId" = ${db.sql.param(1)} AND "step" = ${db.sql.param(2)}`,
       run.id,
@@ -173,9 +187,10 @@ async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggr
         onAggregateError?.(err, { runId: run.id, step, layer });
         continue;
       }
+      refreshed.push({ run, aggregate: a });
       out.push([
         run.id, layer, step, a.ranksReported, a.ranksExpected, a.tokens, packCounts(a.load), a.maxVio, a.cv, a.entropy,
-        a.deadExperts, a.epImbalance, a.epWorst?.edp ?? null, a.epWorst?.epRank ?? null, a.receivedMismatches,
+        a.deadExperts, a.epImbalance, a.epWorst?.edp ?? null, a.epWorst?.epRank ?? null, a.receivedMismatches, a.dropFraction,
         a.losses.load_balancing_loss ?? null, a.losses.seq_load_balancing_loss ?? null,
         a.losses.global_load_balancing_loss ?? null, a.losses.z_loss ?? null,
       ]);
@@ -183,6 +198,7 @@ async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggr
   }
   const updates = AGGREGATE_COLUMNS.slice(3).map((c) => `"${c}" = excluded."${c}"`).join(", ");
   await insertRows(db, tx, "LayerAggregate", AGGREGATE_COLUMNS, out, `ON CONFLICT ("runId", "layer", "step") DO UPDATE SET ${updates}`);
+  return refreshed;
 }
 
 function layerReportFromRow(step: number, row: StoredLayerRow): LayerReport {
@@ -198,6 +214,7 @@ function layerReportFromRow(step: number, row: StoredLayerRow): LayerReport {
     tokens: Number(row.tokens),
     tokensPerExpert: unpackCounts(row.counts),
     ...(row.received ? { receivedPerLocalExpert: unpackCounts(row.received) } : {}),
+    ...(row.dropped === null ? {} : { dropped: Number(row.dropped) }),
     losses,
   };
 }

@@ -8,6 +8,9 @@ import os from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { Collector } from "../../collector/Collector";
+import { AlertEngine } from "../../lib/server/AlertEngine";
+import type { RuleOverrides } from "../../lib/analysis/alerts/alertRules";
+import { WebhookNotifier } from "../../lib/server/WebhookNotifier";
 import { openDatabase, type Db } from "../../lib/server/db";
 import type { LayerReport, RankInfo, RunInfo } from "../../lib/analysis/types";
 
@@ -20,13 +23,26 @@ export function tempDatabaseUrl(): string {
 }
 
 /** startCollector starts a real collector on 127.0.0.1:0 against `url`. */
-export async function startCollector(url: string, opts: { flushIntervalMs?: number } = {}): Promise<{ collector: Collector; db: Db; address: string; stop: () => Promise<void> }> {
+export async function startCollector(
+  url: string,
+  opts: { flushIntervalMs?: number; alertRules?: RuleOverrides; webhooks?: string[]; webhookBaseDelayMs?: number } = {},
+): Promise<{ collector: Collector; db: Db; address: string; alerts: AlertEngine | undefined; stop: () => Promise<void> }> {
   const db = await openDatabase(url);
-  const collector = new Collector({ db, logger: pino({ level: "silent" }), flushIntervalMs: opts.flushIntervalMs ?? 20 });
+  const logger = pino({ level: "silent" });
+  let alerts: AlertEngine | undefined;
+  if (opts.alertRules) {
+    const notifier = opts.webhooks?.length
+      ? new WebhookNotifier({ db, urls: opts.webhooks, logger, baseDelayMs: opts.webhookBaseDelayMs ?? 50 })
+      : undefined;
+    alerts = new AlertEngine({ db, logger, notifier, fileOverrides: opts.alertRules, tickMs: 100, dashboardUrl: "http://dash.test" });
+    await alerts.start();
+  }
+  const collector = new Collector({ db, logger, flushIntervalMs: opts.flushIntervalMs ?? 20, alerts });
   const port = await collector.listen("127.0.0.1", 0);
   return {
     collector,
     db,
+    alerts,
     address: `127.0.0.1:${port}`,
     stop: async () => {
       await collector.shutdown(1_000);

@@ -1,0 +1,145 @@
+/**
+ * Alerts end to end: reports through the real collector fire and resolve alert episodes on the right
+ * layer and rank, persisted, and delivered to a local webhook receiver with retries.
+ */
+import http from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { simulateRun } from "../../cli/runSimulate";
+import { TelemetryClient } from "../../lib/client/TelemetryClient";
+import type { RuleOverrides } from "../../lib/analysis/alerts/alertRules";
+import { smallRanks, smallRun, startCollector, tempDatabaseUrl, waitFor } from "./harness";
+
+interface Received {
+  path: string;
+  body: { text: string; moe_alert: { event: string; ruleId: string; layer: number | null; alertId: string } };
+}
+
+/** A webhook receiver on loopback; /flaky fails the first request of each alert event. */
+async function startReceiver(): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
+  const received: Received[] = [];
+  const failedOnce = new Set<string>();
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      const parsed = JSON.parse(body) as Received["body"];
+      const k = `${parsed.moe_alert.alertId}/${parsed.moe_alert.event}`;
+      if (req.url === "/flaky" && !failedOnce.has(k)) {
+        failedOnce.add(k);
+        res.writeHead(503).end("try later");
+        return;
+      }
+      received.push({ path: req.url ?? "", body: parsed });
+      res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, received, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const fast: RuleOverrides = {
+  "ep-imbalance-high": { threshold: 1.5, forMs: 300, keepFiringMs: 400 },
+  "maxvio-high": { enabled: false },
+  "aux-loss-high": { enabled: false },
+  "aux-loss-spike": { enabled: false },
+  "z-loss-spike": { enabled: false },
+  "memory-headroom-low": { enabled: false },
+  "alloc-retries-growing": { enabled: false },
+  "rank-silent": { enabled: false },
+};
+
+describe("alerts", () => {
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let c: Awaited<ReturnType<typeof startCollector>>;
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    c = await startCollector(tempDatabaseUrl(), { alertRules: fast, webhooks: [`${receiver.url}/ok`, `${receiver.url}/flaky`] });
+  });
+  afterAll(async () => {
+    await c.stop();
+    await receiver.close();
+  });
+
+  it("fires on the imbalanced layer with the worst EP rank, resolves when balanced, and delivers both with retries", async () => {
+    const run = smallRun("alerting");
+    const { runId } = await new TelemetryClient(c.address).registerRun(run);
+    const client = new TelemetryClient(c.address);
+    const ranks = smallRanks().filter((r) => r.coords.pp === 1); // layers 3 and 4
+    const streams = ranks.map((r) => client.openStream(run.runKey, r));
+    // Layer 3: experts 0-1 (EP rank 0) get almost everything in group edp 0 -> EP imbalance 1.875 > 1.5 there;
+    // Layer 4 stays balanced.
+    const hot = [16, 14, 1, 1];
+    const flat = [8, 8, 8, 8];
+    const send = (step: number, imbalanced: boolean) =>
+      ranks.forEach((r, i) => {
+        const l3 = imbalanced && r.coords.edp === 0 ? hot : flat;
+        streams[i].send(
+          [
+            { step, layer: 3, microBatches: 1, tokens: 16, tokensPerExpert: l3, losses: {} },
+            { step, layer: 4, microBatches: 1, tokens: 16, tokensPerExpert: flat, losses: {} },
+          ],
+          [],
+        );
+      });
+    let step = 0;
+    const sendFor = async (ms: number, imbalanced: boolean) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        send(++step, imbalanced);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await sendFor(900, true);
+    await waitFor(async () => (await c.db.prisma.alert.count({ where: { runId, status: "firing" } })) === 1, 5_000, "alert firing");
+    const firing = await c.db.prisma.alert.findFirstOrThrow({ where: { runId } });
+    // Group edp 0: EP rank 0 receives 16+14 from each of its 2 sources = 60, EP rank 1 receives 2+2... mean 32.
+    expect(firing).toMatchObject({ ruleId: "ep-imbalance-high", layer: 3, rank: null, severity: "critical", status: "firing" });
+    expect(firing.value).toBeCloseTo(60 / 32, 9);
+    expect(JSON.parse(firing.labels)).toMatchObject({ edp: 0, epRank: 0 });
+    expect(firing.message).toMatch(/layer 3: EP rank 0 of dispatch group edp 0 receives 1\.88x/);
+
+    await sendFor(1_200, false);
+    await waitFor(async () => (await c.db.prisma.alert.count({ where: { runId, status: "resolved" } })) === 1, 5_000, "alert resolved");
+    await Promise.all(streams.map((s) => s.close()));
+    client.close();
+    const resolved = await c.db.prisma.alert.findFirstOrThrow({ where: { runId } });
+    expect(Number(resolved.resolvedAtMs)).toBeGreaterThan(Number(resolved.firedAtMs));
+    expect(resolved.peakValue).toBeCloseTo(60 / 32, 9);
+
+    await waitFor(() => receiver.received.filter((r) => r.body.moe_alert.event === "resolved").length === 2, 5_000, "webhooks");
+    const events = receiver.received.map((r) => `${r.path}:${r.body.moe_alert.event}`).sort();
+    expect(events).toEqual(["/flaky:firing", "/flaky:resolved", "/ok:firing", "/ok:resolved"]);
+    expect(receiver.received[0].body.text).toMatch(/^\[(CRITICAL|RESOLVED)\]/);
+    const log = await c.db.prisma.alertDelivery.findMany({ where: { alertId: firing.id }, orderBy: [{ url: "asc" }, { event: "asc" }, { attempt: "asc" }] });
+    // The flaky receiver failed each event once (HTTP 503) and got it on attempt 2.
+    expect(log.map((d) => [d.url.endsWith("flaky") ? "flaky" : "ok", d.event, d.attempt, d.ok, d.statusCode])).toEqual([
+      ["flaky", "firing", 1, false, 503],
+      ["flaky", "firing", 2, true, 200],
+      ["flaky", "resolved", 1, false, 503],
+      ["flaky", "resolved", 2, true, 200],
+      ["ok", "firing", 1, true, 200],
+      ["ok", "resolved", 1, true, 200],
+    ]);
+  });
+
+  it("fires ep-imbalance-high in the simulator's early-imbalance scenario on the layer and EP rank the aggregates show, then resolves", async () => {
+    const s = await simulateRun({
+      collector: c.address, ranks: 32, steps: 160, scenario: "early-imbalance", experts: 8, topk: 2, layers: 8, ep: 8, pp: 4, tp: 1, cp: 1,
+      seed: 5, stepIntervalMs: 25, runKey: "sim-alerts",
+    });
+    const run = await c.db.prisma.run.findUniqueOrThrow({ where: { runKey: s.runKey } });
+    await waitFor(async () => (await c.db.prisma.alert.count({ where: { runId: run.id, status: "firing" } })) === 0, 5_000, "all resolved");
+    const alerts = await c.db.prisma.alert.findMany({ where: { runId: run.id, ruleId: "ep-imbalance-high" }, orderBy: { firedAtMs: "asc" } });
+    expect(alerts.length).toBeGreaterThan(0);
+    for (const a of alerts) {
+      const agg = await c.db.prisma.layerAggregate.findUniqueOrThrow({ where: { runId_layer_step: { runId: run.id, layer: a.layer!, step: a.step } } });
+      expect(agg.epImbalance).toBeCloseTo(a.value, 9);
+      expect(JSON.parse(a.labels).epRank).toBe(agg.epWorstRank);
+      expect(a.status).toBe("resolved");
+    }
+    // Early training is where they fire: every episode started in the imbalanced first half.
+    expect(Math.max(...alerts.map((a) => a.step))).toBeLessThan(110);
+  });
+});
