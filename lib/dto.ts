@@ -125,6 +125,8 @@ export interface LiveUpdateDto {
   status: RunStatus;
   ranksReporting: number;
   events: number;
+  /** Alerts of this run firing now. */
+  alertsFiring: number;
   /** Increases whenever anything of the run changed. */
   version: string;
 }
@@ -202,4 +204,49 @@ export interface CapacityWhatIfDto {
     estimate: boolean;
     basis: "before-drop" | "dispatched";
   }>;
+}
+
+/** AlertDto: one alert episode (firing or resolved). Times are ISO strings. */
+export interface AlertDto {
+  id: string;
+  runId: string;
+  runName: string;
+  ruleId: string;
+  scope: string;
+  layer: number | null;
+  rank: number | null;
+  severity: "warning" | "critical";
+  status: "firing" | "resolved";
+  threshold: number;
+  /** The value and step that fired it, the worst seen, and the latest. */
+  value: number;
+  step: number;
+  peakValue: number;
+  peakStep: number;
+  lastValue: number | null;
+  lastStep: number | null;
+  labels: Record<string, string | number>;
+  message: string;
+  startedAt: string;
+  firedAt: string;
+  resolvedAt: string | null;
+}
+
+/** AlertDeliveryDto: one webhook attempt. */
+export interface AlertDeliveryDto {
+  event: string;
+  url: string;
+  attempt: number;
+  ok: boolean;
+  statusCode: number | null;
+  error: string | null;
+  at: string;
+}
+
+/** AlertRulesDto: the shipped defaults, the stored overrides and the result, for one scope (global or a run). */
+export interface AlertRulesDto {
+  runId: string | null;
+  defaults: Record<string, unknown>;
+  overrides: Record<string, unknown>;
+  effective: Record<string, unknown>;
 }

@@ -111,11 +111,50 @@ export const OPENAPI_DOCUMENT = {
     "/api/live": {
       get: { summary: "Server-Sent Events: `update` with {version} whenever any run changes", responses: { 200: { description: "text/event-stream" } } },
     },
+    "/api/alerts": {
+      get: {
+        summary: "Alert episodes across runs, firing first",
+        parameters: [
+          { name: "status", in: "query", schema: { type: "string", enum: ["firing", "resolved", "all"], default: "all" } },
+          { name: "runId", in: "query", schema: { type: "string" } },
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 200 } },
+        ],
+        responses: { 200: ok("Alert", true), 400: err },
+      },
+    },
+    "/api/alerts/{alertId}/deliveries": {
+      get: { summary: "Webhook delivery log of one alert", parameters: [{ name: "alertId", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: "OK" }, 404: err } },
+    },
+    "/api/runs/{runId}/alerts": { get: { summary: "The run's alert episodes", parameters: [runId], responses: { 200: ok("Alert", true), 404: err } } },
+    "/api/alert-rules": {
+      get: { summary: "Global alert rules: defaults, overrides, effective", responses: { 200: { description: "OK" } } },
+      put: {
+        summary: "Replace the global overrides (JSON object keyed by rule id, e.g. {\"ep-imbalance-high\": {\"threshold\": 1.8, \"forMs\": 5000}})",
+        requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } },
+        responses: { 200: { description: "OK" }, 400: err },
+      },
+    },
+    "/api/runs/{runId}/alert-rules": {
+      get: { summary: "The run's alert rules", parameters: [runId], responses: { 200: { description: "OK" }, 404: err } },
+      put: { summary: "Replace the run's overrides", parameters: [runId], requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } }, responses: { 200: { description: "OK" }, 400: err, 404: err } },
+    },
+    "/metrics": { get: { summary: "Prometheus text format: moe_alert_firing, moe_run_ep_imbalance_worst, moe_layer_maxvio, moe_layer_ep_imbalance, moe_rank_peak_memory_ratio, moe_run_last_step", responses: { 200: { description: "text/plain" } } } },
     "/api/openapi.json": { get: { summary: "This document", responses: { 200: { description: "OK" } } } },
   },
   components: {
     schemas: {
       Error: { type: "object", required: ["error"], properties: { error: { type: "string" }, field: { type: "string" } } },
+      Alert: {
+        type: "object",
+        properties: {
+          id: { type: "string" }, runId: { type: "string" }, runName: { type: "string" }, ruleId: { type: "string" }, scope: { type: "string" },
+          layer: { type: ["integer", "null"] }, rank: { type: ["integer", "null"] }, severity: { type: "string", enum: ["warning", "critical"] },
+          status: { type: "string", enum: ["firing", "resolved"] }, threshold: { type: "number" }, value: { type: "number" }, step: { type: "integer" },
+          peakValue: { type: "number" }, peakStep: { type: "integer" }, lastValue: { type: ["number", "null"] }, lastStep: { type: ["integer", "null"] },
+          labels: { type: "object" }, message: { type: "string" },
+          startedAt: { type: "string", format: "date-time" }, firedAt: { type: "string", format: "date-time" }, resolvedAt: { type: ["string", "null"], format: "date-time" },
+        },
+      },
       RunSummary: {
         type: "object",
         properties: {

@@ -319,6 +319,7 @@ export async function getLiveState(runId: string, nowMs: number = Date.now()): P
   if (!run) return null;
   const counts = (await rankCounts(db, nowMs, runId)).get(runId);
   const events = await db.prisma.runEvent.count({ where: { runId } });
+  const alertsFiring = await db.prisma.alert.count({ where: { runId, status: "firing" } });
   const status = deriveRunStatus(run.status, run.lastSeenMs, nowMs);
   return {
     runId,
@@ -326,7 +327,8 @@ export async function getLiveState(runId: string, nowMs: number = Date.now()): P
     status,
     ranksReporting: counts?.reporting ?? 0,
     events,
-    version: `${run.version}:${events}:${status}`,
+    alertsFiring,
+    version: `${run.version}:${events}:${alertsFiring}:${status}`,
   };
 }
 
@@ -334,9 +336,10 @@ export async function getLiveState(runId: string, nowMs: number = Date.now()): P
 export async function getGlobalVersion(): Promise<string> {
   const db = await getDb();
   const rows = (await db.prisma.$queryRawUnsafe(
-    `SELECT COUNT(*) AS n, COALESCE(SUM("version"), 0) AS v FROM "Run"`,
-  )) as Array<{ n: number | bigint; v: number | bigint }>;
-  return `${Number(rows[0]?.n ?? 0)}:${Number(rows[0]?.v ?? 0)}`;
+    `SELECT COUNT(*) AS n, COALESCE(SUM("version"), 0) AS v,
+            (SELECT COUNT(*) FROM "Alert" WHERE "status" = 'firing') AS a FROM "Run"`,
+  )) as Array<{ n: number | bigint; v: number | bigint; a: number | bigint }>;
+  return `${Number(rows[0]?.n ?? 0)}:${Number(rows[0]?.v ?? 0)}:${Number(rows[0]?.a ?? 0)}`;
 }
 
 const IMBALANCE_COLUMN: Record<ImbalanceMetric, string> = {
