@@ -84,7 +84,8 @@ export async function simulateRun(o: SimulateOptions, progress?: (line: string) 
       framework: "simulator",
       frameworkVersion: "moe-telemetry simulate",
       simulated: true,
-      commandLine: process.argv.slice(2),
+      // No Megatron launch line exists for a simulated run; the advisor derives flags from the config.
+      commandLine: [],
     });
     progress?.(`run ${runKey} (${reg.runId}) registered: ${o.ranks} ranks, ${o.steps} steps, scenario ${o.scenario} [SIMULATED]`);
     const streams = new Map<number, RankStream>();

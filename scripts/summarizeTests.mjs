@@ -9,7 +9,7 @@ let failed = 0;
 let skipped = 0;
 const read = (f) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : null);
 
-for (const f of ["unit.json", "integration.json"]) {
+for (const f of ["unit.json", "integration.json", "integration-pg.json"]) {
   const text = read(f);
   if (!text) continue;
   const r = JSON.parse(text);

@@ -16,6 +16,9 @@ step "typecheck";   npm run --silent typecheck
 step "unit tests";  npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$results/unit.json"
 step "integration tests (real collector, real SQLite)"
 npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$results/integration.json"
+step "integration tests (real collector, real PostgreSQL at ${TEST_POSTGRES_URL:-127.0.0.1:5432})"
+bash scripts/ensurePostgres.sh
+TEST_DATABASE=postgresql npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$results/integration-pg.json"
 step "Python client tests"
 bash clients/python/generate_stubs.sh
 PYTHONPATH=clients/python /usr/bin/python3 -m pytest -q clients/python/tests --junitxml="$results/python.xml"

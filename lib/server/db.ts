@@ -3,7 +3,9 @@
  * pending migrations. The collector, the web app and the CLI all open it through here.
  */
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../../generated/prisma/client";
+import { PrismaClient as PrismaClientPg } from "../../generated/prisma-pg/client";
 import { parseDatabaseUrl, redactUrl, type DatabaseTarget } from "./databaseUrl";
 import { migrateDatabase } from "./migrate";
 import { SqlDialect } from "./sqlDialect";
@@ -19,9 +21,18 @@ export interface Db {
 /** openDatabase migrates (unless told not to) and connects to DATABASE_URL or the embedded default. */
 export async function openDatabase(url?: string, opts: { migrate?: boolean } = {}): Promise<Db> {
   const target = parseDatabaseUrl(url);
-  if (opts.migrate !== false) await migrateDatabase(target);
-  if (target.dialect !== "sqlite") {
-    throw new Error(`cannot open ${redactUrl(target.url)}: PostgreSQL support is not built yet`);
+  if (opts.migrate !== false) {
+    try {
+      await migrateDatabase(target);
+    } catch (err) {
+      throw new Error(`cannot prepare the database ${redactUrl(target.url)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (target.dialect === "postgresql") {
+    // Both clients are generated from one data model (scripts/genPostgresSchema.mjs), so their model
+    // APIs are identical; the code is typed against the SQLite client's types.
+    const prisma = new PrismaClientPg({ adapter: new PrismaPg({ connectionString: target.url, max: 8 }) }) as unknown as PrismaClient;
+    return { prisma, target, sql: new SqlDialect("postgresql"), close: () => prisma.$disconnect() };
   }
   const adapter = new PrismaBetterSqlite3({ url: target.file, timeout: 10_000 });
   const prisma = new PrismaClient({ adapter });

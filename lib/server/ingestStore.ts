@@ -46,6 +46,7 @@ export async function writeBatches(
   if (batches.length === 0) return [];
   return db.prisma.$transaction(
     async (tx) => {
+      await lockRuns(db, tx, batches);
       await insertLayerReports(db, tx, batches);
       await insertStepSamples(db, tx, batches);
       const refreshed = await refreshAggregates(db, tx, batches, onAggregateError);
@@ -54,6 +55,19 @@ export async function writeBatches(
     },
     { timeout: 120_000, maxWait: 120_000 },
   );
+}
+
+/**
+ * With several collectors on one PostgreSQL, two flushes of the same run must not recompute an
+ * aggregate each from rows the other has not committed yet (a lost update). A transaction-scoped
+ * advisory lock per run serializes them; sorted, so two flushes never wait on each other in a cycle.
+ * SQLite needs nothing: it has one writer at a time.
+ */
+async function lockRuns(db: Db, tx: Tx, batches: PendingBatch[]): Promise<void> {
+  if (db.sql.name !== "postgresql") return;
+  for (const runId of [...new Set(batches.map((b) => b.run.id))].sort()) {
+    await tx.$queryRawUnsafe(`SELECT CAST(pg_advisory_xact_lock(hashtext($1)) AS TEXT) AS locked`, runId);
+  }
 }
 
 async function insertRows(

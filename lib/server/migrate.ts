@@ -9,6 +9,7 @@ import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import pg from "pg";
 import type { DatabaseTarget } from "./databaseUrl";
 
 /** Migration: one committed migration script. */
@@ -22,14 +23,18 @@ export interface Migration {
  * migrationsDir finds prisma/migrations: MOE_TELEMETRY_ROOT if set, else the nearest folder from the
  * working directory up. (Not import.meta: inside Next's server bundle that points into .next/.)
  */
-export function migrationsDir(start: string = process.env.MOE_TELEMETRY_ROOT ?? process.cwd()): string {
+export function migrationsDir(
+  dialect: "sqlite" | "postgresql" = "sqlite",
+  start: string = process.env.MOE_TELEMETRY_ROOT ?? process.cwd(),
+): string {
+  const sub = dialect === "sqlite" ? ["prisma", "migrations"] : ["prisma", "postgres", "migrations"];
   let dir = path.resolve(start);
   for (;;) {
-    const candidate = path.join(dir, "prisma", "migrations");
+    const candidate = path.join(dir, ...sub);
     if (fs.existsSync(candidate)) return candidate;
     const parent = path.dirname(dir);
     if (parent === dir) {
-      throw new Error(`prisma/migrations not found from ${start}: run from the project folder or set MOE_TELEMETRY_ROOT`);
+      throw new Error(`${sub.join("/")} not found from ${start}: run from the project folder or set MOE_TELEMETRY_ROOT`);
     }
     dir = parent;
   }
@@ -106,8 +111,88 @@ export function migrateSqlite(file: string, migrations: Migration[] = loadMigrat
   }
 }
 
+const BOOKKEEPING_POSTGRES = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+  "id" VARCHAR(36) PRIMARY KEY NOT NULL,
+  "checksum" VARCHAR(64) NOT NULL,
+  "finished_at" TIMESTAMPTZ,
+  "migration_name" VARCHAR(255) NOT NULL,
+  "logs" TEXT,
+  "rolled_back_at" TIMESTAMPTZ,
+  "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
+  "applied_steps_count" INTEGER NOT NULL DEFAULT 0
+)`;
+
+// Any constant works: it only has to be the same in every collector that migrates this database.
+const MIGRATION_LOCK_KEY = 0x6d6f6554; // "moeT"
+
+/** ensurePostgresDatabase creates the database named in `url` if it does not exist yet. */
+export async function ensurePostgresDatabase(url: string): Promise<void> {
+  const probe = new pg.Client({ connectionString: url });
+  try {
+    await probe.connect();
+    return;
+  } catch (err) {
+    if ((err as { code?: string }).code !== "3D000") throw err; // 3D000: database does not exist
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.slice(1));
+  u.pathname = "/postgres";
+  const admin = new pg.Client({ connectionString: u.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "42P04") throw err; // created meanwhile by another collector
+  } finally {
+    await admin.end();
+  }
+}
+
+/** migratePostgres applies pending migrations under an advisory lock, so collectors starting together agree. */
+export async function migratePostgres(url: string, migrations: Migration[] = loadMigrations(migrationsDir("postgresql"))): Promise<MigrationResult> {
+  await ensurePostgresDatabase(url);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+    await client.query(BOOKKEEPING_POSTGRES);
+    const done = await client.query<{ name: string; checksum: string }>(
+      `SELECT migration_name AS name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+    );
+    const byName = new Map(done.rows.map((r) => [r.name, r.checksum]));
+    const applied: string[] = [];
+    for (const m of migrations) {
+      const seen = byName.get(m.name);
+      if (seen !== undefined) {
+        if (seen !== m.checksum) throw new Error(`migration ${m.name} was modified after it was applied (checksum differs)`);
+        continue;
+      }
+      await client.query("BEGIN");
+      try {
+        await client.query(m.sql);
+        await client.query(
+          `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
+           VALUES ($1, $2, now(), $3, now(), 1)`,
+          [randomUUID(), m.checksum, m.name],
+        );
+        await client.query("COMMIT");
+      } catch (err) {
+        await client.query("ROLLBACK");
+        throw new Error(`migration ${m.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      applied.push(m.name);
+    }
+    return { applied, alreadyApplied: migrations.length - applied.length };
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await client.end();
+  }
+}
+
 /** migrateDatabase applies pending migrations to the target database. */
 export async function migrateDatabase(target: DatabaseTarget): Promise<MigrationResult> {
   if (target.dialect === "sqlite") return migrateSqlite(target.file);
-  throw new Error("PostgreSQL is not supported yet: set DATABASE_URL to a file: URL (the embedded SQLite database)");
+  return migratePostgres(target.url);
 }

@@ -174,7 +174,7 @@ export async function getLossSeries(
   }).join(", ");
   // Integer division groups steps into buckets in the database: the browser never gets raw points.
   const rows = (await db.prisma.$queryRawUnsafe(
-    `SELECT "layer", ("step" - ${p(1)}) / ${p(2)} AS bucket, MIN("step") AS step, ${cols}
+    `SELECT "layer", ("step" - CAST(${p(1)} AS INTEGER)) / CAST(${p(2)} AS INTEGER) AS bucket, MIN("step") AS step, ${cols}
        FROM "LayerAggregate"
       WHERE "runId" = ${p(3)} AND "step" >= ${p(4)} AND "step" <= ${p(5)}
       GROUP BY "layer", bucket ORDER BY "layer", bucket`,
@@ -370,7 +370,7 @@ export async function getImbalanceHeatmap(
   const p = db.sql.param;
   const col = `"${IMBALANCE_COLUMN[metric]}"`;
   const rows = (await db.prisma.$queryRawUnsafe(
-    `SELECT "layer", ("step" - ${p(1)}) / ${p(2)} AS bucket, MIN("step") AS step, ${reduce.toUpperCase()}(${col}) AS v
+    `SELECT "layer", ("step" - CAST(${p(1)} AS INTEGER)) / CAST(${p(2)} AS INTEGER) AS bucket, MIN("step") AS step, ${reduce.toUpperCase()}(${col}) AS v
        FROM "LayerAggregate" WHERE "runId" = ${p(3)} AND "step" >= ${p(4)} AND "step" <= ${p(5)}
       GROUP BY "layer", bucket ORDER BY bucket`,
     from, bucket, runId, from, to,

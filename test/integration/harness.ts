@@ -16,8 +16,23 @@ import type { LayerReport, RankInfo, RunInfo } from "../../lib/analysis/types";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
-/** tempDatabaseUrl returns a file: URL in a fresh temporary folder. */
+/** TEST_POSTGRES_URL: the server the PostgreSQL variant of the suite uses (TEST_DATABASE=postgresql). */
+export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+/** TEST_DIALECT: which database the integration suite runs against. */
+export const TEST_DIALECT = process.env.TEST_DATABASE === "postgresql" ? "postgresql" : "sqlite";
+
+/**
+ * tempDatabaseUrl returns a fresh empty database: a file in a new temporary folder, or (with
+ * TEST_DATABASE=postgresql) a new PostgreSQL database named moe_test_* (created by the product's own
+ * migrator on first open; the suite's global setup drops old ones).
+ */
 export function tempDatabaseUrl(): string {
+  if (TEST_DIALECT === "postgresql") {
+    const u = new URL(TEST_POSTGRES_URL);
+    u.pathname = `/moe_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+    return u.toString();
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "moe-telemetry-test-"));
   return `file:${path.join(dir, "test.db")}`;
 }
