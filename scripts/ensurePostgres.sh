@@ -19,7 +19,7 @@ for _ in $(seq 1 30); do ready && break; sleep 1; done
 ready || { echo "ensurePostgres: PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1; }
 # A fresh Debian cluster uses peer/md5 auth; the suite connects as postgres over TCP without a password.
 if ! psql "postgresql://postgres@127.0.0.1:5432/postgres" -c "select 1" >/dev/null 2>&1; then
-  hba=$(as_root -u postgres psql -tAc "show hba_file" 2>/dev/null || su postgres -c "psql -tAc 'show hba_file'")
+  hba=$(as_root su postgres -c "psql -tAc 'show hba_file'")
   echo "ensurePostgres: allowing trust auth on loopback in $hba (test machine only)"
   as_root sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
   as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload
