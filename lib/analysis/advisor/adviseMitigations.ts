@@ -27,6 +27,7 @@ import { routerSuggestions } from "./routerSuggestions";
 import type { AdvisorInput, AdvisorResult, Suggestion, SuggestionKind } from "./types";
 import { validateSuggestion } from "./validateSuggestion";
 
+// The advisor's shapes live in ./types (shared with the builders); callers import them from here.
 export type {
   AdvisorInput,
   AdvisorLayerObservation,
@@ -46,14 +47,17 @@ const KIND_ORDER: SuggestionKind[] = ["etp-ep", "capacity", "recompute", "router
 
 /** adviseMitigations computes the launch changes that relieve (or, once stable, undo the relief of) expert load imbalance for one run at one step, each validated against the run's mesh. */
 export function adviseMitigations(input: AdvisorInput): AdvisorResult {
-  let ctx;
   try {
-    ctx = createAdvisorContext(input);
+    return advise(input);
   } catch (e) {
     if (!(e instanceof InvalidInput)) throw e;
     // A launcher polls this before a restart: an explanation serves it better than an exception.
     return { step: input.step, suggestions: [], memoryModel: null, notes: [`cannot advise: ${e.message}`] };
   }
+}
+
+function advise(input: AdvisorInput): AdvisorResult {
+  const ctx = createAdvisorContext(input);
   const { opts, notes } = ctx;
   const cluster = { worldSize: input.worldSize, gpusPerNode: input.gpusPerNode };
   const ownErrors = validateSuggestion(input.config, cluster).filter((v) => v.severity === "error");

@@ -26,9 +26,9 @@ import { CAPACITY_LOAD_BALANCING_TYPES } from "../validateRunConfig";
 import type { RunConfig } from "../types";
 import { buildSuggestion } from "./buildSuggestion";
 import type { AdvisorContext } from "./createAdvisorContext";
-import { maxReceived, memorySentence } from "./etpEpSuggestions";
+import { memorySentence } from "./memorySentence";
 import { formatAdvice as f } from "./formatAdvice";
-import { summarizeEpLoads } from "./predictEpLoad";
+import { maxReceived, summarizeEpLoads } from "./predictEpLoad";
 import { predictPeakMemory, receivedOfRanks } from "./predictPeakMemory";
 import type { AdvisorRankReport, Suggestion } from "./types";
 

@@ -14,32 +14,32 @@
  * per halving of EP, because each step adds communication and shrinks expert GEMMs. The smallest change
  * that relieves memory therefore comes first, as in the seed's example (EP 8 -> 4, ETP 1 -> 2).
  */
-import type { EpLoad } from "../computeEpLoad";
 import { InvalidInput } from "../errors";
 import { rankCoordinates } from "../rankCoordinates";
 import type { RankCoords } from "../types";
 import { buildSuggestion } from "./buildSuggestion";
 import type { AdvisorContext } from "./createAdvisorContext";
 import { formatAdvice as f } from "./formatAdvice";
-import { epLoadUnderLayout, meshSizes, summarizeEpLoads, worstOf } from "./predictEpLoad";
-import { expertActivationScale, predictPeakMemory, receivedOfRanks } from "./predictPeakMemory";
+import { memorySentence } from "./memorySentence";
+import { epLoadUnderLayout, maxReceived, meshSizes, summarizeEpLoads, worstOf } from "./predictEpLoad";
+import { expertActivationScale, expertWeightBytes, predictPeakMemory, receivedOfRanks } from "./predictPeakMemory";
 import type { Suggestion } from "./types";
 
-/** maxReceived returns the most tokens any EP rank receives in any layer. */
-export function maxReceived(loads: Array<{ load: EpLoad }>): number {
-  let max = 0;
-  for (const { load } of loads) for (const g of load.groups) max = Math.max(max, g.max);
-  return max;
+/** weightDeltaText words the largest per-stage change of expert weight memory. */
+function weightDeltaText(now: Map<number, number>, after: Map<number, number> | null): string {
+  let delta = 0;
+  for (const [pp, bytes] of now) {
+    const d = (after?.get(pp) ?? 0) - bytes;
+    if (Math.abs(d) > Math.abs(delta)) delta = d;
+  }
+  return `${delta >= 0 ? "+" : "-"}${f.gib(Math.abs(delta))} per rank on the most affected stage`;
 }
 
-/** memorySentence words a before/after peak prediction for rationales. */
-export function memorySentence(ctx: AdvisorContext, before: number | null, after: number | null, predictedRanks: number): string {
-  const gpu = f.gib(ctx.input.gpuMemoryBytes);
-  if (before === null) return "Memory: no samples yet, so no memory prediction.";
-  if (ctx.memoryModel === null || after === null || predictedRanks === 0) {
-    return `Memory: worst rank at ~${f.gib(before)} of ${gpu} today; no prediction (${ctx.memoryModel === null ? "no memory model yet" : "no layer counts for the sampled ranks"}).`;
-  }
-  return `Memory: worst rank at ~${f.gib(before)} of ${gpu} today, ~${f.gib(after)} after (linear model, r2 ${ctx.memoryModel.r2.toFixed(2)}).`;
+/** layoutTitle names a layout change, mentioning an unchanged size only in brackets ("EP 8 -> 4, ETP 1 -> 2", "EP 8 -> 4 (ETP 1)"). */
+export function layoutTitle(ep0: number, ep: number, etp0: number, etp: number): string {
+  if (etp === etp0) return `EP ${ep0} -> ${ep} (ETP ${etp})`;
+  if (ep === ep0) return `ETP ${etp0} -> ${etp} (EP ${ep})`;
+  return `EP ${ep0} -> ${ep}, ETP ${etp0} -> ${etp}`;
 }
 
 /** etpEpSuggestions proposes every valid ETP-up / EP-down layout with its predicted EP-rank load, node fit, communication cost and memory. */
@@ -50,6 +50,7 @@ export function etpEpSuggestions(ctx: AdvisorContext): Suggestion[] {
   const experts = config.num_experts;
   const before = worstOf(ctx.loadsNow);
   const maxBefore = maxReceived(ctx.loadsNow);
+  const weightsNow = expertWeightBytes(config, sizes);
   const out: Suggestion[] = [];
   for (let ep = ep0; ep >= 1; ep--) {
     if (experts % ep !== 0) continue;
@@ -79,14 +80,22 @@ export function etpEpSuggestions(ctx: AdvisorContext): Suggestion[] {
 
       const coordsAfter = new Map<number, RankCoords>();
       for (const rank of ctx.coordsNow.keys()) coordsAfter.set(rank, rankCoordinates(rank, sizesAfter));
-      const peaks = predictPeakMemory(ctx.memoryModel, ctx.latest, ctx.receivedNow, receivedOfRanks(loadsAfter, coordsAfter), scale.scale);
+      const weightsAfter = expertWeightBytes(configAfter, sizesAfter);
+      const weightDelta = (rank: number) => {
+        const pp = ctx.coordsNow.get(rank)?.pp ?? -1;
+        return weightsNow && weightsAfter ? (weightsAfter.get(pp) ?? 0) - (weightsNow.get(pp) ?? 0) : 0;
+      };
+      const peaks = predictPeakMemory(ctx.memoryModel, ctx.latest, ctx.receivedNow, receivedOfRanks(loadsAfter, coordsAfter), scale.scale, weightDelta);
       const pressure = ctx.opts.memoryPressureFraction * ctx.input.gpuMemoryBytes;
       const fitsMemory = peaks.worstAfter !== null && peaks.ranksPredicted > 0 ? peaks.worstAfter.bytes <= pressure : null;
       const fits = ep * etp <= gpn;
 
       const relief = relative === null ? 0 : 20 * Math.max(-1, Math.min(1, 1 - relative));
+      const weightFactor = (ep0 * etp0) / (ep * etp);
+      // More experts per rank means more static memory for good; the memory model counts it when sizes are known.
+      const weightPenalty = weightFactor > 1 ? 10 * Math.log2(weightFactor) : 0;
       const score =
-        (fits ? 100 : 0) - (needsBias ? 50 : 0) + relief + (fitsMemory ? 40 : 0) - 5 * Math.log2(etp / etp0) - 5 * Math.log2(ep0 / ep);
+        (fits ? 100 : 0) - (needsBias ? 50 : 0) + relief + (fitsMemory ? 40 : 0) - weightPenalty - 5 * Math.log2(etp / etp0) - 5 * Math.log2(ep0 / ep);
 
       const set: Array<[string, string | null]> = [["--expert-model-parallel-size", String(ep)]];
       if (etp !== etp0) set.push(["--expert-tensor-parallel-size", String(etp)]);
@@ -94,7 +103,6 @@ export function etpEpSuggestions(ctx: AdvisorContext): Suggestion[] {
 
       const local0 = experts / ep0;
       const local = experts / ep;
-      const weightFactor = (ep0 * etp0) / (ep * etp);
       const rationale = [
         before
           ? `Worst EP rank receives ${f.times(before.ratio)} its group's mean today (layer ${before.layer}, edp ${before.edp}, pp ${before.pp}, EP rank ${before.epRank}: ${f.count(before.received)} tokens),`
@@ -109,7 +117,7 @@ export function etpEpSuggestions(ctx: AdvisorContext): Suggestion[] {
         `Valid for world ${world}, TP ${sizes.tp}, CP ${sizes.cp}, PP ${sizes.pp} (DP ${sizes.dp}; EDP ${sizes.edp} -> ${sizesAfter.edp}).`,
         memorySentence(ctx, peaks.worstBefore?.bytes ?? null, peaks.worstAfter?.bytes ?? null, peaks.ranksPredicted),
         weightFactor !== 1
-          ? `Expert weights and their gradients/optimizer state per rank change by ${f.times(weightFactor)} (E/(EP x ETP) experts' worth), which the memory prediction does not include.`
+          ? `Expert weights and their gradients/optimizer state per rank change by ${f.times(weightFactor)} (E/(EP x ETP) experts' worth)${weightsNow ? `: ${weightDeltaText(weightsNow, expertWeightBytes(configAfter, sizesAfter))}, included in the memory prediction` : "; hidden and FFN sizes are unknown, so the memory prediction leaves this out"}.`
           : "",
         needsBias
           ? "Adds --disable-bias-linear, which ETP > 1 requires: if the model was trained with biases in its linear layers, this changes the model and the checkpoint will not load as-is."
@@ -132,7 +140,7 @@ export function etpEpSuggestions(ctx: AdvisorContext): Suggestion[] {
         buildSuggestion(ctx, {
           id: `etp-ep:etp${etp}-ep${ep}`,
           kind: "etp-ep",
-          title: `EP ${ep0} -> ${ep}, ETP ${etp0} -> ${etp}`,
+          title: layoutTitle(ep0, ep, etp0, etp),
           configAfter,
           set,
           rationale,
@@ -154,6 +162,7 @@ export function etpEpSuggestions(ctx: AdvisorContext): Suggestion[] {
             epTimesEtp: ep * etp,
             fitsNode: fits ? "yes" : "no",
             expertWeightFactor: weightFactor,
+            expertWeightBytesDelta: weightsNow && weightsAfter ? Math.max(...[...weightsNow.keys()].map((pp) => (weightsAfter.get(pp) ?? 0) - (weightsNow.get(pp) ?? 0))) : null,
             predictedPeakBytesBefore: peaks.worstBefore?.bytes ?? null,
             predictedPeakBytesAfter: peaks.ranksPredicted > 0 ? (peaks.worstAfter?.bytes ?? null) : null,
             gpuMemoryBytes: ctx.input.gpuMemoryBytes,

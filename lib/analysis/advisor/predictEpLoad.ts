@@ -90,3 +90,10 @@ export function worstOf(loads: Array<{ layer: number; load: EpLoad }>): WorstEpR
   }
   return worst;
 }
+
+/** maxReceived returns the most tokens any EP rank receives in any layer. */
+export function maxReceived(loads: Array<{ load: EpLoad }>): number {
+  let max = 0;
+  for (const { load } of loads) for (const g of load.groups) max = Math.max(max, g.max);
+  return max;
+}

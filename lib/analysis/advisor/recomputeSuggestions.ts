@@ -18,7 +18,7 @@
  */
 import { buildSuggestion } from "./buildSuggestion";
 import type { AdvisorContext } from "./createAdvisorContext";
-import { memorySentence } from "./etpEpSuggestions";
+import { memorySentence } from "./memorySentence";
 import { predictPeakMemory } from "./predictPeakMemory";
 import type { Suggestion } from "./types";
 import { recomputesMoe } from "./validateSuggestion";

@@ -16,9 +16,10 @@ import { rankCoordinates } from "../rankCoordinates";
 import type { RankCoords, RunConfig } from "../types";
 import { buildSuggestion } from "./buildSuggestion";
 import type { AdvisorContext } from "./createAdvisorContext";
-import { maxReceived, memorySentence } from "./etpEpSuggestions";
+import { layoutTitle } from "./etpEpSuggestions";
+import { memorySentence } from "./memorySentence";
 import { formatAdvice as f } from "./formatAdvice";
-import { epLoadUnderLayout, meshSizes, summarizeEpLoads } from "./predictEpLoad";
+import { epLoadUnderLayout, maxReceived, meshSizes, summarizeEpLoads } from "./predictEpLoad";
 import { expertActivationScale, predictPeakMemory, receivedOfRanks } from "./predictPeakMemory";
 import type { Suggestion } from "./types";
 import { recomputesMoe, validateSuggestion } from "./validateSuggestion";
@@ -78,7 +79,7 @@ export function revertSuggestions(ctx: AdvisorContext, inForce: MitigationsInFor
       buildSuggestion(ctx, {
         id: `revert:etp${etp}-ep${ep}`,
         kind: "revert",
-        title: `Back to EP ${ep0} -> ${ep}, ETP ${etp0} -> ${etp}`,
+        title: `Back to ${layoutTitle(ep0, ep, etp0, etp)}`,
         configAfter,
         // Megatron's ETP default is TP, so the flag can go when the target equals it.
         set: [

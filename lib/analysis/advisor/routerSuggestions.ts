@@ -103,7 +103,7 @@ export function routerSuggestions(ctx: AdvisorContext): Suggestion[] {
   if (!config.moe_router_enable_expert_bias) {
     const score = config.extra?.moe_router_score_function ?? "softmax";
     const switchScore = !(EXPERT_BIAS_SCORE_FUNCTIONS as readonly string[]).includes(score);
-    const extra = { ...(config.extra ?? {}), moe_router_bias_update_rate: "0.001" };
+    const extra: Record<string, string> = { ...(config.extra ?? {}), moe_router_bias_update_rate: "0.001" };
     if (switchScore) extra.moe_router_score_function = "sigmoid";
     const set: Array<[string, string | null]> = [
       ["--moe-router-enable-expert-bias", ""],

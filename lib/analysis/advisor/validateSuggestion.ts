@@ -10,6 +10,7 @@
  */
 import { configExtraFlag } from "../configExtra";
 import type { RunConfig } from "../types";
+import { expertFfnSize } from "./expertFfnSize";
 import { validateRunConfig, type ConfigViolation } from "../validateRunConfig";
 
 /** EXPERT_BIAS_SCORE_FUNCTIONS: the router score functions Megatron allows with expert bias. */
@@ -25,8 +26,7 @@ export function recomputesMoe(config: RunConfig): boolean {
 export function validateSuggestion(config: RunConfig, cluster: { worldSize: number; gpusPerNode?: number }): ConfigViolation[] {
   const out = validateRunConfig(config, cluster);
   const etp = config.expert_tensor_parallel_size ?? config.tensor_model_parallel_size;
-  const ffnText = config.extra?.ffn_hidden_size;
-  const ffn = config.moe_ffn_hidden_size ?? (ffnText !== undefined && /^\d+$/.test(ffnText.trim()) ? Number(ffnText) : undefined);
+  const ffn = expertFfnSize(config);
   if (ffn !== undefined && Number.isInteger(etp) && etp > 0 && ffn % etp !== 0) {
     out.push({
       rule: "ffn-divisible-by-etp",
