@@ -1,0 +1,154 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { cache } from "react";
+import { SimulatedBadge, StatusBadge } from "@/components/Badges";
+import { ConfigPanel } from "@/components/ConfigPanel";
+import { EventsList } from "@/components/EventsList";
+import { ExpertStepHeatmap } from "@/components/ExpertStepHeatmap";
+import { LayerExpertHeatmap } from "@/components/LayerExpertHeatmap";
+import { LayerStrip } from "@/components/LayerStrip";
+import { LossChart } from "@/components/LossChart";
+import { RunLive } from "@/components/RunLive";
+import { StepControls } from "@/components/StepControls";
+import type { LossName } from "@/lib/analysis/types";
+import { getExpertHeatmap, getLayerHeatmap, getLossSeries, getRun } from "@/lib/server/queries";
+import { formatRelativeTime } from "@/lib/ui/formatRelativeTime";
+import { pickAuxLoss } from "@/lib/ui/pickAuxLoss";
+
+export const dynamic = "force-dynamic";
+
+/** Loss points per layer the server downsamples to (min/max kept per bucket). */
+const MAX_LOSS_POINTS = 400;
+/** Step columns of the experts x steps heatmap. */
+const MAX_HEATMAP_COLUMNS = 240;
+
+type SearchParams = Record<string, string | string[] | undefined>;
+
+interface RunPageProps {
+  params: Promise<{ runId: string }>;
+  searchParams: Promise<SearchParams>;
+}
+
+const loadRun = cache((runId: string) => getRun(runId));
+
+/** intParam reads a non-negative integer search param; anything else counts as absent. */
+function intParam(sp: SearchParams, name: string): number | null {
+  const raw = Array.isArray(sp[name]) ? sp[name][0] : sp[name];
+  if (raw == null || raw === "" || !/^\d+$/.test(raw)) return null;
+  return Number(raw);
+}
+
+export async function generateMetadata({ params }: RunPageProps): Promise<Metadata> {
+  const { runId } = await params;
+  const run = await loadRun(decodeURIComponent(runId));
+  return { title: run ? run.name : "Unknown run" };
+}
+
+/** RunPage: one run's header, configuration, layer strip, loss charts, heatmaps and events; state lives in the URL. */
+export default async function RunPage({ params, searchParams }: RunPageProps) {
+  const { runId: rawId } = await params;
+  const runId = decodeURIComponent(rawId);
+  const sp = await searchParams;
+  const run = await loadRun(runId);
+  if (!run) notFound();
+
+  const requestedLayer = intParam(sp, "layer");
+  const layer = requestedLayer != null && run.moeLayers.includes(requestedLayer) ? requestedLayer : (run.moeLayers[0] ?? null);
+  const step = intParam(sp, "step");
+  let from = intParam(sp, "from");
+  let to = intParam(sp, "to");
+  if (from != null && to != null && from > to) [from, to] = [to, from];
+  const range = { fromStep: from ?? undefined, toStep: to ?? undefined };
+
+  const [losses, layerHeatmap, expertHeatmap] = await Promise.all([
+    getLossSeries(runId, { ...range, maxPoints: MAX_LOSS_POINTS }),
+    getLayerHeatmap(runId, step ?? undefined),
+    layer != null ? getExpertHeatmap(runId, layer, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }) : Promise.resolve(null),
+  ]);
+
+  const available = [...new Set((losses?.series ?? []).map((s) => s.loss))] as LossName[];
+  const auxLoss = pickAuxLoss(run.config.moe_router_load_balancing_type, available);
+  const chartEvents = run.events.filter((e) => (from == null || e.step >= from) && (to == null || e.step <= to));
+  const maxAux = run.config.num_experts / Math.max(1, run.config.moe_router_topk);
+  const now = Date.now();
+
+  return (
+    <div className="space-y-4" data-testid="run-page" data-run-id={run.id}>
+      <header className="space-y-2">
+        <nav className="text-xs text-muted">
+          <Link href="/" prefetch={false} className="hover:text-fg">
+            Runs
+          </Link>{" "}
+          / <span className="font-mono">{run.runKey}</span>
+        </nav>
+        <div className="flex flex-wrap items-center gap-3">
+          <h1 className="text-xl font-semibold" data-testid="run-name">
+            {run.name}
+          </h1>
+          {run.simulated && <SimulatedBadge />}
+          <StatusBadge status={run.status} />
+          <span className="ml-auto">
+            <RunLive runId={run.id} initialLastStep={run.lastStep} initialStatus={run.status} />
+          </span>
+        </div>
+        <dl className="flex flex-wrap gap-x-6 gap-y-1 text-xs">
+          <Stat label="last step" value={run.lastStep ?? "–"} testId="run-last-step" />
+          <Stat label="ranks reporting" value={`${run.ranksReporting}/${run.ranksKnown} of ${run.worldSize}`} />
+          <Stat label="experts · top-k" value={`${run.config.num_experts} · ${run.config.moe_router_topk}`} />
+          <Stat label="layers" value={`${run.numLayers} (${run.moeLayers.length} MoE)`} />
+          <Stat label="framework" value={`${run.framework} ${run.frameworkVersion}`.trim()} />
+          <Stat label="last seen" value={formatRelativeTime(run.lastSeenAt, now)} />
+        </dl>
+      </header>
+
+      <LayerStrip layers={run.layers} selectedLayer={layer} />
+
+      <div className="rounded-lg border border-line bg-surface px-4 py-3">
+        <StepControls key={`${step}-${from}-${to}`} step={step} from={from} to={to} lastStep={run.lastStep} />
+      </div>
+
+      <div className="grid gap-4 xl:grid-cols-2">
+        <LossChart
+          title="Load-balancing (aux) loss per layer"
+          note={`1.0 = perfectly balanced; at most E/k = ${maxAux}. As logged by Megatron (averaged over data-parallel replicas and micro-batches).${
+            run.config.moe_layer_recompute ? " Old Megatron builds with --moe-layer-recompute log this doubled (~2.2)." : ""
+          }`}
+          testId="aux-loss-chart"
+          series={losses}
+          events={chartEvents}
+          loss={auxLoss}
+          selectedLayer={layer}
+        />
+        <LossChart
+          title="Router z-loss per layer"
+          note="Megatron logs z_loss divided by moe_z_loss_coeff (mean of logsumexp² of the router logits; around 10 in real runs)."
+          testId="z-loss-chart"
+          series={losses}
+          events={chartEvents}
+          loss="z_loss"
+          selectedLayer={layer}
+        />
+      </div>
+
+      <LayerExpertHeatmap dto={layerHeatmap} selectedLayer={layer} pinnedStep={step != null} />
+      <ExpertStepHeatmap dto={expertHeatmap} selectedStep={step ?? layerHeatmap?.step ?? null} />
+
+      <div className="grid gap-4 xl:grid-cols-2">
+        <EventsList events={run.events} />
+        <ConfigPanel run={run} />
+      </div>
+    </div>
+  );
+}
+
+function Stat({ label, value, testId }: { label: string; value: string | number; testId?: string }) {
+  return (
+    <div className="flex items-baseline gap-1.5">
+      <dt className="text-muted">{label}</dt>
+      <dd className="font-mono font-medium" data-testid={testId}>
+        {value}
+      </dd>
+    </div>
+  );
+}

@@ -1,0 +1,171 @@
+"use client";
+
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
+import type { CanvasTheme } from "./useCanvasTheme";
+
+/** HeatmapCanvasProps: a rows x cols grid of colours drawn on one canvas (fast for 256 x 64 and more). */
+export interface HeatmapCanvasProps {
+  rows: number;
+  cols: number;
+  colorAt: (row: number, col: number) => string;
+  deadAt?: (row: number, col: number) => boolean;
+  rowLabel: (row: number) => string;
+  colLabel: (col: number) => string;
+  /** Axis caption under the columns. */
+  colAxis: string;
+  cellHeight: number;
+  theme: CanvasTheme;
+  tooltip: (row: number, col: number) => ReactNode;
+  onCellClick?: (row: number, col: number) => void;
+  highlightRow?: number | null;
+  highlightCol?: number | null;
+  ariaLabel: string;
+  testId: string;
+}
+
+const LEFT = 48;
+const TOP = 2;
+const BOTTOM = 30;
+
+/** HeatmapCanvas draws the grid, row labels and column ticks, and shows a tooltip for the cell under the pointer. */
+export function HeatmapCanvas(props: HeatmapCanvasProps) {
+  const { rows, cols, cellHeight, theme } = props;
+  const wrapRef = useRef<HTMLDivElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const [width, setWidth] = useState(0);
+  const [hover, setHover] = useState<{ row: number; col: number; x: number; y: number } | null>(null);
+  const height = TOP + rows * cellHeight + BOTTOM;
+
+  useLayoutEffect(() => {
+    const el = wrapRef.current;
+    if (!el) return;
+    setWidth(el.clientWidth);
+    const ro = new ResizeObserver((entries) => setWidth(Math.floor(entries[0].contentRect.width)));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  const gridW = Math.max(0, width - LEFT - 4);
+  const colX = (c: number) => LEFT + Math.floor((c * gridW) / Math.max(cols, 1));
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas || width === 0) return;
+    const dpr = window.devicePixelRatio || 1;
+    canvas.width = Math.floor(width * dpr);
+    canvas.height = Math.floor(height * dpr);
+    const ctx = canvas.getContext("2d");
+    if (!ctx) return;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+
+    for (let r = 0; r < rows; r++) {
+      const y = TOP + r * cellHeight;
+      for (let c = 0; c < cols; c++) {
+        const x0 = colX(c);
+        const x1 = colX(c + 1);
+        ctx.fillStyle = props.colorAt(r, c);
+        ctx.fillRect(x0, y, Math.max(1, x1 - x0), cellHeight);
+        if (props.deadAt && x1 - x0 >= 6 && cellHeight >= 6 && props.deadAt(r, c)) {
+          // Dead experts get an X so they read as "no tokens" even where dead and cold look alike.
+          ctx.strokeStyle = theme.palette.neutral;
+          ctx.lineWidth = 1;
+          ctx.beginPath();
+          ctx.moveTo(x0 + 2, y + 2);
+          ctx.lineTo(x1 - 2, y + cellHeight - 2);
+          ctx.moveTo(x1 - 2, y + 2);
+          ctx.lineTo(x0 + 2, y + cellHeight - 2);
+          ctx.stroke();
+        }
+      }
+    }
+    // Thin separators between rows when rows are tall enough to be read one by one.
+    if (cellHeight >= 10 && cols > 0) {
+      ctx.fillStyle = theme.surface;
+      for (let r = 1; r < rows; r++) ctx.fillRect(LEFT, TOP + r * cellHeight - 0.5, gridW, 1);
+    }
+
+    ctx.font = "11px ui-sans-serif, system-ui, sans-serif";
+    ctx.fillStyle = theme.muted;
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    const rowEvery = Math.max(1, Math.ceil(12 / cellHeight));
+    for (let r = 0; r < rows; r += rowEvery) ctx.fillText(props.rowLabel(r), LEFT - 6, TOP + r * cellHeight + cellHeight / 2);
+
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    const yAxis = TOP + rows * cellHeight + 4;
+    const colW = gridW / Math.max(cols, 1);
+    const colEvery = Math.max(1, Math.ceil(44 / Math.max(colW, 0.01)));
+    for (let c = 0; c < cols; c += colEvery) {
+      const x = colX(c) + colW / 2;
+      ctx.fillRect(x, yAxis - 4, 1, 3);
+      ctx.fillText(props.colLabel(c), x, yAxis);
+    }
+    ctx.fillText(props.colAxis, LEFT + gridW / 2, yAxis + 13);
+
+    ctx.strokeStyle = theme.fg;
+    ctx.lineWidth = 1.5;
+    if (props.highlightRow != null && props.highlightRow >= 0 && props.highlightRow < rows) {
+      ctx.strokeRect(LEFT - 0.5, TOP + props.highlightRow * cellHeight + 0.5, gridW + 1, cellHeight - 1);
+    }
+    if (props.highlightCol != null && props.highlightCol >= 0 && props.highlightCol < cols) {
+      const x0 = colX(props.highlightCol);
+      ctx.strokeRect(x0 - 0.5, TOP + 0.5, Math.max(2, colX(props.highlightCol + 1) - x0) + 1, rows * cellHeight - 1);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [props, width, height]);
+
+  function cellAt(ev: React.MouseEvent<HTMLCanvasElement>) {
+    const rect = ev.currentTarget.getBoundingClientRect();
+    const x = ev.clientX - rect.left;
+    const y = ev.clientY - rect.top;
+    if (x < LEFT || x >= LEFT + gridW || y < TOP || y >= TOP + rows * cellHeight) return null;
+    const col = Math.min(cols - 1, Math.floor(((x - LEFT) * cols) / gridW));
+    const row = Math.min(rows - 1, Math.floor((y - TOP) / cellHeight));
+    return { row, col, x, y };
+  }
+
+  const hoverBox =
+    hover && gridW > 0
+      ? { left: colX(hover.col), top: TOP + hover.row * cellHeight, w: Math.max(2, colX(hover.col + 1) - colX(hover.col)) }
+      : null;
+
+  return (
+    <div ref={wrapRef} className="relative w-full select-none" style={{ height }}>
+      <canvas
+        ref={canvasRef}
+        role="img"
+        aria-label={props.ariaLabel}
+        data-testid={`${props.testId}-canvas`}
+        style={{ width: "100%", height, cursor: props.onCellClick ? "pointer" : "crosshair" }}
+        onMouseMove={(ev) => setHover(cellAt(ev))}
+        onMouseLeave={() => setHover(null)}
+        onClick={(ev) => {
+          const cell = cellAt(ev);
+          if (cell && props.onCellClick) props.onCellClick(cell.row, cell.col);
+        }}
+      />
+      {hover && hoverBox && (
+        <>
+          <div
+            aria-hidden
+            className="pointer-events-none absolute border-2 border-fg"
+            style={{ left: hoverBox.left - 1, top: hoverBox.top - 1, width: hoverBox.w + 2, height: cellHeight + 2 }}
+          />
+          <div
+            role="tooltip"
+            data-testid={`${props.testId}-tooltip`}
+            className="pointer-events-none absolute z-20 min-w-44 rounded-md border border-line bg-surface px-3 py-2 text-xs shadow-lg"
+            style={{
+              left: Math.min(hover.x + 14, Math.max(0, width - 200)),
+              top: hover.y + 14,
+            }}
+          >
+            {props.tooltip(hover.row, hover.col)}
+          </div>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,47 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useEffect, useMemo, useRef, useState } from "react";
+import type { LiveUpdateDto, RunStatus } from "@/lib/dto";
+import { createThrottle } from "@/lib/ui/createThrottle";
+import { LiveDot, REFRESH_INTERVAL_MS } from "./LiveRunsRefresher";
+import { useLiveStream } from "./useLiveStream";
+
+/**
+ * RunLive subscribes to /api/runs/{id}/live and re-renders the run page's server components
+ * (router.refresh, throttled to 2/s with a trailing call) whenever the run's version changes, so new steps,
+ * heatmap cells and events appear without a reload. It also shows the live indicator with the last step.
+ */
+export function RunLive({ runId, initialLastStep, initialStatus }: { runId: string; initialLastStep: number | null; initialStatus: RunStatus }) {
+  const router = useRouter();
+  const refresh = useMemo(() => createThrottle(() => router.refresh(), REFRESH_INTERVAL_MS), [router]);
+  useEffect(() => () => refresh.cancel(), [refresh]);
+  const [live, setLive] = useState<{ lastStep: number | null; status: RunStatus }>({
+    lastStep: initialLastStep,
+    status: initialStatus,
+  });
+  const version = useRef<string | null>(null);
+
+  const state = useLiveStream<LiveUpdateDto>(`/api/runs/${encodeURIComponent(runId)}/live`, (u) => {
+    if (version.current !== u.version) {
+      version.current = u.version;
+      refresh();
+    }
+    setLive({ lastStep: u.lastStep, status: u.status });
+  });
+
+  const ended = live.status === "finished" || live.status === "crashed" || live.status === "oom";
+  const label =
+    state !== "open"
+      ? state === "connecting"
+        ? "connecting…"
+        : "reconnecting…"
+      : ended
+        ? `ended · step ${live.lastStep ?? "–"}`
+        : `live · step ${live.lastStep ?? "–"}`;
+  return (
+    <span data-testid="run-live" data-last-step={live.lastStep ?? ""}>
+      <LiveDot state={state} label={label} />
+    </span>
+  );
+}

@@ -1,0 +1,131 @@
+import type { Locator, Page } from "@playwright/test";
+import { expect, test, uniqueRunKey } from "./fixtures";
+
+// 16 ranks need a parallel layout that divides them: ETP 1 x EP 4 x PP 2 = 8 (the simulator's defaults need 32).
+const LAYOUT = ["--ep", "4", "--pp", "2"];
+
+async function intAttr(locator: Locator, name: string): Promise<number> {
+  return Number((await locator.getAttribute(name)) ?? "0");
+}
+
+async function openRunFromList(page: Page, runKey: string): Promise<void> {
+  const row = page.getByTestId("run-row").filter({ hasText: runKey });
+  await expect(row).toBeVisible();
+  await row.getByRole("link").first().click();
+  await expect(page).toHaveURL(/\/runs\//);
+  await expect(page.getByTestId("run-page")).toBeVisible();
+}
+
+test("a simulated run appears live in the runs list and its run page fills without reload", async ({ page, simulate }) => {
+  const runKey = uniqueRunKey("e2e");
+  // Open the list first: the run must appear through the live refresh, not through a navigation.
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Runs", exact: true })).toBeVisible();
+  // A document reload would drop this marker; client-side refreshes and navigations keep it.
+  await page.evaluate(() => ((window as unknown as { __e2eNoReload: boolean }).__e2eNoReload = true));
+  const notReloaded = () => page.evaluate(() => (window as unknown as { __e2eNoReload?: boolean }).__e2eNoReload === true);
+
+  const sim = simulate({ runKey, ranks: 16, steps: 80, stepIntervalMs: 100, extra: LAYOUT });
+
+  const row = page.getByTestId("run-row").filter({ hasText: runKey });
+  await expect(row).toBeVisible();
+  await expect(row.getByTestId("simulated-badge")).toHaveText("SIMULATED");
+  await expect(row.getByTestId("status-badge")).toBeVisible();
+  expect(await notReloaded()).toBe(true);
+  await page.screenshot({ path: "test-results/screenshots/runs-list.png", fullPage: true });
+
+  await openRunFromList(page, runKey);
+  await expect(page.getByTestId("run-page").getByTestId("simulated-badge")).toBeVisible();
+
+  const auxChart = page.getByTestId("aux-loss-chart");
+  const zChart = page.getByTestId("z-loss-chart");
+  const layerHeatmap = page.getByTestId("layer-expert-heatmap");
+  const stepHeatmap = page.getByTestId("expert-step-heatmap");
+
+  // One baseline of every count right after the page opened, then growth of each while the simulation
+  // runs: nothing reloads the page, so only the live stream can make them grow.
+  const counts = async () => ({
+    aux: await intAttr(auxChart, "data-points"),
+    z: await intAttr(zChart, "data-points"),
+    layerCells: await intAttr(layerHeatmap, "data-cells"),
+    stepCells: await intAttr(stepHeatmap, "data-cells"),
+    liveStep: Number((await page.getByTestId("run-live").getAttribute("data-last-step")) || "0"),
+  });
+  const first = await counts();
+  test.info().annotations.push({ type: "baseline", description: JSON.stringify(first) });
+  expect(first.liveStep, "the run page opened after the simulation ended; nothing left to watch").toBeLessThan(80);
+
+  await expect.poll(async () => (await counts()).aux).toBeGreaterThan(first.aux);
+  await expect.poll(async () => (await counts()).z).toBeGreaterThan(first.z);
+  await expect.poll(async () => (await counts()).stepCells).toBeGreaterThan(first.stepCells);
+  await expect.poll(async () => (await counts()).liveStep).toBeGreaterThan(first.liveStep);
+  await expect.poll(async () => (await counts()).layerCells).toBeGreaterThan(0);
+  // The counts are visible text too, not just attributes.
+  await expect(page.getByTestId("aux-loss-chart-count")).toContainText("points");
+  await expect(page.getByTestId("layer-expert-heatmap-count")).toContainText("cells");
+  expect(await notReloaded()).toBe(true);
+
+  // Let the run end; the final step shows without a reload.
+  expect(await sim.exited).toBe(0);
+  // The simulator numbers steps from 1, so an 80-step run ends at step 80.
+  await expect(page.getByTestId("run-last-step")).toHaveText("80");
+  await expect(page.getByTestId("run-page").getByTestId("status-badge")).toHaveAttribute("data-status", "finished");
+
+  // Selections live in the URL, so a view can be shared.
+  const chip = page.getByTestId("layer-strip").getByRole("button").nth(1);
+  const layer = (await chip.textContent())?.trim();
+  await chip.click();
+  await expect(page).toHaveURL(new RegExp(`[?&]layer=${layer}(&|$)`));
+  await expect(stepHeatmap.getByRole("heading")).toContainText(`layer ${layer}`);
+  await page.reload();
+  await expect(page.getByTestId("layer-strip").getByRole("button", { name: layer, exact: true })).toHaveAttribute("aria-pressed", "true");
+
+  await page.screenshot({ path: "test-results/screenshots/run-page.png", fullPage: true });
+
+  // Dark mode: the OS preference is followed, and the toggle's explicit choice overrides it and persists.
+  await page.emulateMedia({ colorScheme: "dark" });
+  await expect(page.locator("html")).toHaveClass(/\bdark\b/);
+  await page.screenshot({ path: "test-results/screenshots/run-page-dark.png", fullPage: true });
+  const toggle = page.getByTestId("theme-toggle");
+  await toggle.click(); // system -> light
+  await expect(toggle).toContainText("light");
+  await expect(page.locator("html")).not.toHaveClass(/\bdark\b/);
+  await page.reload();
+  await expect(page.locator("html")).not.toHaveClass(/\bdark\b/);
+  await page.getByTestId("theme-toggle").click(); // light -> dark
+  await page.getByTestId("theme-toggle").click(); // dark -> system (dark OS)
+  await expect(page.locator("html")).toHaveClass(/\bdark\b/);
+  await page.emulateMedia({ colorScheme: "light" });
+
+  await page.goto("/");
+  await expect(page.getByTestId("run-row").filter({ hasText: runKey }).getByTestId("status-badge")).toHaveAttribute(
+    "data-status",
+    "finished",
+  );
+  await page.screenshot({ path: "test-results/screenshots/runs-list-after.png", fullPage: true });
+});
+
+test("an OOM run shows the OOM as a marker on the loss chart and in the events list", async ({ page, simulate }) => {
+  const runKey = uniqueRunKey("e2e-oom");
+  const sim = simulate({ runKey, ranks: 16, steps: 80, stepIntervalMs: 20, scenario: "oom", extra: LAYOUT });
+  await sim.exited;
+
+  await page.goto("/");
+  await openRunFromList(page, runKey);
+  await expect(page.getByTestId("run-page").getByTestId("status-badge")).toHaveAttribute("data-status", "oom");
+
+  const oomEvent = page.getByTestId("events-list").locator('[data-testid="event-row"][data-kind="oom"]').first();
+  await expect(oomEvent).toBeVisible();
+  await expect(oomEvent).toContainText("OOM");
+  const aux = page.getByTestId("aux-loss-chart");
+  await expect(aux.locator('[data-testid="event-marker"][data-kind="oom"]').first()).toContainText("OOM");
+  await expect.poll(() => intAttr(aux, "data-markers")).toBeGreaterThan(0);
+  // The marker is drawn on the chart itself (a recharts ReferenceLine at the OOM step).
+  await expect(aux.locator(".event-marker-oom").first()).toBeAttached();
+  await page.screenshot({ path: "test-results/screenshots/run-page-oom.png", fullPage: true });
+});
+
+test("an unknown run id shows the not-found page", async ({ page }) => {
+  await page.goto("/runs/does-not-exist");
+  await expect(page.getByRole("heading", { name: "Unknown run" })).toBeVisible();
+});

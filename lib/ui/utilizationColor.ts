@@ -1,0 +1,69 @@
+/** HeatPalette: the five colours of the utilization scale, as #rrggbb (theme tokens --heat-*). */
+export interface HeatPalette {
+  cold: string;
+  neutral: string;
+  hot: string;
+  dead: string;
+  empty: string;
+}
+
+/** LIGHT_HEAT_PALETTE: the light theme's --heat-* tokens (app/globals.css); used when no theme is readable. */
+export const LIGHT_HEAT_PALETTE: HeatPalette = {
+  cold: "#2166ac",
+  neutral: "#f2f2f2",
+  hot: "#b2182b",
+  dead: "#111111",
+  empty: "#e5e7eb",
+};
+
+/** DEAD_UTILIZATION: an expert with utilization strictly below this is dead (DESIGN.md metric definitions). */
+export const DEAD_UTILIZATION = 0.1;
+
+/** HOT_SATURATION: utilization at which the hot colour saturates; everything above is drawn fully hot. */
+export const HOT_SATURATION = 3;
+
+/** isDeadUtilization says whether an expert counts as dead (u < 0.1, strict). */
+export function isDeadUtilization(u: number): boolean {
+  return u < DEAD_UTILIZATION;
+}
+
+/** parseHex turns "#rgb" or "#rrggbb" into [r, g, b]; anything else is an error (palettes are ours). */
+export function parseHex(hex: string): [number, number, number] {
+  const h = hex.trim().replace(/^#/, "");
+  if (/^[0-9a-fA-F]{3}$/.test(h)) {
+    return [0, 1, 2].map((i) => parseInt(h[i] + h[i], 16)) as [number, number, number];
+  }
+  if (/^[0-9a-fA-F]{6}$/.test(h)) {
+    return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16)) as [number, number, number];
+  }
+  throw new Error(`parseHex: not a hex colour: ${JSON.stringify(hex)}`);
+}
+
+function toHex([r, g, b]: [number, number, number]): string {
+  return `#${[r, g, b].map((c) => Math.round(c).toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** mixHex interpolates two hex colours linearly in sRGB; t = 0 gives `a`, t = 1 gives `b`. */
+export function mixHex(a: string, b: string, t: number): string {
+  const ca = parseHex(a);
+  const cb = parseHex(b);
+  const k = Math.min(1, Math.max(0, t));
+  return toHex([0, 1, 2].map((i) => ca[i] + (cb[i] - ca[i]) * k) as [number, number, number]);
+}
+
+/**
+ * utilizationColor maps utilization u = load / mean to a colour: 1.0 is neutral, u > 1 moves linearly to hot
+ * (saturated at HOT_SATURATION), 0.1 <= u < 1 moves linearly to cold (fully cold at 0.1), u < 0.1 is dead,
+ * and a missing value (null/NaN, e.g. no tokens reported) is empty.
+ */
+export function utilizationColor(u: number | null, palette: HeatPalette = LIGHT_HEAT_PALETTE): string {
+  if (u == null || !Number.isFinite(u)) return palette.empty;
+  if (isDeadUtilization(u)) return palette.dead;
+  if (u >= 1) return mixHex(palette.neutral, palette.hot, (u - 1) / (HOT_SATURATION - 1));
+  return mixHex(palette.neutral, palette.cold, (1 - u) / (1 - DEAD_UTILIZATION));
+}
+
+/** heatLegendStops returns the legend's gradient stops (utilization and colour) from dead to saturated hot. */
+export function heatLegendStops(palette: HeatPalette = LIGHT_HEAT_PALETTE): Array<{ u: number; color: string }> {
+  return [DEAD_UTILIZATION, 0.5, 1, 2, HOT_SATURATION].map((u) => ({ u, color: utilizationColor(u, palette) }));
+}

@@ -1,0 +1,28 @@
+/**
+ * Next.js configuration (ESM: package.json has "type": "module").
+ *
+ * Server-side packages with native code, dynamic requires or worker threads stay outside the server bundle
+ * and are loaded by Node's own resolver at run time. Prisma 7's generated client (prisma-client generator)
+ * runs on the WebAssembly query compiler through a driver adapter; the adapters and their drivers
+ * (better-sqlite3 is a native addon, pg has optional native bindings) are kept external too, as Prisma's
+ * Next.js guidance for driver adapters recommends.
+ */
+
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  serverExternalPackages: [
+    "better-sqlite3",
+    "@prisma/client",
+    "@prisma/adapter-better-sqlite3",
+    "@prisma/adapter-pg",
+    "@prisma/driver-adapter-utils",
+    "pg",
+    "@grpc/grpc-js",
+    "@grpc/proto-loader",
+    "pino",
+  ],
+  poweredByHeader: false,
+  reactStrictMode: true,
+};
+
+export default nextConfig;
