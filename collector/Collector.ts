@@ -209,7 +209,7 @@ export class Collector {
               message: call.request.message,
               ...(call.request.wall_time_ms === undefined ? {} : { wallTimeMs: call.request.wall_time_ms }),
             });
-            void this.opts.alerts?.runEnded(run.id);
+            void this.opts.alerts?.runEnded(run, kind === "crash" ? "crashed" : "finished");
             callback(null, { event_id: id });
           } catch (err) {
             callback(toServiceError(err, this.log));

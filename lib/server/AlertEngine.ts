@@ -1,25 +1,28 @@
 /**
- * The collector's alert adapter: feeds what each flush stored into the pure rules and state machine
- * (lib/analysis/alerts), persists alert episodes, bumps the run's version so open dashboards update
- * at once, and hands notifications to the webhook notifier. A 1 s non-overlapping tick advances
- * the timers (hold, keep-firing, no-data) when no data arrives.
+ * The collector's alert adapter. It feeds what each flush stored into the pure rules and state machine
+ * (lib/analysis/alerts), keeps every instance's state in the database (AlertInstance) and updates it
+ * under a per-run lock, so any number of collectors behave as one: an alert fires once, whichever
+ * collector received the report that crossed the threshold. It persists alert episodes, bumps the
+ * run's version so open dashboards update at once, and hands notifications to the webhook notifier
+ * after the commit. A non-overlapping 1 s tick advances the timers (hold, keep-firing, no-data).
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { LayerAggregate } from "../analysis/aggregateLayer";
-import { type AlertRule, type AlertRuleId, type RuleOverrides } from "../analysis/alerts/alertRules";
+import type { AlertRule, AlertRuleId, RuleOverrides } from "../analysis/alerts/alertRules";
 import { signalsFromAggregate, signalsFromStepSample, type AlertSignal } from "../analysis/alerts/alertSignals";
-import { evaluateAlert, type AlertState, type Observation } from "../analysis/alerts/evaluateAlert";
+import { evaluateAlert, INITIAL_ALERT_STATE, type AlertState, type Observation } from "../analysis/alerts/evaluateAlert";
 import { formatAlertMessage } from "../analysis/alerts/formatAlert";
-import type { OomEvent, StepSample } from "../analysis/types";
+import type { OomEvent } from "../analysis/types";
 import { effectiveRules } from "./alertRulesStore";
 import type { Db } from "./db";
 import type { PendingBatch, RefreshedAggregate } from "./ingestStore";
 import { runFromRow, type RunRecord } from "./runsRepo";
 import type { AlertNotification, WebhookNotifier } from "./WebhookNotifier";
 
+type Tx = Parameters<Parameters<Db["prisma"]["$transaction"]>[0]>[0];
+
 interface Instance {
-  run: RunRecord;
   ruleId: AlertRuleId;
   scope: string;
   layer: number | null;
@@ -27,7 +30,7 @@ interface Instance {
   state: AlertState;
   labels: Record<string, string | number>;
   alertId: string | null;
-  persistedPeak: number | null;
+  dirty: boolean;
 }
 
 /** AlertEngineOptions: storage, delivery, clock and rule sources. */
@@ -42,16 +45,17 @@ export interface AlertEngineOptions {
   tickMs?: number;
 }
 
-const HISTORY = 50;
 const RULES_TTL_MS = 5_000;
+const ENDED = new Set(["finished", "crashed", "oom"]);
+
+function scopeParts(scope: string): { layer: number | null; rank: number | null } {
+  const [kind, n] = scope.split(":");
+  return { layer: kind === "layer" ? Number(n) : null, rank: kind === "rank" ? Number(n) : null };
+}
 
 /** AlertEngine evaluates alert rules as data arrives and on a timer. */
 export class AlertEngine {
-  private readonly instances = new Map<string, Instance>();
   private readonly rules = new Map<string, { rules: Record<AlertRuleId, AlertRule>; loadedMs: number }>();
-  private readonly lossHistory = new Map<string, { aux: number[]; z: number[]; lastStep: number }>();
-  private readonly lastSample = new Map<string, StepSample>();
-  private readonly endedRuns = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private queue: Promise<void> = Promise.resolve();
@@ -61,29 +65,8 @@ export class AlertEngine {
     this.now = o.now ?? Date.now;
   }
 
-  /** start restores firing alerts from the database and starts the timer. */
+  /** start starts the timer (state lives in the database, so nothing needs restoring). */
   async start(): Promise<void> {
-    const firing = await this.o.db.prisma.alert.findMany({ where: { status: "firing" }, include: { run: true } });
-    for (const a of firing) {
-      const run = runFromRow(a.run);
-      const at = Number(a.updatedAtMs);
-      this.instances.set(key(run.id, a.ruleId as AlertRuleId, a.scope), {
-        run,
-        ruleId: a.ruleId as AlertRuleId,
-        scope: a.scope,
-        layer: a.layer,
-        rank: a.rank,
-        labels: JSON.parse(a.labels) as Record<string, string | number>,
-        alertId: a.id,
-        persistedPeak: a.peakValue,
-        state: {
-          status: "firing", activeSinceMs: Number(a.startedAtMs), firingSinceMs: Number(a.firedAtMs), resolvedAtMs: null,
-          lastTrueMs: at, lastDataMs: at, lastNotifiedMs: at, lastHeld: true,
-          value: a.lastValue ?? a.value, step: a.lastStep ?? a.step, peakValue: a.peakValue, peakStep: a.peakStep,
-        },
-      });
-      if (run.status !== "running") this.endedRuns.add(run.id);
-    }
     const every = this.o.tickMs ?? 1_000;
     this.timer = setInterval(() => {
       if (!this.ticking) this.ticking = this.tick(this.now()).finally(() => (this.ticking = null));
@@ -91,7 +74,7 @@ export class AlertEngine {
     this.timer.unref();
   }
 
-  /** stop stops the timer and waits for pending writes. */
+  /** stop stops the timer and waits for evaluations and deliveries under way. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -103,46 +86,46 @@ export class AlertEngine {
   /** afterFlush evaluates what a flush stored. Runs after the commit; never throws into ingest. */
   afterFlush(batches: PendingBatch[], refreshed: RefreshedAggregate[], nowMs: number = this.now()): Promise<void> {
     return this.enqueue(async () => {
-      for (const { run, aggregate } of refreshed) await this.observeAggregate(run, aggregate, nowMs);
-      for (const b of batches) {
-        for (const s of b.steps) await this.observeStep(b.run, b.rank, s, nowMs);
-      }
+      const runs = new Map<string, { run: RunRecord; aggregates: LayerAggregate[]; batches: PendingBatch[] }>();
+      const entry = (run: RunRecord) => {
+        let e = runs.get(run.id);
+        if (!e) runs.set(run.id, (e = { run, aggregates: [], batches: [] }));
+        return e;
+      };
+      // Partial aggregates under-count the ranks still to come: judge a (step, layer) once it is complete.
+      for (const r of refreshed) if (r.aggregate.ranksReported >= r.aggregate.ranksExpected) entry(r.run).aggregates.push(r.aggregate);
+      for (const b of batches) if (b.steps.length > 0) entry(b.run).batches.push(b);
+      for (const e of runs.values()) await this.evaluateRun(e.run, nowMs, (tx, inst) => this.signalsOf(tx, e.run, e.aggregates, e.batches, inst));
     });
   }
 
-  /** observeOom fires the OOM alert of a rank and ends the run's no-data watch. */
+  /** observeOom fires the OOM alert of a rank and resolves the run's no-data watch (silence is expected now). */
   observeOom(run: RunRecord, oom: OomEvent, nowMs: number = this.now()): Promise<void> {
     return this.enqueue(async () => {
       const labels: Record<string, string | number> = { phase: oom.phase, ...(oom.layer !== undefined ? { layer: oom.layer } : {}) };
-      await this.observe(run, { ruleId: "oom", scope: `rank:${oom.rank}`, layer: null, rank: oom.rank, value: 1, step: oom.step, labels }, nowMs);
-      await this.runEnded(run.id, nowMs);
+      await this.evaluateRun({ ...run, status: "oom" }, nowMs, async () => [
+        { ruleId: "oom", scope: `rank:${oom.rank}`, layer: null, rank: oom.rank, value: 1, step: oom.step, labels },
+      ]);
     });
   }
 
-  /** runEnded stops the no-data watch of a finished, crashed or dead run (silent ranks are expected then). */
-  runEnded(runId: string, nowMs: number = this.now()): Promise<void> {
-    this.endedRuns.add(runId);
-    return this.enqueue(async () => {
-      for (const [k, inst] of this.instances) {
-        if (inst.run.id !== runId || inst.ruleId !== "rank-silent") continue;
-        if (inst.state.status === "firing") await this.persist(inst, "resolved", nowMs);
-        this.instances.delete(k);
-      }
-    });
+  /** runEnded resolves the no-data watch of a finished, crashed or dead run. */
+  runEnded(run: RunRecord, status: string, nowMs: number = this.now()): Promise<void> {
+    return this.enqueue(() => this.evaluateRun({ ...run, status }, nowMs, async () => []));
   }
 
-  /** tick advances every instance's timers without new data. */
+  /** tick advances the timers of every run that has live alert instances. */
   async tick(nowMs: number): Promise<void> {
     await this.enqueue(async () => {
-      for (const inst of [...this.instances.values()]) {
-        if (inst.ruleId === "rank-silent" && this.endedRuns.has(inst.run.id)) continue;
-        await this.evaluate(inst, null, nowMs);
-      }
+      const rows = await this.o.db.prisma.alertInstance.findMany({ select: { runId: true }, distinct: ["runId"] });
+      if (rows.length === 0) return;
+      const runs = await this.o.db.prisma.run.findMany({ where: { id: { in: rows.map((r) => r.runId) } } });
+      for (const row of runs) await this.evaluateRun(runFromRow(row), nowMs, async () => []);
     });
   }
 
   private enqueue(fn: () => Promise<void>): Promise<void> {
-    // One evaluation at a time, in arrival order; an error is logged, never passed to ingest.
+    // One evaluation at a time per collector, in arrival order; an error is logged, never passed to ingest.
     this.queue = this.queue.then(fn).catch((err: unknown) => this.o.logger.error({ err }, "alert evaluation failed"));
     return this.queue;
   }
@@ -155,117 +138,166 @@ export class AlertEngine {
     return rules;
   }
 
-  private async observeAggregate(run: RunRecord, agg: LayerAggregate, nowMs: number): Promise<void> {
-    // Partial aggregates under-count the ranks still to come: judge a (step, layer) once it is complete.
-    if (agg.ranksReported < agg.ranksExpected) return;
-    const hk = `${run.id}/${agg.layer}`;
-    let h = this.lossHistory.get(hk);
-    if (!h) this.lossHistory.set(hk, (h = { aux: [], z: [], lastStep: -1 }));
-    if (agg.step <= h.lastStep) return; // a late resend of an older step: already judged
-    const rules = await this.rulesFor(run.id, nowMs);
+  /** The observations of one flush, in step order; loss history and retry baselines come from the database. */
+  private async signalsOf(
+    tx: Tx,
+    run: RunRecord,
+    aggregates: LayerAggregate[],
+    batches: PendingBatch[],
+    inst: Map<string, Instance>,
+  ): Promise<AlertSignal[]> {
+    const rules = await this.rulesFor(run.id, this.now());
+    const window = Math.max(rules["aux-loss-spike"].window, rules["z-loss-spike"].window);
     const capacitySet = run.config.moe_expert_capacity_factor !== undefined;
-    const signals = signalsFromAggregate(agg, { aux: h.aux.slice(-rules["aux-loss-spike"].window), z: h.z.slice(-rules["z-loss-spike"].window) });
-    for (const s of signals) {
-      if (s.ruleId === "drop-fraction-high" && !capacitySet) continue;
-      await this.observe(run, s, nowMs);
+    const out: AlertSignal[] = [];
+    for (const agg of [...aggregates].sort((a, b) => a.step - b.step)) {
+      const rows = await tx.layerAggregate.findMany({
+        where: { runId: run.id, layer: agg.layer, step: { lt: agg.step } },
+        select: { loadBalancingLoss: true, zLoss: true, ranksReported: true, ranksExpected: true },
+        orderBy: { step: "desc" },
+        take: window,
+      });
+      const complete = rows.filter((r) => r.ranksReported >= r.ranksExpected).reverse();
+      const previous = {
+        aux: complete.flatMap((r) => (r.loadBalancingLoss === null ? [] : [r.loadBalancingLoss])).slice(-rules["aux-loss-spike"].window),
+        z: complete.flatMap((r) => (r.zLoss === null ? [] : [r.zLoss])).slice(-rules["z-loss-spike"].window),
+      };
+      for (const s of signalsFromAggregate(agg, previous)) {
+        if (s.ruleId !== "drop-fraction-high" || capacitySet) out.push(s);
+      }
     }
-    h.lastStep = agg.step;
-    if (agg.losses.load_balancing_loss !== undefined) push(h.aux, agg.losses.load_balancing_loss);
-    if (agg.losses.z_loss !== undefined) push(h.z, agg.losses.z_loss);
+    const samples = batches.flatMap((b) => b.steps.map((s) => ({ rank: b.rank, s }))).sort((a, b) => a.s.step - b.s.step);
+    // Each rank's retry baseline: the last count its instance saw, then each sample of this flush in turn.
+    const baseline = new Map<number, { step: number; numAllocRetries: number }>();
+    for (const { rank, s } of samples) {
+      if (!baseline.has(rank)) {
+        const i = inst.get(`alloc-retries-growing|rank:${rank}`);
+        if (i && i.state.step !== null && i.labels.numAllocRetries !== undefined) {
+          baseline.set(rank, { step: i.state.step, numAllocRetries: Number(i.labels.numAllocRetries) });
+        }
+      }
+      out.push(...signalsFromStepSample(rank, s, baseline.get(rank), run.gpuMemoryBytes));
+      if (s.memory) baseline.set(rank, { step: s.step, numAllocRetries: s.memory.numAllocRetries });
+    }
+    return out;
   }
 
-  private async observeStep(run: RunRecord, rank: number, sample: StepSample, nowMs: number): Promise<void> {
-    const sk = `${run.id}/${rank}`;
-    const prev = this.lastSample.get(sk);
-    if (prev && sample.step <= prev.step) return;
-    for (const s of signalsFromStepSample(rank, sample, prev, run.gpuMemoryBytes)) {
-      if (s.ruleId === "rank-silent" && this.endedRuns.has(run.id)) continue;
-      await this.observe(run, s, nowMs);
-    }
-    this.lastSample.set(sk, sample);
+  /**
+   * evaluateRun loads the run's instances under the run's lock, applies the observations (then the
+   * timers to every other instance), writes back what changed, and notifies after the commit.
+   */
+  private async evaluateRun(
+    run: RunRecord,
+    nowMs: number,
+    observe: (tx: Tx, instances: Map<string, Instance>) => Promise<AlertSignal[]>,
+  ): Promise<void> {
+    const rules = await this.rulesFor(run.id, nowMs);
+    const notifications: AlertNotification[] = [];
+    const ended = ENDED.has(run.status);
+    await this.o.db.prisma.$transaction(
+      async (tx) => {
+        if (this.o.db.sql.name === "postgresql") {
+          await tx.$queryRawUnsafe(`SELECT CAST(pg_advisory_xact_lock(hashtext($1)) AS TEXT) AS locked`, `alerts:${run.id}`);
+        }
+        const rows = await tx.alertInstance.findMany({ where: { runId: run.id } });
+        const instances = new Map<string, Instance>();
+        for (const r of rows) {
+          instances.set(`${r.ruleId}|${r.scope}`, {
+            ruleId: r.ruleId as AlertRuleId, scope: r.scope, ...scopeParts(r.scope),
+            state: JSON.parse(r.state) as AlertState, labels: JSON.parse(r.labels) as Instance["labels"], alertId: r.alertId, dirty: false,
+          });
+        }
+        const seen = new Set<string>();
+        for (const s of await observe(tx, instances)) {
+          const k = `${s.ruleId}|${s.scope}`;
+          let inst = instances.get(k);
+          if (!inst) {
+            inst = { ruleId: s.ruleId, scope: s.scope, layer: s.layer, rank: s.rank, state: { ...INITIAL_ALERT_STATE }, labels: {}, alertId: null, dirty: true };
+            instances.set(k, inst);
+          }
+          // A late resend of a step this instance already judged (here or on another collector) is skipped.
+          if (s.ruleId !== "oom" && inst.state.step !== null && s.step <= inst.state.step) continue;
+          if (s.ruleId === "rank-silent" && ended) continue;
+          inst.labels = { ...inst.labels, ...s.labels };
+          await this.apply(tx, run, inst, { value: s.value, step: s.step }, rules[inst.ruleId], nowMs, notifications);
+          seen.add(k);
+        }
+        for (const [k, inst] of instances) {
+          if (seen.has(k)) continue;
+          if (ended && inst.ruleId === "rank-silent") {
+            // Silence is expected once a run ended: resolve a firing watch and stop watching.
+            if (inst.state.status === "firing") await this.apply(tx, run, inst, null, { ...rules["rank-silent"], enabled: false }, nowMs, notifications);
+            await tx.alertInstance.delete({ where: { runId_ruleId_scope: { runId: run.id, ruleId: inst.ruleId, scope: inst.scope } } });
+            instances.delete(k);
+            continue;
+          }
+          await this.apply(tx, run, inst, null, rules[inst.ruleId], nowMs, notifications);
+        }
+        for (const inst of instances.values()) {
+          if (!inst.dirty) continue;
+          const data = { state: JSON.stringify(inst.state), labels: JSON.stringify(inst.labels), alertId: inst.alertId, updatedAtMs: BigInt(nowMs) };
+          await tx.alertInstance.upsert({
+            where: { runId_ruleId_scope: { runId: run.id, ruleId: inst.ruleId, scope: inst.scope } },
+            create: { runId: run.id, ruleId: inst.ruleId, scope: inst.scope, ...data },
+            update: data,
+          });
+        }
+        if (notifications.length > 0) await tx.run.update({ where: { id: run.id }, data: { version: { increment: 1 } } });
+      },
+      { timeout: 60_000, maxWait: 60_000 },
+    );
+    for (const n of notifications) this.o.notifier?.notify(n);
   }
 
-  private async observe(run: RunRecord, s: AlertSignal, nowMs: number): Promise<void> {
-    const k = key(run.id, s.ruleId, s.scope);
-    let inst = this.instances.get(k);
-    if (!inst) {
-      inst = { run, ruleId: s.ruleId, scope: s.scope, layer: s.layer, rank: s.rank, state: evaluateAlert(undefined, null, (await this.rulesFor(run.id, nowMs))[s.ruleId], nowMs).state, labels: {}, alertId: null, persistedPeak: null };
-      this.instances.set(k, inst);
-    }
-    inst.labels = { ...inst.labels, ...s.labels };
-    await this.evaluate(inst, { value: s.value, step: s.step }, nowMs);
-  }
-
-  private async evaluate(inst: Instance, obs: Observation, nowMs: number): Promise<void> {
-    const rule = (await this.rulesFor(inst.run.id, nowMs))[inst.ruleId];
+  private async apply(
+    tx: Tx,
+    run: RunRecord,
+    inst: Instance,
+    obs: Observation,
+    rule: AlertRule,
+    nowMs: number,
+    notifications: AlertNotification[],
+  ): Promise<void> {
+    const before = JSON.stringify(inst.state);
     const { state, emit } = evaluateAlert(inst.state, obs, rule, nowMs);
     inst.state = state;
+    if (JSON.stringify(state) !== before) inst.dirty = true;
+    const s = state;
+    const message = () => formatAlertMessage(rule, { runName: run.name, layer: inst.layer, rank: inst.rank, value: s.value ?? 0, step: s.step ?? 0, labels: inst.labels });
     for (const e of emit) {
-      if (e === "firing" || e === "resolved" || e === "renotify") await this.persist(inst, e, nowMs, rule);
+      if (e === "firing") {
+        inst.alertId = randomUUID();
+        inst.dirty = true;
+        await tx.alert.create({
+          data: {
+            id: inst.alertId, runId: run.id, ruleId: inst.ruleId, scope: inst.scope, layer: inst.layer, rank: inst.rank,
+            severity: rule.severity, status: "firing", threshold: rule.threshold, value: s.value ?? 0, step: s.step ?? 0,
+            peakValue: s.peakValue ?? s.value ?? 0, peakStep: s.peakStep ?? s.step ?? 0, lastValue: s.value, lastStep: s.step,
+            labels: JSON.stringify(inst.labels), message: message(), startedAtMs: BigInt(s.activeSinceMs ?? nowMs), firedAtMs: BigInt(nowMs), updatedAtMs: BigInt(nowMs),
+          },
+        });
+        this.o.logger.warn({ runKey: run.runKey, rule: inst.ruleId, scope: inst.scope, value: s.value, step: s.step }, message());
+      } else if (e === "resolved" && inst.alertId) {
+        await tx.alert.update({
+          where: { id: inst.alertId },
+          data: { status: "resolved", resolvedAtMs: BigInt(nowMs), lastValue: s.value, lastStep: s.step, updatedAtMs: BigInt(nowMs) },
+        });
+      }
+      if ((e === "firing" || e === "resolved" || e === "renotify") && inst.alertId) {
+        notifications.push({
+          alertId: inst.alertId, event: e, runId: run.id, runName: run.name, ruleId: inst.ruleId, severity: rule.severity,
+          layer: inst.layer, rank: inst.rank, value: s.value ?? 0, step: s.step ?? 0, threshold: rule.threshold, message: message(),
+          url: this.o.dashboardUrl ? `${this.o.dashboardUrl.replace(/\/$/, "")}/runs/${run.id}${inst.layer !== null ? `?layer=${inst.layer}` : ""}` : null,
+        });
+      }
+      if (e === "resolved") inst.alertId = null;
     }
-    // A firing alert whose peak grew: keep the stored peak current (what the post-mortem shows).
-    if (state.status === "firing" && inst.alertId && state.peakValue !== null && state.peakValue !== inst.persistedPeak && emit.length === 0) {
-      inst.persistedPeak = state.peakValue;
-      await this.o.db.prisma.alert.update({
+    // A firing alert whose peak or latest value moved: keep the stored episode current (the post-mortem reads it).
+    if (obs && s.status === "firing" && inst.alertId && !emit.includes("firing")) {
+      await tx.alert.update({
         where: { id: inst.alertId },
-        data: { peakValue: state.peakValue, peakStep: state.peakStep ?? 0, lastValue: state.value, lastStep: state.step, updatedAtMs: BigInt(nowMs) },
+        data: { peakValue: s.peakValue ?? 0, peakStep: s.peakStep ?? 0, lastValue: s.value, lastStep: s.step, labels: JSON.stringify(inst.labels), updatedAtMs: BigInt(nowMs) },
       });
     }
   }
-
-  private async persist(inst: Instance, event: "firing" | "resolved" | "renotify", nowMs: number, ruleArg?: AlertRule): Promise<void> {
-    const rule = ruleArg ?? (await this.rulesFor(inst.run.id, nowMs))[inst.ruleId];
-    const s = inst.state;
-    const message = formatAlertMessage(rule, {
-      runName: inst.run.name,
-      layer: inst.layer,
-      rank: inst.rank,
-      value: s.value ?? 0,
-      step: s.step ?? 0,
-      labels: inst.labels,
-    });
-    const db = this.o.db.prisma;
-    if (event === "firing") {
-      inst.alertId = randomUUID();
-      inst.persistedPeak = s.peakValue;
-      await db.$transaction([
-        db.alert.create({
-          data: {
-            id: inst.alertId, runId: inst.run.id, ruleId: inst.ruleId, scope: inst.scope, layer: inst.layer, rank: inst.rank,
-            severity: rule.severity, status: "firing", threshold: rule.threshold, value: s.value ?? 0, step: s.step ?? 0,
-            peakValue: s.peakValue ?? s.value ?? 0, peakStep: s.peakStep ?? s.step ?? 0, lastValue: s.value, lastStep: s.step,
-            labels: JSON.stringify(inst.labels), message, startedAtMs: BigInt(s.activeSinceMs ?? nowMs), firedAtMs: BigInt(nowMs), updatedAtMs: BigInt(nowMs),
-          },
-        }),
-        db.run.update({ where: { id: inst.run.id }, data: { version: { increment: 1 } } }),
-      ]);
-      this.o.logger.warn({ runKey: inst.run.runKey, rule: inst.ruleId, scope: inst.scope, value: s.value, step: s.step }, message);
-    } else if (event === "resolved" && inst.alertId) {
-      await db.$transaction([
-        db.alert.update({
-          where: { id: inst.alertId },
-          data: { status: "resolved", resolvedAtMs: BigInt(nowMs), lastValue: s.value, lastStep: s.step, updatedAtMs: BigInt(nowMs) },
-        }),
-        db.run.update({ where: { id: inst.run.id }, data: { version: { increment: 1 } } }),
-      ]);
-    }
-    if (inst.alertId && this.o.notifier) {
-      const n: AlertNotification = {
-        alertId: inst.alertId, event, runId: inst.run.id, runName: inst.run.name, ruleId: inst.ruleId, severity: rule.severity,
-        layer: inst.layer, rank: inst.rank, value: s.value ?? 0, step: s.step ?? 0, threshold: rule.threshold, message,
-        url: this.o.dashboardUrl ? `${this.o.dashboardUrl.replace(/\/$/, "")}/runs/${inst.run.id}${inst.layer !== null ? `?layer=${inst.layer}` : ""}` : null,
-      };
-      this.o.notifier.notify(n);
-    }
-    if (event === "resolved") inst.alertId = null;
-  }
-}
-
-function key(runId: string, ruleId: AlertRuleId, scope: string): string {
-  return `${runId}|${ruleId}|${scope}`;
-}
-
-function push(xs: number[], v: number): void {
-  xs.push(v);
-  if (xs.length > HISTORY) xs.shift();
 }

@@ -30,12 +30,17 @@ describe("signalsFromAggregate", () => {
 describe("signalsFromStepSample", () => {
   const mem = (peak: number, retries: number) => ({ allocatedBytes: 1, reservedBytes: peak, peakAllocatedBytes: peak, numOoms: 0, numAllocRetries: retries });
   it("reports headroom as peak / GPU memory, retry growth since the previous step, and that the rank is alive", () => {
-    const s = signalsFromStepSample(37, { step: 12, memory: mem(72, 5) }, { step: 11, memory: mem(70, 2) }, 80);
+    const s = signalsFromStepSample(37, { step: 12, memory: mem(72, 5) }, { step: 11, numAllocRetries: 2 }, 80);
     expect(s.map((x) => [x.ruleId, x.value])).toEqual([
       ["rank-silent", 0],
       ["memory-headroom-low", 0.9],
       ["alloc-retries-growing", 3],
     ]);
     expect(s.every((x) => x.scope === "rank:37" && x.rank === 37)).toBe(true);
+  });
+
+  it("has no retry growth without a baseline", () => {
+    const s = signalsFromStepSample(3, { step: 1, memory: mem(10, 4) }, undefined, 80);
+    expect(s.find((x) => x.ruleId === "alloc-retries-growing")).toMatchObject({ value: 0, labels: { numAllocRetries: 4 } });
   });
 });

@@ -57,11 +57,11 @@ export function signalsFromAggregate(
   return out;
 }
 
-/** signalsFromStepSample yields the per-rank observations of one step sample. */
+/** signalsFromStepSample yields the per-rank observations of one step sample; `previous` is the rank's last retry count seen. */
 export function signalsFromStepSample(
   rank: number,
   sample: StepSample,
-  previous: StepSample | undefined,
+  previous: { step: number; numAllocRetries: number } | undefined,
   gpuMemoryBytes: number,
 ): AlertSignal[] {
   const scope = `rank:${rank}`;
@@ -73,8 +73,10 @@ export function signalsFromStepSample(
   if (m && gpuMemoryBytes > 0) {
     out.push({ ruleId: "memory-headroom-low", scope, layer: null, rank, value: m.peakAllocatedBytes / gpuMemoryBytes, step: sample.step, labels: { peakAllocatedBytes: m.peakAllocatedBytes, gpuMemoryBytes } });
   }
-  if (m && previous?.memory && previous.step < sample.step) {
-    out.push({ ruleId: "alloc-retries-growing", scope, layer: null, rank, value: m.numAllocRetries - previous.memory.numAllocRetries, step: sample.step, labels: { numAllocRetries: m.numAllocRetries } });
+  if (m) {
+    // The first sample has no baseline: it only records the count.
+    const grew = previous && previous.step < sample.step ? m.numAllocRetries - previous.numAllocRetries : 0;
+    out.push({ ruleId: "alloc-retries-growing", scope, layer: null, rank, value: grew, step: sample.step, labels: { numAllocRetries: m.numAllocRetries } });
   }
   return out;
 }
