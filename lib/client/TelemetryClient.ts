@@ -12,6 +12,9 @@ import type { ClientMessage } from "../../generated/proto/moe/telemetry/v1/Clien
 import type { ServerMessage__Output } from "../../generated/proto/moe/telemetry/v1/ServerMessage";
 import type { Rejection__Output } from "../../generated/proto/moe/telemetry/v1/Rejection";
 import type { RankHello } from "../../generated/proto/moe/telemetry/v1/RankHello";
+import type { RegisterRunResponse__Output } from "../../generated/proto/moe/telemetry/v1/RegisterRunResponse";
+import type { WriteResponse__Output } from "../../generated/proto/moe/telemetry/v1/WriteResponse";
+import type { EventAck__Output } from "../../generated/proto/moe/telemetry/v1/EventAck";
 
 /** ClientOptions: deadlines and reconnect policy. */
 export interface ClientOptions {
@@ -30,7 +33,7 @@ export interface ClientOptions {
 
 /** TelemetryClient connects to one collector, or to the next of several addresses on failure. */
 export class TelemetryClient {
-  private clients: GrpcTelemetryClient[] = [];
+  private readonly clients: GrpcTelemetryClient[] = [];
   private current = 0;
   readonly opts: Required<Omit<ClientOptions, "onRejected" | "onReconnect">> & Pick<ClientOptions, "onRejected" | "onReconnect">;
 
@@ -38,7 +41,7 @@ export class TelemetryClient {
     const list = (Array.isArray(addresses) ? addresses : addresses.split(",")).map((a) => a.trim()).filter(Boolean);
     if (list.length === 0) throw new Error("no collector address given");
     const proto = loadTelemetryProto();
-    this.clients = list.map(
+    this.clients.push(...list.map(
       (a) =>
         new proto.Telemetry(a, grpc.credentials.createInsecure(), {
           "grpc.keepalive_time_ms": 30_000,
@@ -47,7 +50,7 @@ export class TelemetryClient {
           "grpc.initial_reconnect_backoff_ms": 100,
           "grpc.max_reconnect_backoff_ms": 2_000,
         }) as unknown as GrpcTelemetryClient,
-    );
+    ));
     this.opts = {
       deadlineMs: opts.deadlineMs ?? 10_000,
       oomDeadlineMs: opts.oomDeadlineMs ?? 2_000,
@@ -58,14 +61,37 @@ export class TelemetryClient {
     };
   }
 
-  /** stub returns the current collector's stub. */
-  stub(): GrpcTelemetryClient {
-    return this.clients[this.current];
+  /** stub returns the stub of address `index` (modulo the number of addresses), or the current one. */
+  stub(index: number = this.current): GrpcTelemetryClient {
+    return this.clients[((index % this.clients.length) + this.clients.length) % this.clients.length];
   }
 
-  /** failover moves to the next collector address (used after a broken stream). */
-  failover(): void {
-    this.current = (this.current + 1) % this.clients.length;
+  /** addresses is the number of collector addresses this client knows. */
+  get addresses(): number {
+    return this.clients.length;
+  }
+
+  /**
+   * unary runs a unary call against the current collector and, when it is unreachable, against each
+   * other address once before giving up; the address that answered becomes the current one.
+   */
+  private async unary<T>(call: (stub: GrpcTelemetryClient, done: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
+    let last: unknown;
+    for (let attempt = 0; attempt < this.clients.length; attempt++) {
+      const index = this.current + attempt;
+      try {
+        const res = await new Promise<T>((resolve, reject) =>
+          call(this.stub(index), (err, r) => (err || r === undefined ? reject(err ?? new Error("empty response")) : resolve(r))),
+        );
+        this.current = index % this.clients.length;
+        return res;
+      } catch (err) {
+        last = err;
+        const code = (err as grpc.ServiceError).code;
+        if (code !== grpc.status.UNAVAILABLE && code !== grpc.status.DEADLINE_EXCEEDED) throw err;
+      }
+    }
+    throw last;
   }
 
   private deadline(ms = this.opts.deadlineMs): grpc.CallOptions {
@@ -73,9 +99,9 @@ export class TelemetryClient {
   }
 
   /** registerRun registers (or finds) the run; idempotent on runKey. */
-  registerRun(info: RunInfo): Promise<{ runId: string; created: boolean; moeLayers: number[] }> {
-    return new Promise((resolve, reject) => {
-      this.stub().RegisterRun(
+  async registerRun(info: RunInfo): Promise<{ runId: string; created: boolean; moeLayers: number[] }> {
+    const res = await this.unary<RegisterRunResponse__Output>((stub, done) =>
+      stub.RegisterRun(
         {
           run_key: info.runKey,
           name: info.name,
@@ -89,29 +115,31 @@ export class TelemetryClient {
           command_line: info.commandLine,
         },
         this.deadline(),
-        (err, res) => (err || !res ? reject(err) : resolve({ runId: res.run_id, created: res.created, moeLayers: res.moe_layers })),
-      );
-    });
+        done,
+      ),
+    );
+    return { runId: res.run_id, created: res.created, moeLayers: res.moe_layers };
   }
 
   /** write sends one batch without a stream and resolves once it is durable. */
-  write(runKey: string, rank: RankInfo, seq: number, layers: LayerReport[], steps: StepSample[]): Promise<{ durableSeq: number; accepted: number }> {
-    return new Promise((resolve, reject) => {
-      this.stub().Write(
+  async write(runKey: string, rank: RankInfo, seq: number, layers: LayerReport[], steps: StepSample[]): Promise<{ durableSeq: number; accepted: number }> {
+    const res = await this.unary<WriteResponse__Output>((stub, done) =>
+      stub.Write(
         {
           hello: helloOf(runKey, rank, this.opts.clientName),
           batch: { seq, layers: layers.map(layerReportToWire), steps: steps.map(stepSampleToWire), dropped_batches: 0 },
         },
         this.deadline(),
-        (err, res) => (err || !res ? reject(err) : resolve({ durableSeq: res.durable_seq, accepted: res.accepted })),
-      );
-    });
+        done,
+      ),
+    );
+    return { durableSeq: res.durable_seq, accepted: res.accepted };
   }
 
   /** reportOom sends the last gasp of a rank that ran out of memory. */
-  reportOom(runKey: string, oom: OomEvent): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.stub().ReportOom(
+  async reportOom(runKey: string, oom: OomEvent): Promise<string> {
+    const res = await this.unary<EventAck__Output>((stub, done) =>
+      stub.ReportOom(
         {
           run_key: runKey,
           rank: oom.rank,
@@ -124,25 +152,27 @@ export class TelemetryClient {
           ...(oom.requestedBytes === undefined ? {} : { requested_bytes: oom.requestedBytes }),
         },
         this.deadline(this.opts.oomDeadlineMs),
-        (err, res) => (err || !res ? reject(err) : resolve(res.event_id)),
-      );
-    });
+        done,
+      ),
+    );
+    return res.event_id;
   }
 
   /** reportEvent reports a crash or the end of a run. */
-  reportEvent(runKey: string, rank: number, kind: "CRASH" | "FINISHED", step: number, message = ""): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.stub().ReportEvent(
-        { run_key: runKey, rank, kind, step, message, wall_time_ms: Date.now() },
-        this.deadline(),
-        (err, res) => (err || !res ? reject(err) : resolve(res.event_id)),
-      );
-    });
+  async reportEvent(runKey: string, rank: number, kind: "CRASH" | "FINISHED", step: number, message = ""): Promise<string> {
+    const res = await this.unary<EventAck__Output>((stub, done) =>
+      stub.ReportEvent({ run_key: runKey, rank, kind, step, message, wall_time_ms: Date.now() }, this.deadline(), done),
+    );
+    return res.event_id;
   }
 
-  /** openStream starts a rank's long-lived stream. */
-  openStream(runKey: string, rank: RankInfo): RankStream {
-    return new RankStream(this, runKey, rank);
+  /**
+   * openStream starts a rank's long-lived stream on address `startAt` (default: the current one); on
+   * failure the stream moves on to the next address by itself. Spreading ranks (startAt = rank) spreads
+   * them over several collectors without a load balancer.
+   */
+  openStream(runKey: string, rank: RankInfo, opts: { startAt?: number } = {}): RankStream {
+    return new RankStream(this, runKey, rank, opts.startAt ?? this.current);
   }
 
   /** close closes every channel. */
@@ -186,6 +216,7 @@ export class RankStream {
     private readonly client: TelemetryClient,
     private readonly runKey: string,
     private readonly rank: RankInfo,
+    private address: number,
   ) {
     this.connect();
   }
@@ -227,7 +258,7 @@ export class RankStream {
 
   private connect(): void {
     if (this.closing) return;
-    const call = this.client.stub().Stream();
+    const call = this.client.stub(this.address).Stream();
     this.call = call;
     this.ready = false;
     call.write({ hello: helloOf(this.runKey, this.rank, this.client.opts.clientName) });
@@ -279,7 +310,8 @@ export class RankStream {
     }
     this.reconnects++;
     this.client.opts.onReconnect?.(this.rank.rank, err);
-    this.client.failover();
+    // The next collector address (or the same one again when there is only one).
+    this.address = (this.address + 1) % this.client.addresses;
     const [first, max] = this.client.opts.backoffMs;
     const delay = Math.min(max, first * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
     // Not unref'd: a caller awaiting acked() must keep the process alive until the stream is back.

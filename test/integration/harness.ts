@@ -67,10 +67,10 @@ export async function startCollector(
 }
 
 /** spawnCollector runs `moe-telemetry collector` as a child process and waits until it listens. */
-export async function spawnCollector(url: string, port = 0): Promise<{ child: ChildProcess; port: number }> {
+export async function spawnCollector(url: string, port = 0, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [path.join(ROOT, "bin/moe-telemetry.mjs"), "collector", "--host", "127.0.0.1", "--port", String(port), "--database", url], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: "info" },
+    env: { ...process.env, LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -122,7 +122,7 @@ export const RuleOverrideSchema = z
 export type RuleOverrides = Partial<Record<AlertRuleId, z.infer<typeof RuleOverrideSchema>>>;
 
 /** RuleOverridesSchema validates a whole overrides object keyed by rule id. */
-export const RuleOverridesSchema = z.record(z.enum(ALERT_RULE_IDS), RuleOverrideSchema);
+export const RuleOverridesSchema = z.partialRecord(z.enum(ALERT_RULE_IDS), RuleOverrideSchema);
 
 /** parseRuleOverrides validates overrides from a file, the UI or the API, naming the bad field. */
 export function parseRuleOverrides(input: unknown, source: string): RuleOverrides {
