@@ -43,7 +43,8 @@ import { cudaOomMessage } from "./cudaOomMessage";
 import { dropOverCapacity, expertCapacity } from "./expertCapacity";
 import { memoryModel, type StageMemory } from "./memoryModel";
 import { parseMoeLayerFreq } from "../analysis/parseMoeLayerFreq";
-import { rankCoords, stageLayers } from "./rankLayout";
+import { pipelineLayout } from "../analysis/pipelineLayout";
+import { rankCoordinates } from "../analysis/rankCoordinates";
 import { Rng, hashSeed, smoothNoise } from "./rng";
 import { sampleExpertCounts, softmaxInto, topkInclusion } from "./routerSampling";
 
@@ -129,15 +130,23 @@ export function createSimulation(opts: SimulationOptions): Simulation {
   const moeLayers = pattern.flatMap((isMoe, i) => (isMoe ? [i + 1] : []));
   if (moeLayers.length === 0) throw new Error("moeLayerFreq: the pattern has no MoE layer");
   const isMoe = (layer: number) => pattern[layer - 1] === true;
-  const allStageLayers = Array.from({ length: pp }, (_, p) => stageLayers(p, L, pp, o.vpp));
+  const ffn = Math.max(128, Math.round((3.5 * o.hiddenSize) / 128) * 128);
+  const config = buildConfig(o, ffn, sp);
+  // The same layer-to-stage and rank-to-coordinates rules as the analysis core (Megatron's).
+  const layout = pipelineLayout(config);
+  const allStageLayers = Array.from({ length: pp }, (_, p) =>
+    layout.chunks
+      .filter((c) => c.pp === p)
+      .sort((a, b) => a.vpp - b.vpp)
+      .flatMap((c) => Array.from({ length: c.numLayers }, (_, i) => c.firstLayer + i)),
+  );
   const stageMoe = allStageLayers.map((ls) => ls.filter(isMoe));
 
-  const mesh = { world, tp, cp, pp, ep, etp };
   const ranks: RankInfo[] = Array.from({ length: world }, (_, r) => ({
     rank: r,
     host: `sim-node-${Math.floor(r / o.gpusPerNode)}`,
     device: `sim:${r % o.gpusPerNode}`,
-    coords: rankCoords(r, mesh),
+    coords: rankCoordinates(r, { tp, cp, dp, pp, ep, etp, edp }),
   }));
 
   // Dispatch groups (same edp, pp; members ordered by ep then etp) and tp_cp groups (same dp, pp).
@@ -145,9 +154,6 @@ export function createSimulation(opts: SimulationOptions): Simulation {
   const tpCpGroups = groupBy(ranks, (ri) => ri.coords.pp * dp + ri.coords.dp);
   const dispatchGroupOf = new Int32Array(world);
   dispatchGroups.forEach((g, gi) => g.forEach((r) => (dispatchGroupOf[r] = gi)));
-
-  const ffn = Math.max(128, Math.round((3.5 * o.hiddenSize) / 128) * 128);
-  const config = buildConfig(o, ffn, sp);
 
   // ---- memory calibration -------------------------------------------------------------------------------
   const stages = memoryModel({

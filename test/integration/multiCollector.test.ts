@@ -67,7 +67,7 @@ describe.skipIf(TEST_DIALECT !== "postgresql")("several collectors on one Postgr
     const rulesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "moe-rules-")), "rules.json");
     fs.writeFileSync(rulesFile, JSON.stringify(rules));
     const url = tempDatabaseUrl();
-    const collectors = [];
+    const collectors: Array<Awaited<ReturnType<typeof spawnCollector>>> = [];
     for (let i = 0; i < 3; i++) {
       const c = await spawnCollector(url, 0, { ALERT_RULES_FILE: rulesFile });
       children.push(c.child);
