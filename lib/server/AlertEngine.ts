@@ -46,6 +46,23 @@ export interface AlertEngineOptions {
 }
 
 const RULES_TTL_MS = 5_000;
+/** A quiet instance's "last data" time is refreshed in the database at most this often. */
+const LAST_DATA_REFRESH_MS = 5_000;
+
+/**
+ * needsWrite decides whether an instance's new state must be stored. Most observations leave an
+ * inactive instance inactive; storing each would cost a write per layer and rank per step. What later
+ * evaluations (here or on another collector) need is kept exact: status, effects, a pending/firing
+ * instance's values, and a last-data time no older than LAST_DATA_REFRESH_MS (no-data detection
+ * allows for that slack: its windows are tens of seconds).
+ */
+function needsWrite(prev: AlertState, next: AlertState, emitted: boolean, nowMs: number): boolean {
+  if (emitted || prev.status !== next.status || prev.lastHeld !== next.lastHeld) return true;
+  if (next.status === "pending" || next.status === "firing") {
+    return prev.value !== next.value || prev.peakValue !== next.peakValue || prev.lastNotifiedMs !== next.lastNotifiedMs;
+  }
+  return next.lastDataMs !== null && (prev.lastDataMs === null || nowMs - prev.lastDataMs >= LAST_DATA_REFRESH_MS);
+}
 const ENDED = new Set(["finished", "crashed", "oom"]);
 
 function scopeParts(scope: string): { layer: number | null; rank: number | null } {
@@ -150,17 +167,32 @@ export class AlertEngine {
     const window = Math.max(rules["aux-loss-spike"].window, rules["z-loss-spike"].window);
     const capacitySet = run.config.moe_expert_capacity_factor !== undefined;
     const out: AlertSignal[] = [];
-    for (const agg of [...aggregates].sort((a, b) => a.step - b.step)) {
+    const sorted = [...aggregates].sort((a, b) => a.step - b.step);
+    // The spike rules' baselines: the complete aggregates just before these steps, in one query.
+    const spikes = rules["aux-loss-spike"].enabled || rules["z-loss-spike"].enabled;
+    const history = new Map<number, Array<{ step: number; aux: number | null; z: number | null }>>();
+    if (spikes && sorted.length > 0) {
       const rows = await tx.layerAggregate.findMany({
-        where: { runId: run.id, layer: agg.layer, step: { lt: agg.step } },
-        select: { loadBalancingLoss: true, zLoss: true, ranksReported: true, ranksExpected: true },
-        orderBy: { step: "desc" },
-        take: window,
+        where: {
+          runId: run.id,
+          layer: { in: [...new Set(sorted.map((a) => a.layer))] },
+          step: { gte: Math.max(0, sorted[0].step - 4 * window), lt: sorted[sorted.length - 1].step },
+        },
+        select: { layer: true, step: true, loadBalancingLoss: true, zLoss: true, ranksReported: true, ranksExpected: true },
+        orderBy: { step: "asc" },
       });
-      const complete = rows.filter((r) => r.ranksReported >= r.ranksExpected).reverse();
+      for (const r of rows) {
+        if (r.ranksReported < r.ranksExpected) continue;
+        let list = history.get(r.layer);
+        if (!list) history.set(r.layer, (list = []));
+        list.push({ step: r.step, aux: r.loadBalancingLoss, z: r.zLoss });
+      }
+    }
+    for (const agg of sorted) {
+      const before = (history.get(agg.layer) ?? []).filter((h) => h.step < agg.step);
       const previous = {
-        aux: complete.flatMap((r) => (r.loadBalancingLoss === null ? [] : [r.loadBalancingLoss])).slice(-rules["aux-loss-spike"].window),
-        z: complete.flatMap((r) => (r.zLoss === null ? [] : [r.zLoss])).slice(-rules["z-loss-spike"].window),
+        aux: before.flatMap((h) => (h.aux === null ? [] : [h.aux])).slice(-rules["aux-loss-spike"].window),
+        z: before.flatMap((h) => (h.z === null ? [] : [h.z])).slice(-rules["z-loss-spike"].window),
       };
       for (const s of signalsFromAggregate(agg, previous)) {
         if (s.ruleId !== "drop-fraction-high" || capacitySet) out.push(s);
@@ -233,20 +265,27 @@ export class AlertEngine {
           }
           await this.apply(tx, run, inst, null, rules[inst.ruleId], nowMs, notifications);
         }
-        for (const inst of instances.values()) {
-          if (!inst.dirty) continue;
-          const data = { state: JSON.stringify(inst.state), labels: JSON.stringify(inst.labels), alertId: inst.alertId, updatedAtMs: BigInt(nowMs) };
-          await tx.alertInstance.upsert({
-            where: { runId_ruleId_scope: { runId: run.id, ruleId: inst.ruleId, scope: inst.scope } },
-            create: { runId: run.id, ruleId: inst.ruleId, scope: inst.scope, ...data },
-            update: data,
-          });
-        }
+        await this.writeInstances(tx, run.id, [...instances.values()].filter((i) => i.dirty), nowMs);
         if (notifications.length > 0) await tx.run.update({ where: { id: run.id }, data: { version: { increment: 1 } } });
       },
       { timeout: 60_000, maxWait: 60_000 },
     );
     for (const n of notifications) this.o.notifier?.notify(n);
+  }
+
+  /** writeInstances upserts changed instances with multi-row statements (the ORM costs ~0.2 ms a row). */
+  private async writeInstances(tx: Tx, runId: string, dirty: Instance[], nowMs: number): Promise<void> {
+    const sql = this.o.db.sql;
+    const cols = ["runId", "ruleId", "scope", "state", "labels", "alertId", "updatedAtMs"];
+    for (let i = 0; i < dirty.length; i += 200) {
+      const chunk = dirty.slice(i, i + 200);
+      await tx.$executeRawUnsafe(
+        `INSERT INTO "AlertInstance" (${cols.map((c) => `"${c}"`).join(", ")}) VALUES ${sql.placeholders(chunk.length, cols.length)}
+         ON CONFLICT ("runId", "ruleId", "scope") DO UPDATE SET "state" = excluded."state", "labels" = excluded."labels",
+           "alertId" = excluded."alertId", "updatedAtMs" = excluded."updatedAtMs"`,
+        ...chunk.flatMap((inst) => [runId, inst.ruleId, inst.scope, JSON.stringify(inst.state), JSON.stringify(inst.labels), inst.alertId, nowMs]),
+      );
+    }
   }
 
   private async apply(
@@ -258,10 +297,10 @@ export class AlertEngine {
     nowMs: number,
     notifications: AlertNotification[],
   ): Promise<void> {
-    const before = JSON.stringify(inst.state);
+    const prev = inst.state;
     const { state, emit } = evaluateAlert(inst.state, obs, rule, nowMs);
     inst.state = state;
-    if (JSON.stringify(state) !== before) inst.dirty = true;
+    if (needsWrite(prev, state, emit.length > 0, nowMs)) inst.dirty = true;
     const s = state;
     const message = () => formatAlertMessage(rule, { runName: run.name, layer: inst.layer, rank: inst.rank, value: s.value ?? 0, step: s.step ?? 0, labels: inst.labels });
     for (const e of emit) {
