@@ -175,8 +175,12 @@ export class TelemetryClient {
     return new RankStream(this, runKey, rank, opts.startAt ?? this.current);
   }
 
+  /** closed is true once close() was called; streams stop reconnecting then. */
+  closed = false;
+
   /** close closes every channel. */
   close(): void {
+    this.closed = true;
     for (const c of this.clients) c.close();
   }
 }
@@ -257,7 +261,7 @@ export class RankStream {
   }
 
   private connect(): void {
-    if (this.closing) return;
+    if (this.closing || this.client.closed) return;
     const call = this.client.stub(this.address).Stream();
     this.call = call;
     this.ready = false;
