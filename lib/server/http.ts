@@ -112,3 +112,30 @@ export function sseResponse<T>(req: Request, poll: () => Promise<{ key: string; 
     headers: { "content-type": "text/event-stream", "cache-control": "no-store, no-transform", connection: "keep-alive", "x-accel-buffering": "no" },
   });
 }
+
+/** RouteContext: what Next passes a route handler under app/api/runs/[runId]/. */
+export interface RunRouteContext {
+  params: Promise<{ runId: string }>;
+}
+
+/**
+ * runRoute builds a GET handler for a run-scoped resource: it parses the query with `query`, calls
+ * `load`, and answers 404 naming the run (or `notFound`'s message) when `load` returns null.
+ */
+export function runRoute<Q extends z.ZodType>(
+  query: Q,
+  load: (runId: string, q: z.infer<Q>) => Promise<unknown | null>,
+  notFound?: (runId: string, q: z.infer<Q>) => NotFound,
+): (req: Request, ctx: RunRouteContext) => Promise<Response> {
+  return (req, ctx) =>
+    handle(async () => {
+      const { runId } = await ctx.params;
+      const q = parseQuery(req.url, query);
+      const body = await load(runId, q);
+      if (body === null) throw notFound ? notFound(runId, q) : new NotFound(`run ${runId} does not exist`, "runId");
+      return json(body);
+    });
+}
+
+/** noQuery is the query schema of routes that take no parameters. */
+export const noQuery = z.object({});

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { handle, json, parseQuery, runNotFound, stepParam } from "@/lib/server/http";
+import { runRoute, stepParam } from "@/lib/server/http";
 import { getImbalanceHeatmap } from "@/lib/server/queries";
 
 export const dynamic = "force-dynamic";
@@ -13,11 +13,6 @@ const Query = z.object({
 });
 
 /** GET /api/runs/{runId}/imbalance: MoE layers x steps of one imbalance metric with a cross-layer summary. */
-export async function GET(req: Request, ctx: { params: Promise<{ runId: string }> }): Promise<Response> {
-  return handle(async () => {
-    const { runId } = await ctx.params;
-    const q = parseQuery(req.url, Query);
-    const r = await getImbalanceHeatmap(runId, q.metric, { fromStep: q.from, toStep: q.to, maxColumns: q.maxColumns });
-    return json(r ?? runNotFound(runId));
-  });
-}
+export const GET = runRoute(Query, (runId, q) =>
+  getImbalanceHeatmap(runId, q.metric, { fromStep: q.from, toStep: q.to, maxColumns: q.maxColumns }),
+);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { NotFound } from "@/lib/analysis/errors";
-import { handle, json, parseQuery, stepParam } from "@/lib/server/http";
+import { runRoute, stepParam } from "@/lib/server/http";
 import { getExpertHeatmap } from "@/lib/server/queries";
 
 export const dynamic = "force-dynamic";
@@ -14,12 +14,8 @@ const Query = z.object({
 });
 
 /** GET /api/runs/{runId}/heatmap/experts: experts x steps for one MoE layer, downsampled (max kept). */
-export async function GET(req: Request, ctx: { params: Promise<{ runId: string }> }): Promise<Response> {
-  return handle(async () => {
-    const { runId } = await ctx.params;
-    const q = parseQuery(req.url, Query);
-    const r = await getExpertHeatmap(runId, q.layer, { fromStep: q.from, toStep: q.to, maxColumns: q.maxColumns });
-    if (!r) throw new NotFound(`run ${runId} does not exist or layer ${q.layer} is not one of its MoE layers`, "layer");
-    return json(r);
-  });
-}
+export const GET = runRoute(
+  Query,
+  (runId, q) => getExpertHeatmap(runId, q.layer, { fromStep: q.from, toStep: q.to, maxColumns: q.maxColumns }),
+  (runId, q) => new NotFound(`run ${runId} does not exist or layer ${q.layer} is not one of its MoE layers`, "layer"),
+);
