@@ -7,6 +7,7 @@ import { runCollector } from "./runCollector";
 import { runServe } from "./runServe";
 import { runSimulate } from "./runSimulate";
 import { runDump } from "./runDump";
+import { runCheckConfig } from "./runCheckConfig";
 import { migrateDatabase } from "../lib/server/migrate";
 import { parseDatabaseUrl, redactUrl } from "../lib/server/databaseUrl";
 import { parseEnv } from "../lib/server/env";
@@ -73,6 +74,14 @@ program
   .requiredOption("--run <key>", "run key")
   .option("--database <url>", "database URL", env.DATABASE_URL)
   .action((o) => runDump(o));
+
+program
+  .command("check-config [file]")
+  .description("check a Megatron launch script or command line (file, or - / nothing for stdin) against Megatron's parallelism rules")
+  .option("--world-size <n>", "number of GPUs (default: from torchrun's --nproc_per_node x --nnodes)", int("--world-size", 1))
+  .option("--gpus-per-node <n>", "GPUs per node (NVLink domain)", int("--gpus-per-node", 1))
+  .option("--json", "print the full check as JSON")
+  .action((file: string | undefined, o) => runCheckConfig(file, o));
 
 program
   .command("migrate")

@@ -138,6 +138,28 @@ export const OPENAPI_DOCUMENT = {
       get: { summary: "The run's alert rules", parameters: [runId], responses: { 200: { description: "OK" }, 404: err } },
       put: { summary: "Replace the run's overrides", parameters: [runId], requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } }, responses: { 200: { description: "OK" }, 400: err, 404: err } },
     },
+    "/api/config/check": {
+      post: {
+        summary: "Check a pasted Megatron launch line or argv array: configuration, derived sizes, MoE layers per stage, violated constraints",
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["commandLine"],
+                properties: {
+                  commandLine: { oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] },
+                  worldSize: { type: "integer" },
+                  gpusPerNode: { type: "integer" },
+                },
+              },
+            },
+          },
+        },
+        responses: { 200: { description: "OK" }, 400: err },
+      },
+    },
     "/metrics": { get: { summary: "Prometheus text format: moe_alert_firing, moe_run_ep_imbalance_worst, moe_layer_maxvio, moe_layer_ep_imbalance, moe_rank_peak_memory_ratio, moe_run_last_step", responses: { 200: { description: "text/plain" } } } },
     "/api/openapi.json": { get: { summary: "This document", responses: { 200: { description: "OK" } } } },
   },
