@@ -45,7 +45,8 @@ export interface AlertEngineOptions {
   tickMs?: number;
 }
 
-const RULES_TTL_MS = 5_000;
+// Short, so a rule edited in the UI applies within a second or two; the read is one small row per run.
+const RULES_TTL_MS = 1_000;
 /** A quiet instance's "last data" time is refreshed in the database at most this often. */
 const LAST_DATA_REFRESH_MS = 5_000;
 
@@ -116,7 +117,7 @@ export class AlertEngine {
     });
   }
 
-  /** observeOom fires the OOM alert of a rank and resolves the run's no-data watch (silence is expected now). */
+  /** observeOom fires the OOM alert of a rank; the run is dead, so its other alerts resolve (see runEnded). */
   observeOom(run: RunRecord, oom: OomEvent, nowMs: number = this.now()): Promise<void> {
     return this.enqueue(async () => {
       const labels: Record<string, string | number> = { phase: oom.phase, ...(oom.layer !== undefined ? { layer: oom.layer } : {}) };
@@ -126,7 +127,7 @@ export class AlertEngine {
     });
   }
 
-  /** runEnded resolves the no-data watch of a finished, crashed or dead run. */
+  /** runEnded resolves the alerts of a finished, crashed or dead run (except its OOM) and stops its watches. */
   runEnded(run: RunRecord, status: string, nowMs: number = this.now()): Promise<void> {
     return this.enqueue(() => this.evaluateRun({ ...run, status }, nowMs, async () => []));
   }
@@ -249,17 +250,20 @@ export class AlertEngine {
           }
           // A late resend of a step this instance already judged (here or on another collector) is skipped.
           if (s.ruleId !== "oom" && inst.state.step !== null && s.step <= inst.state.step) continue;
-          if (s.ruleId === "rank-silent" && ended) continue;
+          if (ended && s.ruleId !== "oom") continue; // late data of a run that ended judges nothing
           inst.labels = { ...inst.labels, ...s.labels };
           await this.apply(tx, run, inst, { value: s.value, step: s.step }, rules[inst.ruleId], nowMs, notifications);
           seen.add(k);
         }
         for (const [k, inst] of instances) {
           if (seen.has(k)) continue;
-          if (ended && inst.ruleId === "rank-silent") {
-            // Silence is expected once a run ended: resolve a firing watch and stop watching.
-            if (inst.state.status === "firing") await this.apply(tx, run, inst, null, { ...rules["rank-silent"], enabled: false }, nowMs, notifications);
-            await tx.alertInstance.delete({ where: { runId_ruleId_scope: { runId: run.id, ruleId: inst.ruleId, scope: inst.scope } } });
+          if (ended && inst.ruleId !== "oom") {
+            // A run that ended sends nothing more: its alerts resolve now (the episode keeps its history)
+            // and its watches stop, instead of firing on forever or on the silence that follows.
+            if (inst.state.status === "firing" || inst.state.status === "pending") {
+              await this.apply(tx, run, inst, null, { ...rules[inst.ruleId], enabled: false }, nowMs, notifications);
+            }
+            await tx.alertInstance.deleteMany({ where: { runId: run.id, ruleId: inst.ruleId, scope: inst.scope } });
             instances.delete(k);
             continue;
           }

@@ -100,6 +100,13 @@ export const OPENAPI_DOCUMENT = {
         responses: { 200: { description: "OK" }, 400: err, 404: err },
       },
     },
+    "/api/runs/{runId}/advice": {
+      get: {
+        summary: "Computed mitigations: ETP/EP, capacity factor, recomputation, router levers, revert; each with flag changes against the launch line, a diff, rationale numbers, cost and validity",
+        parameters: [runId, step("Step (default: newest complete step)")],
+        responses: { 200: { description: "OK" }, 400: err, 404: err },
+      },
+    },
     "/api/runs/{runId}/events": { get: { summary: "OOM, crash and finish events", parameters: [runId], responses: { 200: ok("RunEvent", true), 404: err } } },
     "/api/runs/{runId}/live": {
       get: {
