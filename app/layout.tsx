@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { AlertsIndicator } from "@/components/AlertsIndicator";
 import { ThemeToggle } from "@/components/ThemeToggle";
 import "./globals.css";
 
@@ -41,8 +42,12 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               <Link href="/" prefetch={false} className="text-muted hover:text-fg">
                 Runs
               </Link>
+              <Link href="/alerts" prefetch={false} className="text-muted hover:text-fg">
+                Alerts
+              </Link>
             </nav>
-            <div className="ml-auto">
+            <div className="ml-auto flex items-center gap-3">
+              <AlertsIndicator />
               <ThemeToggle />
             </div>
           </div>

@@ -7,6 +7,9 @@ import { createThrottle } from "@/lib/ui/createThrottle";
 import { LiveDot, REFRESH_INTERVAL_MS } from "./LiveRunsRefresher";
 import { useLiveStream } from "./useLiveStream";
 
+/** RUN_LIVE_EVENT: the window event RunLive dispatches with every LiveUpdateDto of the run. */
+export const RUN_LIVE_EVENT = "moe:run-live";
+
 /**
  * RunLive subscribes to /api/runs/{id}/live and re-renders the run page's server components
  * (router.refresh, throttled to 2/s with a trailing call) whenever the run's version changes, so new steps,
@@ -23,6 +26,8 @@ export function RunLive({ runId, initialLastStep, initialStatus }: { runId: stri
   const version = useRef<string | null>(null);
 
   const state = useLiveStream<LiveUpdateDto>(`/api/runs/${encodeURIComponent(runId)}/live`, (u) => {
+    // Panels that fetch their own data (the alert banner) listen for this instead of opening another stream.
+    window.dispatchEvent(new CustomEvent<LiveUpdateDto>(RUN_LIVE_EVENT, { detail: u }));
     if (version.current !== u.version) {
       version.current = u.version;
       refresh();

@@ -2,25 +2,36 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { cache } from "react";
+import { AdvicePanel } from "@/components/AdvicePanel";
+import { AlertBanner } from "@/components/AlertBanner";
+import { AlertRulesEditor } from "@/components/AlertRulesEditor";
 import { SimulatedBadge, StatusBadge } from "@/components/Badges";
+import { CapacityWhatIf } from "@/components/CapacityWhatIf";
 import { ConfigPanel } from "@/components/ConfigPanel";
+import { EpLoadBars } from "@/components/EpLoadBars";
 import { EventsList } from "@/components/EventsList";
 import { ExpertStepHeatmap } from "@/components/ExpertStepHeatmap";
+import { ImbalancePanel } from "@/components/ImbalancePanel";
 import { LayerExpertHeatmap } from "@/components/LayerExpertHeatmap";
 import { LayerStrip } from "@/components/LayerStrip";
 import { LossChart } from "@/components/LossChart";
 import { RunLive } from "@/components/RunLive";
 import { StepControls } from "@/components/StepControls";
+import { StepMetricsPanel } from "@/components/StepMetricsPanel";
 import type { LossName } from "@/lib/analysis/types";
-import { getExpertHeatmap, getLayerHeatmap, getLossSeries, getRun } from "@/lib/server/queries";
+import { getAdvice } from "@/lib/server/adviceQueries";
+import { getAlertRules, listAlerts } from "@/lib/server/alertQueries";
+import { getEpLoad, getExpertHeatmap, getImbalanceHeatmap, getLayerHeatmap, getLossSeries, getRun, getStepMetrics } from "@/lib/server/queries";
 import { formatRelativeTime } from "@/lib/ui/formatRelativeTime";
 import { pickAuxLoss } from "@/lib/ui/pickAuxLoss";
+import { DEFAULT_CAPACITY_FACTOR, parseCapacityFactor } from "@/lib/ui/prepareCapacityTable";
+import { parseImbalanceMetric } from "@/lib/ui/prepareImbalanceHeatmap";
 
 export const dynamic = "force-dynamic";
 
 /** Loss points per layer the server downsamples to (min/max kept per bucket). */
 const MAX_LOSS_POINTS = 400;
-/** Step columns of the experts x steps heatmap. */
+/** Step columns of the experts x steps heatmap and of the layers x steps imbalance heatmap. */
 const MAX_HEATMAP_COLUMNS = 240;
 
 type SearchParams = Record<string, string | string[] | undefined>;
@@ -61,15 +72,27 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
   if (from != null && to != null && from > to) [from, to] = [to, from];
   const range = { fromStep: from ?? undefined, toStep: to ?? undefined };
 
-  const [losses, layerHeatmap, expertHeatmap] = await Promise.all([
+  const metric = parseImbalanceMetric(sp.metric);
+  const cf = parseCapacityFactor(sp.cf, run.config.moe_expert_capacity_factor ?? DEFAULT_CAPACITY_FACTOR);
+
+  const [losses, layerHeatmap, expertHeatmap, imbalance, stepMetrics, advice, firing, rules] = await Promise.all([
     getLossSeries(runId, { ...range, maxPoints: MAX_LOSS_POINTS }),
     getLayerHeatmap(runId, step ?? undefined),
     layer != null ? getExpertHeatmap(runId, layer, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }) : Promise.resolve(null),
+    getImbalanceHeatmap(runId, metric, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }),
+    getStepMetrics(runId, step ?? undefined),
+    getAdvice(runId, step ?? undefined),
+    listAlerts({ runId, status: "firing" }),
+    getAlertRules(runId),
   ]);
+  // Every per-step panel shows the same step: the pinned one, else the newest aggregated step.
+  const panelStep = step ?? stepMetrics?.step ?? null;
+  const epLoad = layer != null && panelStep != null ? await getEpLoad(runId, panelStep, layer) : null;
 
   const available = [...new Set((losses?.series ?? []).map((s) => s.loss))] as LossName[];
   const auxLoss = pickAuxLoss(run.config.moe_router_load_balancing_type, available);
   const chartEvents = run.events.filter((e) => (from == null || e.step >= from) && (to == null || e.step <= to));
+  const overriddenHere = Object.values(rules.overrides).filter((o) => o && Object.keys(o).length > 0).length;
   const maxAux = run.config.num_experts / Math.max(1, run.config.moe_router_topk);
   const now = Date.now();
 
@@ -102,11 +125,24 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
         </dl>
       </header>
 
+      <AlertBanner runId={run.id} initial={firing} simulated={run.simulated} serverNow={now} />
+
       <LayerStrip layers={run.layers} selectedLayer={layer} />
 
       <div className="rounded-lg border border-line bg-surface px-4 py-3">
         <StepControls key={`${step}-${from}-${to}`} step={step} from={from} to={to} lastStep={run.lastStep} />
       </div>
+
+      <AdvicePanel advice={advice} firing={firing} />
+
+      {imbalance && <ImbalancePanel dto={imbalance} selectedLayer={layer} selectedStep={panelStep} />}
+
+      <div className="grid gap-4 xl:grid-cols-2">
+        <EpLoadBars dto={epLoad} layer={layer} />
+        <StepMetricsPanel dto={stepMetrics} selectedLayer={layer} />
+      </div>
+
+      <CapacityWhatIf runId={run.id} step={panelStep} initialCf={cf} />
 
       <div className="grid gap-4 xl:grid-cols-2">
         <LossChart
@@ -138,6 +174,18 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
         <EventsList events={run.events} />
         <ConfigPanel run={run} />
       </div>
+
+      <details className="rounded-lg border border-line bg-surface p-4" data-testid="run-alert-rules">
+        <summary className="cursor-pointer text-sm font-semibold">
+          Alert rules for this run{" "}
+          <span className="font-normal text-muted">
+            ({overriddenHere} rule{overriddenHere === 1 ? "" : "s"} overridden here)
+          </span>
+        </summary>
+        <div className="mt-3">
+          <AlertRulesEditor runId={run.id} initial={rules} />
+        </div>
+      </details>
     </div>
   );
 }
