@@ -21,7 +21,7 @@ bash scripts/ensurePostgres.sh
 TEST_DATABASE=postgresql npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$results/integration-pg.json"
 step "Python client tests"
 bash clients/python/generate_stubs.sh
-PYTHONPATH=clients/python /usr/bin/python3 -m pytest -q clients/python/tests --junitxml="$results/python.xml"
+PYTHONPATH=clients/python /usr/bin/python3 -m pytest -q -p no:logging clients/python/tests --junitxml="$results/python.xml"
 step "build the dashboard"; npm run --silent build
 step "browser tests (Playwright, Chromium)"
 PLAYWRIGHT_JSON_OUTPUT_NAME="$results/e2e.json" npx playwright test --reporter=list,json

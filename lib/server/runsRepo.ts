@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { Conflict, InvalidInput, NotFound } from "../analysis/errors";
 import { moeLayerNumbers } from "../analysis/parseMoeLayerFreq";
+import { validateRunConfig } from "../analysis/validateRunConfig";
 import type { OomEvent, RankInfo, RunConfig, RunInfo } from "../analysis/types";
 import type { Db } from "./db";
 import type { Run as RunRow, Rank as RankRow } from "../../generated/prisma/client";
@@ -104,11 +105,30 @@ const IDENTITY_FIELDS: Array<keyof RunConfig> = [
   "sequence_parallel",
 ];
 
+// A layout Megatron would refuse to build cannot have produced telemetry, and the analysis cannot map
+// its ranks and layers: such a registration is rejected. Rules about batch sizes, sequence parallelism or
+// biases do not change what the telemetry means and are left to the config check.
+const STRUCTURAL_RULES = new Set([
+  "positive-integer-sizes",
+  "topk-within-experts",
+  "world-divisible-by-tp-pp-cp",
+  "world-divisible-by-etp-ep-pp",
+  "experts-divisible-by-ep",
+  "pipeline-split",
+  "moe-layer-freq",
+]);
+
 /** registerRun stores a run, or returns the existing run with the same runKey (idempotent). */
 export async function registerRun(
   db: Db,
   info: RunInfo,
 ): Promise<{ run: RunRecord; created: boolean }> {
+  const broken = validateRunConfig(info.config, { worldSize: info.worldSize }).filter(
+    (v) => v.severity === "error" && STRUCTURAL_RULES.has(v.rule),
+  );
+  if (broken.length > 0) {
+    throw new InvalidInput(`config: ${broken.map((v) => `${v.message} [${v.rule}]`).join("; ")}`, "config");
+  }
   const moeLayers = moeLayerNumbers(info.config);
   const existing = await db.prisma.run.findUnique({ where: { runKey: info.runKey } });
   if (existing) {

@@ -115,6 +115,14 @@ describe("collector", () => {
     });
   }
 
+  it("refuses to register a layout Megatron could not build, naming the rule", async () => {
+    const run = smallRun("bad-layout");
+    const err = await grpcError(client.registerRun({ ...run, config: { ...run.config, expert_model_parallel_size: 3 } }));
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/experts-divisible-by-ep/);
+    expect(err.details).toMatch(/world-divisible-by-etp-ep-pp/);
+  });
+
   it("answers NOT_FOUND for an unknown run and INVALID_ARGUMENT for a rank outside the world", async () => {
     const unknown = await grpcError(client.write("no-such-run", smallRanks()[0], 1, [], []));
     expect(unknown.code).toBe(grpc.status.NOT_FOUND);
