@@ -1,3 +1,5 @@
+import { computeLayerMetrics } from "../analysis/computeLayerMetrics";
+
 /** LoadStats: one vector of expert loads reduced to what the heatmaps show. */
 export interface LoadStats {
   total: number;
@@ -11,26 +13,22 @@ export interface LoadStats {
   dead: number;
 }
 
-/** utilizationOf computes share and utilization (load / mean) of one load vector, as DESIGN.md defines them. */
+/**
+ * utilizationOf adapts the core's computeLayerMetrics (the same share, utilization and dead-expert
+ * rule the collector and API use) to the heatmaps: no load means "no data" (NaN cells), not zeros.
+ */
 export function utilizationOf(load: readonly number[]): LoadStats {
-  const n = load.length;
-  let total = 0;
-  for (const v of load) total += v;
-  const mean = n > 0 ? total / n : 0;
-  const share = new Array<number>(n);
-  const utilization = new Array<number>(n);
-  let maxUtilization = Number.NaN;
-  let dead = 0;
-  for (let e = 0; e < n; e++) {
-    if (total > 0) {
-      share[e] = load[e] / total;
-      utilization[e] = load[e] / mean;
-      if (!(utilization[e] <= maxUtilization)) maxUtilization = utilization[e];
-      if (utilization[e] < 0.1) dead += 1;
-    } else {
-      share[e] = Number.NaN;
-      utilization[e] = Number.NaN;
-    }
+  const m = computeLayerMetrics([...load]);
+  if (m.total === 0) {
+    const none = load.map(() => Number.NaN);
+    return { total: 0, mean: m.mean, share: none, utilization: [...none], maxUtilization: Number.NaN, dead: 0 };
   }
-  return { total, mean, share, utilization, maxUtilization, dead };
+  return {
+    total: m.total,
+    mean: m.mean,
+    share: m.share,
+    utilization: m.utilization,
+    maxUtilization: Math.max(...m.utilization),
+    dead: m.deadExperts.length,
+  };
 }
