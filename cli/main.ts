@@ -8,6 +8,7 @@ import { runServe } from "./runServe";
 import { runSimulate } from "./runSimulate";
 import { runDump } from "./runDump";
 import { runCheckConfig } from "./runCheckConfig";
+import { runExport } from "./runExport";
 import { migrateDatabase } from "../lib/server/migrate";
 import { parseDatabaseUrl, redactUrl } from "../lib/server/databaseUrl";
 import { parseEnv } from "../lib/server/env";
@@ -74,6 +75,15 @@ program
   .requiredOption("--run <key>", "run key")
   .option("--database <url>", "database URL", env.DATABASE_URL)
   .action((o) => runDump(o));
+
+program
+  .command("export <run>")
+  .description("export a run (id or run key): per-(step, layer) aggregates, or with --raw the per-rank counts")
+  .addOption(new Option("--format <format>", "output format").choices(["csv", "json"]).default("csv"))
+  .option("--raw", "per-rank counts instead of aggregates")
+  .option("--out <file>", "write to a file instead of stdout")
+  .option("--database <url>", "database URL", env.DATABASE_URL)
+  .action((run: string, o) => runExport(run, o));
 
 program
   .command("check-config [file]")

@@ -107,6 +107,17 @@ export const OPENAPI_DOCUMENT = {
         responses: { 200: { description: "OK" }, 400: err, 404: err },
       },
     },
+    "/api/runs/{runId}/export": {
+      get: {
+        summary: "Download the run: per-(step, layer) aggregates, or with raw=1 the per-rank counts, as CSV or JSON",
+        parameters: [
+          runId,
+          { name: "format", in: "query", schema: { type: "string", enum: ["csv", "json"], default: "csv" } },
+          { name: "raw", in: "query", schema: { type: "string", enum: ["0", "1"] } },
+        ],
+        responses: { 200: { description: "text/csv or application/json attachment" }, 404: err },
+      },
+    },
     "/api/runs/{runId}/events": { get: { summary: "OOM, crash and finish events", parameters: [runId], responses: { 200: ok("RunEvent", true), 404: err } } },
     "/api/runs/{runId}/live": {
       get: {

@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { exportRun, findRunForExport } from "@/lib/server/exportRun";
+import { handle, parseQuery, type RunRouteContext } from "@/lib/server/http";
+import { getDb } from "@/lib/server/webDb";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+const Query = z.object({
+  format: z.enum(["csv", "json"]).default("csv"),
+  raw: z.enum(["0", "1", "true", "false"]).optional().transform((v) => v === "1" || v === "true"),
+});
+
+/** GET /api/runs/{runId}/export?format=csv|json&raw=1: the run's aggregates (or raw per-rank counts) as a download. */
+export async function GET(req: Request, ctx: RunRouteContext): Promise<Response> {
+  return handle(async () => {
+    const { runId } = await ctx.params;
+    const q = parseQuery(req.url, Query);
+    const db = await getDb();
+    const run = await findRunForExport(db, runId);
+    const chunks = exportRun(db, run, { format: q.format, raw: q.raw });
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      },
+      async cancel() {
+        await chunks.return(undefined);
+      },
+    });
+    const file = `${run.runKey.replace(/[^A-Za-z0-9._-]/g, "_")}${q.raw ? "-counts" : ""}.${q.format}`;
+    return new Response(body, {
+      headers: {
+        "content-type": q.format === "csv" ? "text/csv; charset=utf-8" : "application/json",
+        "content-disposition": `attachment; filename="${file}"`,
+        "cache-control": "no-store",
+      },
+    });
+  });
+}
