@@ -9,6 +9,7 @@ import { runSimulate } from "./runSimulate";
 import { runDump } from "./runDump";
 import { runCheckConfig } from "./runCheckConfig";
 import { runExport } from "./runExport";
+import { runImport, type ImportKind } from "./runImport";
 import { migrateDatabase } from "../lib/server/migrate";
 import { parseDatabaseUrl, redactUrl } from "../lib/server/databaseUrl";
 import { parseEnv } from "../lib/server/env";
@@ -75,6 +76,26 @@ program
   .requiredOption("--run <key>", "run key")
   .option("--database <url>", "database URL", env.DATABASE_URL)
   .action((o) => runDump(o));
+
+program
+  .command("import <kind> <path>")
+  .description("import a run that was not instrumented: megatron-log (stdout log), tensorboard (event file) or tokens-jsonl (token-count dump)")
+  .option("--run <name>", "run name (default: the file name)")
+  .option("--run-key <key>", "run key (default: derived from the file's path, so importing again updates the same run)")
+  .option("--collector <address>", "send through this collector instead of writing to --database")
+  .option("--database <url>", "database URL (an in-process collector writes to it)", env.DATABASE_URL)
+  .option("--config <file>", "Megatron launch script or command line, when the input does not print its arguments")
+  .option("--layers <n>", "num_layers", int("--layers", 1))
+  .option("--experts <n>", "num_experts", int("--experts", 1))
+  .option("--topk <n>", "moe_router_topk", int("--topk", 1))
+  .option("--world-size <n>", "number of GPUs", int("--world-size", 1))
+  .option("--json", "print a machine-readable summary")
+  .action((kind: string, file: string, o) => {
+    if (!["megatron-log", "tensorboard", "tokens-jsonl"].includes(kind)) {
+      throw new InvalidArgumentError(`unknown kind "${kind}": use megatron-log, tensorboard or tokens-jsonl`);
+    }
+    return runImport(kind as ImportKind, file, o);
+  });
 
 program
   .command("export <run>")

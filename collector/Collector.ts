@@ -12,6 +12,7 @@ import { loadTelemetryProto } from "../lib/grpc/loadTelemetryProto";
 import {
   layerReportFromWire,
   oomFromWire,
+  scalarFromWire,
   rankInfoFromWire,
   runInfoFromWire,
   stepSampleFromWire,
@@ -163,7 +164,7 @@ export class Collector {
             if (!batch) throw new InvalidInput("batch is missing", "batch");
             const { pending, rejected } = this.prepare(run, rank, pp, batch);
             await this.buffer.enqueue(pending);
-            const accepted = pending.layers.length + pending.steps.length;
+            const accepted = pending.layers.length + pending.steps.length + (pending.scalars?.length ?? 0);
             if (rejected.length > 0) {
               const trailer = new grpc.Metadata();
               trailer.set("moe-accepted-records", String(accepted));
@@ -247,13 +248,13 @@ export class Collector {
       moeLayers: new Set(run.moeLayers),
       stageLayers: this.stageLayers(run, pp),
       stage: pp,
-    });
+    }, batch.scalars.map(scalarFromWire));
     this.stats.batches++;
     this.stats.layerReports += checked.layers.length;
-    this.stats.stepSamples += checked.steps.length;
+    this.stats.stepSamples += checked.steps.length + checked.scalars.length;
     this.stats.rejected += checked.rejected.length;
     return {
-      pending: { run, rank, seq: batch.seq, layers: checked.layers, steps: checked.steps, droppedBatches: batch.dropped_batches },
+      pending: { run, rank, seq: batch.seq, layers: checked.layers, steps: checked.steps, scalars: checked.scalars, droppedBatches: batch.dropped_batches },
       rejected: checked.rejected,
     };
   }
@@ -286,7 +287,7 @@ export class Collector {
       if (!msg.batch) return;
       if (!identity) throw new InvalidInput("the stream's first message must be a RankHello", "hello");
       const { pending, rejected } = this.prepare(identity.run, identity.rank, identity.pp, msg.batch);
-      call.write({ result: { seq: pending.seq, accepted: pending.layers.length + pending.steps.length, rejected } });
+      call.write({ result: { seq: pending.seq, accepted: pending.layers.length + pending.steps.length + (pending.scalars?.length ?? 0), rejected } });
       if (rejected.length > 0) {
         this.log.warn({ runKey: identity.run.runKey, rank: identity.rank, seq: pending.seq, rejected }, "records rejected");
       }

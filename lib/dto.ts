@@ -250,3 +250,96 @@ export interface AlertRulesDto {
   overrides: Record<string, unknown>;
   effective: Record<string, unknown>;
 }
+
+/** OomPostMortemDto: why one rank ran out of memory, from the last `window` steps before its OOM event. */
+export interface OomPostMortemDto {
+  runId: string;
+  runName: string;
+  event: RunEventDto;
+  /** The dying rank and its ETP x EP dispatch group; coords null when the rank never said hello. */
+  rank: {
+    rank: number;
+    coords: { tp: number; cp: number; dp: number; pp: number; ep: number; etp: number; edp: number } | null;
+    epRank: number | null;
+    /** Group index pp * EDP + edp, and its coordinates. */
+    group: { index: number; edp: number; pp: number } | null;
+    /** Global experts [start, end) hosted by its EP rank. */
+    experts: [number, number] | null;
+  };
+  sizes: { ep: number; etp: number; edp: number; numExperts: number; expertsPerEpRank: number };
+  gpuMemoryBytes: number;
+  window: { from: number; to: number; size: number };
+  /** MoE layers of the dying rank's pipeline stage. */
+  layers: number[];
+  /** Per MoE layer of the stage and step: tokens received by every EP rank of the group (index = EP rank). */
+  received: Array<{
+    layer: number;
+    points: Array<{ step: number; byEpRank: number[]; mine: number; mean: number; ratio: number | null; complete: boolean }>;
+  }>;
+  /** The dying rank's memory samples; the OOM event's own sample is added at the OOM step when no step sample exists. */
+  memory: Array<{ step: number; allocatedBytes: number; reservedBytes: number; peakAllocatedBytes: number; numAllocRetries: number; source: "sample" | "oom-event" }>;
+  /** Peak allocated bytes of every rank of the group per step, for comparison. */
+  groupMemory: Array<{ rank: number; epRank: number; etpRank: number; points: Array<{ step: number; peakAllocatedBytes: number }> }>;
+  /** One row per rank of the group: its load over the window and its memory. */
+  group: Array<{
+    rank: number;
+    epRank: number;
+    etpRank: number;
+    dying: boolean;
+    /** Received tokens and received / group mean at the dying rank's worst (layer, step). */
+    receivedAtWorst: number | null;
+    ratioAtWorst: number | null;
+    /** Highest received / group mean over the window (any layer of the stage). */
+    maxRatio: number | null;
+    meanRatio: number | null;
+    lastPeakBytes: number | null;
+    maxPeakBytes: number | null;
+  }>;
+  /** The run's alerts that overlapped the window, marked relevant when on the rank, its stage's layers or the run. */
+  alerts: Array<AlertDto & { endStep: number | null; relevant: boolean }>;
+  explanation: {
+    text: string;
+    findings: import("./analysis/postmortem/explainOom").OomFindings;
+  };
+}
+
+/** CompareSeriesDto: one metric of one MoE layer of one run, downsampled (min/max kept); x is a step or cumulative tokens. */
+export interface CompareSeriesDto {
+  layer: number;
+  metric: "auxLoss" | "maxVio" | "epImbalance";
+  points: Array<{ x: number; step: number; value: number; min: number; max: number }>;
+}
+
+/** CompareRunDto: one run of a comparison. */
+export interface CompareRunDto {
+  id: string;
+  runKey: string;
+  name: string;
+  status: RunStatus;
+  simulated: boolean;
+  lastStep: number | null;
+  moeLayers: number[];
+  /** Which loss the aux-loss series shows (the run's load-balancing type). */
+  auxLoss: LossName;
+  bucketSize: number;
+  series: CompareSeriesDto[];
+}
+
+/** CompareDto: the answer of /api/compare: per-run series aligned by step or tokens, and the config diff. */
+export interface CompareDto {
+  alignBy: "step" | "tokens";
+  /** The layer compared, or null for "worst layer per bucket" (max over MoE layers; min for nothing). */
+  layer: number | null;
+  runs: CompareRunDto[];
+  /** Every configuration field of any run, with the value per run (null when unset) and whether they differ. */
+  config: Array<{ name: string; group: string; values: Array<string | null>; differs: boolean }>;
+  /** Unknown run ids asked for. */
+  missing: string[];
+}
+
+/** ScalarSeriesDto: named series of a run (imported logs, TensorBoard), downsampled like the loss series. */
+export interface ScalarSeriesDto {
+  runId: string;
+  bucketSize: number;
+  series: Array<{ name: string; layer: number; points: SeriesPointDto[] }>;
+}

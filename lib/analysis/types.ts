@@ -150,3 +150,11 @@ export interface OomEvent {
   wallTimeMs?: number;
   requestedBytes?: number;
 }
+
+/** ScalarPoint: one value of a named series at a step; layer 0 means run-level (not per layer). */
+export interface ScalarPoint {
+  step: number;
+  name: string;
+  layer: number;
+  value: number;
+}

@@ -60,6 +60,18 @@ describe("validateBatch", () => {
     expect(r.rejected).toEqual([{ code: "INVALID_ARGUMENT", field: "layers[0].layer", reason: "layer 2 is not held by this rank's pipeline stage 1" }]);
   });
 
+  it("validates named scalar points per record", () => {
+    const r = validateBatch([], [], ctx, [
+      { step: 1, name: "lm loss", layer: 0, value: 10.5 },
+      { step: 1, name: "load_balancing_loss", layer: 3, value: 1.1 },
+      { step: 1, name: "", layer: 0, value: 1 },
+      { step: 1, name: "z_loss", layer: 9, value: 1 },
+      { step: 2, name: "lm loss", layer: 0, value: Number.NaN },
+    ]);
+    expect(r.scalars.map((p) => p.name)).toEqual(["lm loss", "load_balancing_loss"]);
+    expect(r.rejected.map((x) => x.field)).toEqual(["scalars[2].name", "scalars[3].layer", "scalars[4].value"]);
+  });
+
   it("rejects the second of two records for the same step and layer", () => {
     const r = validateBatch([good(), good()], [], ctx);
     expect(r.layers).toHaveLength(1);

@@ -2,7 +2,7 @@
  * Per-record validation of a batch of layer reports and step samples against its run. A bad record
  * is rejected with the wire field that was wrong and why; the rest of the batch is kept.
  */
-import { LOSS_NAMES, type LayerReport, type StepSample } from "./types";
+import { LOSS_NAMES, type LayerReport, type ScalarPoint, type StepSample } from "./types";
 
 /** BatchContext: what a batch is validated against. */
 export interface BatchContext {
@@ -28,12 +28,16 @@ export interface Rejection {
 export interface ValidatedBatch {
   layers: LayerReport[];
   steps: StepSample[];
+  scalars: ScalarPoint[];
   rejected: Rejection[];
 }
 
+/** MAX_SCALAR_NAME: longest accepted series name. */
+export const MAX_SCALAR_NAME = 200;
+
 /** validateBatch checks every record of a batch and splits it into accepted and rejected records. */
-export function validateBatch(layers: LayerReport[], steps: StepSample[], ctx: BatchContext): ValidatedBatch {
-  const out: ValidatedBatch = { layers: [], steps: [], rejected: [] };
+export function validateBatch(layers: LayerReport[], steps: StepSample[], ctx: BatchContext, scalars: ScalarPoint[] = []): ValidatedBatch {
+  const out: ValidatedBatch = { layers: [], steps: [], scalars: [], rejected: [] };
   const seen = new Set<string>();
   layers.forEach((r, i) => {
     const problem = checkLayerReport(r, ctx) ?? duplicate(seen, `${r.step}/${r.layer}`, "step and layer");
@@ -46,7 +50,22 @@ export function validateBatch(layers: LayerReport[], steps: StepSample[], ctx: B
     if (problem) out.rejected.push({ code: "INVALID_ARGUMENT", field: `steps[${i}].${problem.field}`, reason: problem.reason });
     else out.steps.push(s);
   });
+  scalars.forEach((p, i) => {
+    const problem = checkScalar(p, ctx);
+    if (problem) out.rejected.push({ code: "INVALID_ARGUMENT", field: `scalars[${i}].${problem.field}`, reason: problem.reason });
+    else out.scalars.push(p);
+  });
   return out;
+}
+
+function checkScalar(p: ScalarPoint, ctx: BatchContext): Problem {
+  if (!Number.isSafeInteger(p.step) || p.step < 0) return { field: "step", reason: `${p.step} is not a non-negative integer` };
+  if (p.name.length === 0 || p.name.length > MAX_SCALAR_NAME) return { field: "name", reason: `the name must have 1 to ${MAX_SCALAR_NAME} characters` };
+  if (!Number.isInteger(p.layer) || p.layer < 0 || p.layer > ctx.numLayers) {
+    return { field: "layer", reason: `layer ${p.layer} is outside 0..${ctx.numLayers} (0 = run-level)` };
+  }
+  if (!Number.isFinite(p.value)) return { field: "value", reason: `${p.value} is not a finite value` };
+  return null;
 }
 
 type Problem = { field: string; reason: string } | null;

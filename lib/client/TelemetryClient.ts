@@ -5,8 +5,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { loadTelemetryProto } from "../grpc/loadTelemetryProto";
-import { layerReportToWire, memoryToWire, runConfigToWire, stepSampleToWire } from "../grpc/protoMapping";
-import type { LayerReport, OomEvent, RankInfo, RunInfo, StepSample } from "../analysis/types";
+import { layerReportToWire, memoryToWire, runConfigToWire, scalarToWire, stepSampleToWire } from "../grpc/protoMapping";
+import type { LayerReport, OomEvent, RankInfo, RunInfo, ScalarPoint, StepSample } from "../analysis/types";
 import type { TelemetryClient as GrpcTelemetryClient } from "../../generated/proto/moe/telemetry/v1/Telemetry";
 import type { ClientMessage } from "../../generated/proto/moe/telemetry/v1/ClientMessage";
 import type { ServerMessage__Output } from "../../generated/proto/moe/telemetry/v1/ServerMessage";
@@ -226,11 +226,17 @@ export class RankStream {
   }
 
   /** send queues one batch and returns its sequence number. */
-  send(layers: LayerReport[], steps: StepSample[], droppedBatches = 0): number {
+  send(layers: LayerReport[], steps: StepSample[], droppedBatches = 0, scalars: ScalarPoint[] = []): number {
     if (this.fatal) throw this.fatal;
     const seq = this.nextSeq++;
     const message: ClientMessage = {
-      batch: { seq, layers: layers.map(layerReportToWire), steps: steps.map(stepSampleToWire), dropped_batches: droppedBatches },
+      batch: {
+        seq,
+        layers: layers.map(layerReportToWire),
+        steps: steps.map(stepSampleToWire),
+        dropped_batches: droppedBatches,
+        scalars: scalars.map(scalarToWire),
+      },
     };
     this.unacked.push({ seq, message });
     if (this.ready) this.call?.write(message);

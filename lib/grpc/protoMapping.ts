@@ -2,7 +2,8 @@
  * Translation between wire messages (generated proto types) and the domain types of the core.
  * The only place that knows both.
  */
-import type { LayerReport, MemorySample, OomEvent, RankInfo, RunConfig, RunInfo, StepSample } from "../analysis/types";
+import type { LayerReport, MemorySample, OomEvent, RankInfo, RunConfig, RunInfo, ScalarPoint, StepSample } from "../analysis/types";
+import type { ScalarPoint as ScalarPointWire, ScalarPoint__Output } from "../../generated/proto/moe/telemetry/v1/ScalarPoint";
 import type { LayerReport__Output } from "../../generated/proto/moe/telemetry/v1/LayerReport";
 import type { MemorySample__Output } from "../../generated/proto/moe/telemetry/v1/MemorySample";
 import type { OomReport__Output } from "../../generated/proto/moe/telemetry/v1/OomReport";
@@ -194,4 +195,14 @@ export function stepSampleToWire(s: StepSample): StepSampleWire {
     ...(s.memory ? { memory: memoryToWire(s.memory) } : {}),
     ...(s.wallTimeMs === undefined ? {} : { wall_time_ms: s.wallTimeMs }),
   };
+}
+
+/** scalarFromWire maps ScalarPoint. */
+export function scalarFromWire(p: ScalarPoint__Output): ScalarPoint {
+  return { step: p.step, name: p.name, layer: p.layer, value: p.value };
+}
+
+/** scalarToWire maps a ScalarPoint to the wire. */
+export function scalarToWire(p: ScalarPoint): ScalarPointWire {
+  return { step: p.step, name: p.name, layer: p.layer, value: p.value };
 }

@@ -7,7 +7,7 @@
  */
 import { aggregateLayer, type LayerAggregate, type RankLayerReport } from "../analysis/aggregateLayer";
 import { packCounts, unpackCounts } from "../analysis/packCounts";
-import type { LayerReport, RankCoords, StepSample } from "../analysis/types";
+import type { LayerReport, RankCoords, ScalarPoint, StepSample } from "../analysis/types";
 import type { Db } from "./db";
 import type { RunRecord } from "./runsRepo";
 
@@ -18,6 +18,8 @@ export interface PendingBatch {
   seq: number;
   layers: LayerReport[];
   steps: StepSample[];
+  /** Named scalar series points (imports); optional so older callers need not send any. */
+  scalars?: ScalarPoint[];
   droppedBatches: number;
 }
 
@@ -49,6 +51,7 @@ export async function writeBatches(
       await lockRuns(db, tx, batches);
       await insertLayerReports(db, tx, batches);
       await insertStepSamples(db, tx, batches);
+      await insertScalars(db, tx, batches);
       const refreshed = await refreshAggregates(db, tx, batches, onAggregateError);
       await updateRanksAndRuns(db, tx, batches, nowMs);
       return refreshed;
@@ -130,6 +133,12 @@ async function insertStepSamples(db: Db, tx: Tx, batches: PendingBatch[]): Promi
     }
   }
   await insertRows(db, tx, "StepSample", STEP_COLUMNS, rows, `ON CONFLICT ("runId", "rank", "step") DO NOTHING`);
+}
+
+async function insertScalars(db: Db, tx: Tx, batches: PendingBatch[]): Promise<void> {
+  const rows: SqlValue[][] = [];
+  for (const b of batches) for (const p of b.scalars ?? []) rows.push([b.run.id, p.name, p.layer, p.step, p.value]);
+  await insertRows(db, tx, "RunScalar", ["runId", "name", "layer", "step", "value"], rows, `ON CONFLICT ("runId", "name", "layer", "step") DO NOTHING`);
 }
 
 const AGGREGATE_COLUMNS = [
@@ -263,6 +272,7 @@ async function updateRanksAndRuns(db: Db, tx: Tx, batches: PendingBatch[], nowMs
     let top = runs.get(b.run.id) ?? -1;
     for (const l of b.layers) top = Math.max(top, l.step);
     for (const s of b.steps) top = Math.max(top, s.step);
+    for (const p of b.scalars ?? []) top = Math.max(top, p.step);
     runs.set(b.run.id, top);
   }
   const p = (i: number) => db.sql.param(i);

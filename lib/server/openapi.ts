@@ -118,6 +118,13 @@ export const OPENAPI_DOCUMENT = {
         responses: { 200: { description: "text/csv or application/json attachment" }, 404: err },
       },
     },
+    "/api/runs/{runId}/scalars": {
+      get: {
+        summary: "Named series of the run (imported Megatron logs and TensorBoard files): layer 0 = run-level; downsampled with min/max",
+        parameters: [runId, { name: "names", in: "query", schema: { type: "string" }, description: "Comma-separated series names" }, { name: "maxPoints", in: "query", schema: { type: "integer" } }],
+        responses: { 200: { description: "OK" }, 404: err },
+      },
+    },
     "/api/runs/{runId}/events": { get: { summary: "OOM, crash and finish events", parameters: [runId], responses: { 200: ok("RunEvent", true), 404: err } } },
     "/api/runs/{runId}/live": {
       get: {

@@ -18,6 +18,7 @@ import type {
   RunDetailDto,
   RunEventDto,
   RunSummaryDto,
+  ScalarSeriesDto,
   SeriesPointDto,
 } from "../dto";
 import { capacityWhatIf, type WhatIfReport } from "../analysis/capacityWhatIf";
@@ -161,7 +162,21 @@ export async function getLossSeries(
   const run = await loadRun(db, runId);
   if (!run) return null;
   const range = await stepRange(db, runId);
-  if (!range) return { runId, fromStep: null, toStep: null, bucketSize: 1, series: [] };
+  if (!range) {
+    // No expert counts (an imported log or TensorBoard file): show the per-layer losses it carried.
+    const imported = await getScalarSeries(runId, { names: [...LOSS_NAMES], maxPoints: opts.maxPoints });
+    const series = (imported?.series ?? [])
+      .filter((x) => x.layer > 0 && (!opts.layers?.length || opts.layers.includes(x.layer)))
+      .map((x) => ({ layer: x.layer, loss: x.name as LossName, points: x.points }));
+    const steps = series.flatMap((x) => x.points.map((pt) => pt.step));
+    return {
+      runId,
+      fromStep: steps.length ? Math.min(...steps) : null,
+      toStep: steps.length ? Math.max(...steps) : null,
+      bucketSize: imported?.bucketSize ?? 1,
+      series,
+    };
+  }
   const from = Math.max(opts.fromStep ?? range.min, range.min);
   const to = Math.min(opts.toStep ?? range.max, range.max);
   const bucket = bucketSizeFor(from, to, opts.maxPoints ?? 600);
@@ -502,4 +517,38 @@ export async function getCapacityWhatIf(runId: string, capacityFactor: number, s
       };
     });
   return { runId, step: at, capacityFactor, configuredCapacityFactor: configured, layers };
+}
+
+/** getScalarSeries returns a run's named series (layer 0 = run-level), downsampled to at most `maxPoints` buckets. */
+export async function getScalarSeries(
+  runId: string,
+  opts: { names?: string[]; maxPoints?: number } = {},
+): Promise<ScalarSeriesDto | null> {
+  const db = await getDb();
+  const run = await loadRun(db, runId);
+  if (!run) return null;
+  const p = db.sql.param;
+  const range = (await db.prisma.$queryRawUnsafe(
+    `SELECT MIN("step") AS lo, MAX("step") AS hi FROM "RunScalar" WHERE "runId" = ${p(1)}`,
+    runId,
+  )) as Array<{ lo: number | bigint | null; hi: number | bigint | null }>;
+  if (range[0]?.lo === null || range[0]?.lo === undefined) return { runId, bucketSize: 1, series: [] };
+  const from = Number(range[0].lo);
+  const bucket = bucketSizeFor(from, Number(range[0].hi), opts.maxPoints ?? 600);
+  const names = opts.names ?? [];
+  const rows = (await db.prisma.$queryRawUnsafe(
+    `SELECT "name", "layer", ("step" - CAST(${p(1)} AS INTEGER)) / CAST(${p(2)} AS INTEGER) AS bucket, MIN("step") AS step,
+            AVG("value") AS v, MIN("value") AS lo, MAX("value") AS hi
+       FROM "RunScalar" WHERE "runId" = ${p(3)}${names.length ? ` AND "name" IN (${names.map((_, i) => p(4 + i)).join(", ")})` : ""}
+      GROUP BY "name", "layer", bucket ORDER BY "name", "layer", bucket`,
+    from, bucket, runId, ...names,
+  )) as Array<{ name: string; layer: number | bigint; step: number | bigint; v: number; lo: number; hi: number }>;
+  const series = new Map<string, { name: string; layer: number; points: SeriesPointDto[] }>();
+  for (const r of rows) {
+    const key = `${r.name}\u0000${r.layer}`;
+    let s = series.get(key);
+    if (!s) series.set(key, (s = { name: r.name, layer: Number(r.layer), points: [] }));
+    s.points.push({ step: Number(r.step), value: Number(r.v), min: Number(r.lo), max: Number(r.hi) });
+  }
+  return { runId, bucketSize: bucket, series: [...series.values()] };
 }

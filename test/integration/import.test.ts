@@ -1,0 +1,119 @@
+/**
+ * `moe-telemetry import` end to end: files on disk -> parsers -> a collector -> the database, for the
+ * three formats, with the summary and the errors a user sees.
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { concat, event, frameRecord, simpleValue } from "../../lib/importers/testdata/tfrecordWriter";
+import { openDatabase, type Db } from "../../lib/server/db";
+import { unpackCounts } from "../../lib/analysis/packCounts";
+import { tempDatabaseUrl } from "./harness";
+
+const run = promisify(execFile);
+const BIN = path.resolve(import.meta.dirname, "../../bin/moe-telemetry.mjs");
+const FIXTURE = path.resolve(import.meta.dirname, "../../lib/importers/testdata/seunghyunseo-64e-top1-ep4.log");
+
+async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const r = await run(process.execPath, [BIN, ...args], { encoding: "utf8" });
+    return { ...r, code: 0 };
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+describe("import", () => {
+  let url: string;
+  let dir: string;
+  let db: Db;
+  beforeAll(async () => {
+    url = tempDatabaseUrl();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "moe-import-"));
+    db = await openDatabase(url);
+  });
+  afterAll(async () => db.close());
+
+  it("imports a real Megatron log's losses and memory line, with a JSON summary", async () => {
+    const r = await cli(["import", "megatron-log", FIXTURE, "--database", url, "--experts", "64", "--topk", "1", "--layers", "16", "--world-size", "8", "--run-key", "log", "--json"]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    expect(summary).toMatchObject({ runKey: "log", kind: "megatron-log", iterations: { first: 20, last: 1080 } });
+    expect(summary.series.map((s: { name: string }) => s.name)).toContain("load_balancing_loss");
+    const runRow = await db.prisma.run.findUniqueOrThrow({ where: { runKey: "log" } });
+    expect(runRow).toMatchObject({ simulated: false, status: "finished", numExperts: 64, worldSize: 8 });
+    const aux = await db.prisma.runScalar.findMany({ where: { runId: runRow.id, name: "load_balancing_loss" }, orderBy: { step: "asc" } });
+    // The fixture's values as Megatron logged them (1.0 = balanced), not "fixed".
+    expect(aux[0]).toMatchObject({ step: 20, layer: 0, value: 1.436934 });
+    expect(aux[aux.length - 1].value).toBeCloseTo(0.9994, 3);
+    const mem = await db.prisma.stepSample.findMany({ where: { runId: runRow.id } });
+    expect(mem).toHaveLength(1);
+    expect(Number(mem[0].peakAllocatedBytes)).toBe(Math.round(33742.08056640625 * 1024 * 1024));
+  });
+
+  it("imports per-layer TensorBoard scalars, which the loss charts then show", async () => {
+    const file = path.join(dir, "events.out.tfevents.1");
+    const records = [event({ fileVersion: "brain.Event:2" })];
+    for (let step = 1; step <= 5; step++) {
+      records.push(event({ step, wallTime: 1_700_000_000 + step, values: [
+        simpleValue("moe/load_balancing_loss_layer_0", 1.5 - step / 10),
+        simpleValue("moe/z_loss_layer_1", 10 + step),
+        simpleValue("lm loss", 11 - step / 2),
+      ] }));
+    }
+    fs.writeFileSync(file, concat(records.map(frameRecord)));
+    const r = await cli(["import", "tensorboard", file, "--database", url, "--experts", "8", "--topk", "2", "--layers", "2", "--run-key", "tb"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Imported tensorboard/);
+    const runRow = await db.prisma.run.findUniqueOrThrow({ where: { runKey: "tb" } });
+    const rows = await db.prisma.runScalar.findMany({ where: { runId: runRow.id }, orderBy: [{ name: "asc" }, { layer: "asc" }, { step: "asc" }] });
+    // Megatron's per-layer tags count from 0; layer_number is 1-based.
+    expect(rows.filter((x) => x.name === "load_balancing_loss").map((x) => [x.layer, x.step, +x.value.toFixed(6)])).toEqual([
+      [1, 1, 1.4], [1, 2, 1.3], [1, 3, 1.2], [1, 4, 1.1], [1, 5, 1.0],
+    ]);
+    expect(rows.filter((x) => x.name === "z_loss").every((x) => x.layer === 2)).toBe(true);
+  });
+
+  it("imports a token-count dump as per-rank layer reports with aggregates", async () => {
+    const file = path.join(dir, "tokens.jsonl");
+    const lines: string[] = [];
+    for (let it = 1; it <= 3; it++) for (const rank of [0, 1]) lines.push(JSON.stringify({ iteration: it, layer: 1, rank, tokens_per_expert: [6 + rank, 2, 4, 4 - rank] }));
+    lines.push("{not json");
+    fs.writeFileSync(file, `${lines.join("\n")}\n`);
+    const r = await cli(["import", "tokens-jsonl", file, "--database", url, "--topk", "2", "--world-size", "2", "--run-key", "tok"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/skipped|Skipped/);
+    const runRow = await db.prisma.run.findUniqueOrThrow({ where: { runKey: "tok" } });
+    expect(runRow.numExperts).toBe(4);
+    expect(await db.prisma.layerReport.count({ where: { runId: runRow.id } })).toBe(6);
+    const agg = await db.prisma.layerAggregate.findUniqueOrThrow({ where: { runId_layer_step: { runId: runRow.id, layer: 1, step: 2 } } });
+    expect(unpackCounts(agg.load)).toEqual([13, 4, 8, 7]);
+  });
+
+  it("names a missing file and a missing configuration", async () => {
+    const missing = await cli(["import", "megatron-log", path.join(dir, "nope.log"), "--database", url]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.log: no such file/);
+    const noConfig = await cli(["import", "megatron-log", FIXTURE, "--database", url]);
+    expect(noConfig.code).toBe(1);
+    expect(noConfig.stderr).toMatch(/does not say num_layers, num_experts, moe_router_topk: pass --config/);
+  });
+
+  it("stops at a corrupt TensorBoard length with the byte offset, keeping what came before", async () => {
+    const file = path.join(dir, "events.out.tfevents.bad");
+    const good = frameRecord(event({ step: 1, values: [simpleValue("lm loss", 3)] }));
+    const bad = frameRecord(event({ step: 2, values: [simpleValue("lm loss", 2)] }));
+    bad[8] ^= 0xff; // corrupt the length CRC
+    fs.writeFileSync(file, concat([good, bad]));
+    const r = await cli(["import", "tensorboard", file, "--database", url, "--experts", "8", "--topk", "2", "--layers", "2", "--run-key", "tb-bad"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`error: .*events.out.tfevents.bad: reading stopped at byte ${good.length}: length CRC mismatch`));
+    const runRow = await db.prisma.run.findUniqueOrThrow({ where: { runKey: "tb-bad" } });
+    const kept = await db.prisma.runScalar.findMany({ where: { runId: runRow.id } });
+    expect(kept.map((k) => [k.name, k.step, k.value])).toEqual([["lm loss", 1, 3]]);
+  });
+});
