@@ -17,6 +17,11 @@ export default async function RunsPage() {
         <span className="text-xs text-muted" data-testid="runs-count">
           {runs.length} run{runs.length === 1 ? "" : "s"}
         </span>
+        {runs.length >= 2 && (
+          <Link href="/compare" prefetch={false} className="text-xs font-medium text-accent hover:underline" data-testid="compare-link">
+            compare runs →
+          </Link>
+        )}
         <span className="ml-auto">
           <LiveRunsRefresher />
         </span>

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { AlertDto, LiveUpdateDto } from "@/lib/dto";
 import { createThrottle } from "@/lib/ui/createThrottle";
+import { oomAlertPostMortemHref } from "@/lib/ui/postMortemHref";
 import { prepareAlertBanner, SEVERITY_STYLE } from "@/lib/ui/prepareAlerts";
 import { SimulatedBadge } from "./Badges";
 import { RUN_LIVE_EVENT } from "./RunLive";
@@ -68,6 +69,7 @@ export function AlertBanner({ runId, initial, simulated, serverNow }: { runId: s
     return <div data-testid="alert-banner" data-count={0} hidden />;
   }
   const critical = items.some((i) => i.severity === "critical");
+  const postMortem = new Map(alerts.map((x) => [x.id, oomAlertPostMortemHref(x)]));
   return (
     <section
       role="alert"
@@ -109,6 +111,11 @@ export function AlertBanner({ runId, initial, simulated, serverNow }: { runId: s
               <Link href={a.href} prefetch={false} scroll className="text-xs font-medium text-accent hover:underline" data-testid="alert-advice-link">
                 show layer &amp; advice
               </Link>
+              {postMortem.get(a.id) && (
+                <Link href={postMortem.get(a.id)!} prefetch={false} className="text-xs font-medium text-accent hover:underline" data-testid="alert-postmortem-link">
+                  post-mortem
+                </Link>
+              )}
             </li>
           );
         })}

@@ -1,5 +1,7 @@
+import Link from "next/link";
 import type { RunEventDto } from "@/lib/dto";
 import { formatBytes } from "@/lib/ui/formatBytes";
+import { postMortemHref } from "@/lib/ui/postMortemHref";
 
 const KIND_STYLE: Record<RunEventDto["kind"], string> = {
   oom: "bg-danger-bg text-danger",
@@ -7,8 +9,8 @@ const KIND_STYLE: Record<RunEventDto["kind"], string> = {
   finished: "bg-ok-bg text-ok",
 };
 
-/** EventsList: the run's OOM, crash and finish events, newest first, with the memory sample sent with them. */
-export function EventsList({ events }: { events: RunEventDto[] }) {
+/** EventsList: the run's OOM, crash and finish events, newest first, with the memory sample sent with them; an OOM links to its post-mortem. */
+export function EventsList({ events, runId }: { events: RunEventDto[]; runId?: string }) {
   const sorted = [...events].sort((a, b) => b.step - a.step || a.rank - b.rank);
   return (
     <section className="rounded-lg border border-line bg-surface p-4" data-testid="events-list" data-count={events.length}>
@@ -36,6 +38,16 @@ export function EventsList({ events }: { events: RunEventDto[] }) {
                 <tr key={e.id} className="border-t border-line align-top" data-testid="event-row" data-kind={e.kind}>
                   <td className="py-1 pr-2">
                     <span className={`rounded px-1.5 py-0.5 font-semibold ${KIND_STYLE[e.kind]}`}>{e.kind === "oom" ? "OOM" : e.kind}</span>
+                    {e.kind === "oom" && runId && (
+                      <Link
+                        href={postMortemHref(runId, e.id)}
+                        prefetch={false}
+                        className="ml-1.5 whitespace-nowrap font-medium text-accent hover:underline"
+                        data-testid="postmortem-link"
+                      >
+                        post-mortem →
+                      </Link>
+                    )}
                   </td>
                   <td className="py-1 pr-2 font-mono">{e.step}</td>
                   <td className="py-1 pr-2 font-mono">{e.rank}</td>

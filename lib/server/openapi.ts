@@ -125,6 +125,30 @@ export const OPENAPI_DOCUMENT = {
         responses: { 200: { description: "OK" }, 404: err },
       },
     },
+    "/api/runs/{runId}/postmortem/{eventId}": {
+      get: {
+        summary:
+          "OOM post-mortem: the dying rank's EP rank and dispatch group, per-layer tokens received vs its group's mean over the last `window` steps, its and its group's memory, the alerts that overlapped, and a computed explanation",
+        parameters: [
+          runId,
+          { name: "eventId", in: "path", required: true, schema: { type: "string" }, description: "An OOM event id (from /api/runs/{runId}/events)" },
+          { name: "window", in: "query", schema: { type: "integer", minimum: 2, maximum: 500, default: 30 } },
+        ],
+        responses: { 200: { description: "OK" }, 400: err, 404: err },
+      },
+    },
+    "/api/compare": {
+      get: {
+        summary: "Per-layer aux loss, MaxVio and EP imbalance of several runs (downsampled, min/max kept), x = step or cumulative tokens, and a config diff with a `differs` flag per argument",
+        parameters: [
+          { name: "runs", in: "query", required: true, schema: { type: "string" }, description: "Comma-separated run ids (1 to 8)" },
+          { name: "layer", in: "query", schema: { type: "integer", minimum: 1 }, description: "One MoE layer (default: every MoE layer)" },
+          { name: "alignBy", in: "query", schema: { type: "string", enum: ["step", "tokens"], default: "step" } },
+          { name: "maxPoints", in: "query", schema: { type: "integer", minimum: 1, maximum: 5000, default: 300 } },
+        ],
+        responses: { 200: { description: "OK" }, 400: err },
+      },
+    },
     "/api/runs/{runId}/events": { get: { summary: "OOM, crash and finish events", parameters: [runId], responses: { 200: ok("RunEvent", true), 404: err } } },
     "/api/runs/{runId}/live": {
       get: {

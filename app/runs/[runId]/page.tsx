@@ -171,7 +171,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
       <ExpertStepHeatmap dto={expertHeatmap} selectedStep={step ?? layerHeatmap?.step ?? null} />
 
       <div className="grid gap-4 xl:grid-cols-2">
-        <EventsList events={run.events} />
+        <EventsList events={run.events} runId={run.id} />
         <ConfigPanel run={run} />
       </div>
 

@@ -1,0 +1,23 @@
+import { z } from "zod";
+import { InvalidInput } from "@/lib/analysis/errors";
+import { handle, json, parseQuery } from "@/lib/server/http";
+import { compareRuns } from "@/lib/server/compareQueries";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+const Query = z.object({
+  runs: z.string().min(1, "expected comma-separated run ids").transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean)),
+  layer: z.coerce.number().int().min(1).optional(),
+  alignBy: z.enum(["step", "tokens"]).default("step"),
+  maxPoints: z.coerce.number().int().min(1).max(5000).default(300),
+});
+
+/** GET /api/compare?runs=a,b&layer=&alignBy=step|tokens: per-layer aux loss, MaxVio and EP imbalance of the runs, and their config diff. */
+export function GET(req: Request): Promise<Response> {
+  return handle(async () => {
+    const q = parseQuery(req.url, Query);
+    if (q.runs.length < 1 || q.runs.length > 8) throw new InvalidInput("query parameter runs: give 1 to 8 run ids", "runs");
+    return json(await compareRuns(q.runs, { layer: q.layer, alignBy: q.alignBy, maxPoints: q.maxPoints }));
+  });
+}
