@@ -45,6 +45,9 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               <Link href="/alerts" prefetch={false} className="text-muted hover:text-fg">
                 Alerts
               </Link>
+              <Link href="/import" prefetch={false} className="text-muted hover:text-fg">
+                Import
+              </Link>
             </nav>
             <div className="ml-auto flex items-center gap-3">
               <AlertsIndicator />

@@ -111,13 +111,15 @@ async function parseFile(kind: ImportKind, file: string, o: ImportOptions): Prom
   }
   let experts = 0;
   let maxLayer = 0;
+  // Megatron writes one dump per rank (tokens_per_expert/rank<R>.jsonl): the file name gives the rank.
+  const fileRank = /rank[_-]?(\d+)/i.exec(path.basename(file));
   const result = await importTokensJsonlStream(stream, {
     onProgress,
     onRecords: (records: TokenCountRecord[]) => {
       for (const r of records) {
         experts = r.tokensPerExpert.length;
         maxLayer = Math.max(maxLayer, r.layer);
-        const rank = r.rank ?? 0;
+        const rank = r.rank ?? (fileRank ? Number(fileRank[1]) : 0);
         const list = reports.get(rank) ?? [];
         list.push({ step: r.iteration, layer: r.layer, microBatches: 1, tokens: 0, tokensPerExpert: r.tokensPerExpert, losses: {} });
         reports.set(rank, list);
