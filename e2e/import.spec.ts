@@ -27,4 +27,12 @@ test("uploads a Megatron log and shows what was imported", async ({ page }) => {
   await result.getByRole("link").click();
   await expect(page.getByTestId("run-page")).toBeVisible();
   await expect(page.getByText("imported from megatron-log", { exact: false }).first()).toBeVisible();
+  // The log's run-level losses are charted, as logged (1.437 at iteration 20).
+  const aux = page.locator('[data-testid="scalar-series-chart"][data-name="load_balancing_loss"]');
+  await expect(aux).toBeVisible();
+  await expect(aux).toContainText("0.9994 @ 1080");
+  // The export links download the run.
+  const csv = await page.request.get(await page.getByTestId("run-export").getByRole("link", { name: "JSON" }).getAttribute("href") ?? "");
+  expect(csv.ok()).toBe(true);
+  expect((await csv.json()).run.framework).toBe("megatron (imported from megatron-log)");
 });

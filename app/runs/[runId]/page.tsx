@@ -21,7 +21,8 @@ import { StepMetricsPanel } from "@/components/StepMetricsPanel";
 import type { LossName } from "@/lib/analysis/types";
 import { getAdvice } from "@/lib/server/adviceQueries";
 import { getAlertRules, listAlerts } from "@/lib/server/alertQueries";
-import { getEpLoad, getExpertHeatmap, getImbalanceHeatmap, getLayerHeatmap, getLossSeries, getRun, getStepMetrics } from "@/lib/server/queries";
+import { getEpLoad, getExpertHeatmap, getImbalanceHeatmap, getLayerHeatmap, getLossSeries, getRun, getScalarSeries, getStepMetrics } from "@/lib/server/queries";
+import { ScalarSeriesPanel } from "@/components/ScalarSeriesPanel";
 import { formatRelativeTime } from "@/lib/ui/formatRelativeTime";
 import { pickAuxLoss } from "@/lib/ui/pickAuxLoss";
 import { DEFAULT_CAPACITY_FACTOR, parseCapacityFactor } from "@/lib/ui/prepareCapacityTable";
@@ -75,7 +76,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
   const metric = parseImbalanceMetric(sp.metric);
   const cf = parseCapacityFactor(sp.cf, run.config.moe_expert_capacity_factor ?? DEFAULT_CAPACITY_FACTOR);
 
-  const [losses, layerHeatmap, expertHeatmap, imbalance, stepMetrics, advice, firing, rules] = await Promise.all([
+  const [losses, layerHeatmap, expertHeatmap, imbalance, stepMetrics, advice, firing, rules, scalars] = await Promise.all([
     getLossSeries(runId, { ...range, maxPoints: MAX_LOSS_POINTS }),
     getLayerHeatmap(runId, step ?? undefined),
     layer != null ? getExpertHeatmap(runId, layer, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }) : Promise.resolve(null),
@@ -84,6 +85,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
     getAdvice(runId, step ?? undefined),
     listAlerts({ runId, status: "firing" }),
     getAlertRules(runId),
+    getScalarSeries(runId, { maxPoints: MAX_LOSS_POINTS }),
   ]);
   // Every per-step panel shows the same step: the pinned one, else the newest aggregated step.
   const panelStep = step ?? stepMetrics?.step ?? null;
@@ -95,6 +97,8 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
   const overriddenHere = Object.values(rules.overrides).filter((o) => o && Object.keys(o).length > 0).length;
   const maxAux = run.config.num_experts / Math.max(1, run.config.moe_router_topk);
   const now = Date.now();
+  // A run imported from a log or TensorBoard file has series but no expert counts: its series come first.
+  const importedOnly = (scalars?.series.length ?? 0) > 0 && (layerHeatmap?.rows.length ?? 0) === 0;
 
   return (
     <div className="space-y-4" data-testid="run-page" data-run-id={run.id}>
@@ -122,10 +126,18 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
           <Stat label="layers" value={`${run.numLayers} (${run.moeLayers.length} MoE)`} />
           <Stat label="framework" value={`${run.framework} ${run.frameworkVersion}`.trim()} />
           <Stat label="last seen" value={formatRelativeTime(run.lastSeenAt, now)} />
+          <span className="flex gap-2" data-testid="run-export">
+            <span className="text-muted">export</span>
+            <a className="underline" href={`/api/runs/${run.id}/export?format=csv`}>CSV</a>
+            <a className="underline" href={`/api/runs/${run.id}/export?format=json`}>JSON</a>
+            <a className="underline" href={`/api/runs/${run.id}/export?format=csv&raw=1`}>per-rank counts</a>
+          </span>
         </dl>
       </header>
 
       <AlertBanner runId={run.id} initial={firing} simulated={run.simulated} serverNow={now} />
+
+      {importedOnly && <ScalarSeriesPanel dto={scalars} />}
 
       <LayerStrip layers={run.layers} selectedLayer={layer} />
 
@@ -166,6 +178,8 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
           selectedLayer={layer}
         />
       </div>
+
+      {!importedOnly && <ScalarSeriesPanel dto={scalars} />}
 
       <LayerExpertHeatmap dto={layerHeatmap} selectedLayer={layer} pinnedStep={step != null} />
       <ExpertStepHeatmap dto={expertHeatmap} selectedStep={step ?? layerHeatmap?.step ?? null} />
