@@ -212,9 +212,16 @@ export async function runImport(kind: ImportKind, file: string, o: ImportOptions
     };
     const refused = [...rejected.entries()].map(([reason, count]) => ({ reason, count }));
     const refusedTotal = refused.reduce((n, r) => n + r.count, 0);
+    const ps = parsed.summary;
+    const read =
+      ps.kind === "megatron-log"
+        ? { bytes: fs.statSync(file).size, lines: ps.result.lines }
+        : ps.kind === "tensorboard"
+          ? { bytes: fs.statSync(file).size, records: ps.result.framing.records, events: ps.result.events }
+          : { bytes: fs.statSync(file).size, lines: ps.result.lines, records: ps.result.records };
     if (o.json) {
       const { text: _text, ...rest } = summary;
-      console.log(JSON.stringify({ runId: reg.runId, runKey, worldSize, ...rest, sent: stored, rejectedByCollector: refused }));
+      console.log(JSON.stringify({ runId: reg.runId, runKey, worldSize, read, ...rest, sent: stored, rejectedByCollector: refused }));
     } else {
       console.log(summary.text);
       console.log(

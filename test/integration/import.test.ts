@@ -43,6 +43,7 @@ describe("import", () => {
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split("\n").pop()!);
     expect(summary).toMatchObject({ runKey: "log", kind: "megatron-log", iterations: { first: 20, last: 1080 } });
+    expect(summary.read.lines).toBe(fs.readFileSync(FIXTURE, "utf8").trimEnd().split("\n").length);
     expect(summary.series.map((s: { name: string }) => s.name)).toContain("load_balancing_loss");
     const runRow = await db.prisma.run.findUniqueOrThrow({ where: { runKey: "log" } });
     expect(runRow).toMatchObject({ simulated: false, status: "finished", numExperts: 64, worldSize: 8 });
