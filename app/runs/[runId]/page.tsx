@@ -30,8 +30,9 @@ import { parseImbalanceMetric } from "@/lib/ui/prepareImbalanceHeatmap";
 
 export const dynamic = "force-dynamic";
 
-/** Loss points per layer the server downsamples to (min/max kept per bucket). */
-const MAX_LOSS_POINTS = 400;
+/** Loss points per layer the server downsamples to (min/max kept per bucket): 200 per line keeps a
+ * 32-layer chart readable and the page (re-sent on every live refresh) about half the size of 400. */
+const MAX_LOSS_POINTS = 200;
 /** Step columns of the experts x steps heatmap and of the layers x steps imbalance heatmap. */
 const MAX_HEATMAP_COLUMNS = 240;
 
