@@ -1,6 +1,6 @@
 import type { APIRequestContext, Page } from "@playwright/test";
 import { ALERT_RULE_IDS } from "../lib/analysis/alerts/alertRules";
-import { expect, test, uniqueRunKey } from "./fixtures";
+import { expect, runIdOf, test, uniqueRunKey } from "./fixtures";
 
 // 16 ranks: ETP 1 x EP 4 x PP 2 (EDP 2); 8 layers keep the run small. Early imbalance: the untrained router
 // sends an EP rank well over 1.3x its group's mean for the first ~150 steps.
@@ -13,18 +13,6 @@ async function putGlobalRules(request: APIRequestContext, overrides: Record<stri
   const body = Object.fromEntries(ALERT_RULE_IDS.map((id) => [id, overrides[id] ?? {}]));
   const res = await request.put("/api/alert-rules", { data: body });
   expect(res.status(), await res.text()).toBe(200);
-}
-
-async function runIdOf(request: APIRequestContext, runKey: string): Promise<string> {
-  let id = "";
-  await expect
-    .poll(async () => {
-      const runs = (await (await request.get("/api/runs")).json()) as Array<{ id: string; runKey: string }>;
-      id = runs.find((r) => r.runKey === runKey)?.id ?? "";
-      return id;
-    })
-    .not.toBe("");
-  return id;
 }
 
 async function shoot(page: Page, name: string): Promise<void> {

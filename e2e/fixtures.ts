@@ -1,4 +1,4 @@
-import { test as base, expect } from "@playwright/test";
+import { test as base, expect, type APIRequestContext } from "@playwright/test";
 import { randomBytes } from "node:crypto";
 import { startCli, type Spawned } from "./processes";
 
@@ -56,5 +56,18 @@ export const test = base.extend<{ simulate: (o: SimulateOptions) => Spawned }>({
     await Promise.all(started.map((p) => p.stop()));
   },
 });
+
+/** runIdOf waits until a run key appears in /api/runs and returns its id. */
+export async function runIdOf(request: APIRequestContext, runKey: string): Promise<string> {
+  let id = "";
+  await expect
+    .poll(async () => {
+      const runs = (await (await request.get("/api/runs")).json()) as Array<{ id: string; runKey: string }>;
+      id = runs.find((r) => r.runKey === runKey)?.id ?? "";
+      return id;
+    })
+    .not.toBe("");
+  return id;
+}
 
 export { expect };

@@ -1,22 +1,10 @@
-import type { APIRequestContext, Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 import fs from "node:fs";
-import { expect, test, uniqueRunKey } from "./fixtures";
+import { expect, runIdOf, test, uniqueRunKey } from "./fixtures";
 
 // 16 ranks: ETP 1 x EP 4 x PP 2 (EDP 2); the oom scenario kills the busiest EP rank of the most loaded stage.
 const LAYOUT = ["--ep", "4", "--pp", "2", "--layers", "8"];
 const SHOTS = process.env.POSTMORTEM_SHOTS ?? "test-results/screenshots";
-
-async function runIdOf(request: APIRequestContext, runKey: string): Promise<string> {
-  let id = "";
-  await expect
-    .poll(async () => {
-      const runs = (await (await request.get("/api/runs")).json()) as Array<{ id: string; runKey: string }>;
-      id = runs.find((r) => r.runKey === runKey)?.id ?? "";
-      return id;
-    })
-    .not.toBe("");
-  return id;
-}
 
 async function shoot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SHOTS, { recursive: true });
