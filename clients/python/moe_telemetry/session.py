@@ -491,7 +491,16 @@ class Session:
             ch = live_ch if (addr == live_addr and live_ch is not None) else self._unary_channel(addr)
             try:
                 stub = pb_grpc.TelemetryStub(ch)
-                getattr(stub, method)(req, timeout=left)
+                try:
+                    getattr(stub, method)(req, timeout=left)
+                except grpc.RpcError as e:
+                    # The background sender may not have registered the run yet (an OOM in the first
+                    # step): register now, synchronously, within the same deadline, and send again.
+                    register = getattr(self, "register_request", None)
+                    if register is None or e.code() != grpc.StatusCode.NOT_FOUND:
+                        raise
+                    stub.RegisterRun(register, timeout=max(0.01, end - time.monotonic()))
+                    getattr(stub, method)(req, timeout=max(0.01, end - time.monotonic()))
                 return True
             except grpc.RpcError as e:
                 last_err = e

@@ -91,6 +91,8 @@ class FakeCollector(pb_grpc.TelemetryServicer):
     def ReportOom(self, request, context):
         if self.oom_delay:
             time.sleep(self.oom_delay)
+        if getattr(self.store, "oom_needs_registered_run", False) and request.run_key not in self.store.runs:
+            context.abort(grpc.StatusCode.NOT_FOUND, 'run "%s" is not registered: call RegisterRun first' % request.run_key)
         with self.store.lock:
             self.store.ooms.append(request)
         return pb.EventAck(event_id="oom-%d" % len(self.store.ooms))

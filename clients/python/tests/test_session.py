@@ -174,6 +174,30 @@ def test_oom_last_gasp_arrives_and_exception_reraises(server):
         s.close(5)
 
 
+def test_oom_before_the_run_is_registered_registers_first(server):
+    """An OOM in the first step can beat the background sender's RegisterRun: the last gasp registers first."""
+    s = make_session(server.address)
+    try:
+        model = TinyMoEModel(session=s)
+        s.attach(model)
+        run_training(s, model, steps=1)
+        with server.store.lock:
+            server.store.runs.pop(s.run_key, None)  # as if RegisterRun had not reached this collector yet
+            server.store.oom_needs_registered_run = True
+            calls = server.store.register_calls
+        model.layers[1].router.raise_oom = torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 1.00 GiB")
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+        with pytest.raises(torch.cuda.OutOfMemoryError):
+            with s.guard_step(2):
+                train_step(model, opt, make_batches(1))
+        assert [o.step for o in server.store.ooms if o.run_key == s.run_key] == [2]
+        assert server.store.register_calls > calls
+        assert s.stats()["oom_reported"] == 1
+    finally:
+        server.store.oom_needs_registered_run = False
+        s.close(5)
+
+
 def test_oom_in_backward_via_wrap(server):
     s = make_session(server.address)
     try:
