@@ -4,6 +4,7 @@
  * same shapes from /api/... . No Prisma types here.
  */
 import type { LossName, MemorySample, RunConfig } from "./analysis/types";
+import type { CapacityWhatIf } from "./analysis/capacityWhatIf";
 
 /** RunStatus: running (reporting recently), stale (silent for a while), finished, crashed or oom. */
 export type RunStatus = "running" | "stale" | "finished" | "crashed" | "oom";
@@ -195,15 +196,8 @@ export interface CapacityWhatIfDto {
   capacityFactor: number;
   /** The capacity factor the run was launched with, if any. */
   configuredCapacityFactor: number | null;
-  layers: Array<{
-    layer: number;
-    dropped: number;
-    assignments: number;
-    dropFraction: number;
-    capacityFactorForZeroDrops: number;
-    estimate: boolean;
-    basis: "before-drop" | "dispatched";
-  }>;
+  /** The core's capacityWhatIf per layer (its capacityFactor is the request's). */
+  layers: Array<{ layer: number } & Omit<CapacityWhatIf, "capacityFactor">>;
 }
 
 /** AlertDto: one alert episode (firing or resolved). Times are ISO strings. */
@@ -311,13 +305,7 @@ export interface CompareSeriesDto {
 }
 
 /** CompareRunDto: one run of a comparison. */
-export interface CompareRunDto {
-  id: string;
-  runKey: string;
-  name: string;
-  status: RunStatus;
-  simulated: boolean;
-  lastStep: number | null;
+export interface CompareRunDto extends Pick<RunSummaryDto, "id" | "runKey" | "name" | "status" | "simulated" | "lastStep"> {
   moeLayers: number[];
   /** Which loss the aux-loss series shows (the run's load-balancing type). */
   auxLoss: LossName;

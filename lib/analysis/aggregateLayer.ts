@@ -4,7 +4,7 @@
  * the loss values the ranks logged.
  */
 import { computeEpLoad } from "./computeEpLoad";
-import { computeGlobalLoad } from "./computeGlobalLoad";
+import { computeGlobalLoad, globalLoadRule } from "./computeGlobalLoad";
 import { computeLayerMetrics } from "./computeLayerMetrics";
 import { LOSS_NAMES, type LayerReport, type LossValues, type RankCoords, type RunConfig } from "./types";
 
@@ -46,9 +46,8 @@ export interface LayerAggregate {
 /** expectedCountingRanks is how many ranks of one pipeline stage route distinct tokens for a layer. */
 export function expectedCountingRanks(config: RunConfig, worldSize: number): number {
   const perStage = worldSize / config.pipeline_model_parallel_size;
-  const tp = config.tensor_model_parallel_size;
   // Without sequence parallelism the TP ranks of a group route the same tokens: only tp rank 0 counts.
-  return tp > 1 && !config.sequence_parallel ? perStage / tp : perStage;
+  return globalLoadRule(config) === "tp-rank-0 only (no sequence parallel)" ? perStage / config.tensor_model_parallel_size : perStage;
 }
 
 /** aggregateLayer combines the reports of one (step, layer) from any number of ranks. */
@@ -73,8 +72,7 @@ export function aggregateLayer(
     })),
     config,
   );
-  const tp = config.tensor_model_parallel_size;
-  const dedup = tp > 1 && !config.sequence_parallel;
+  const dedup = global.rule === "tp-rank-0 only (no sequence parallel)";
   const counting = reports.filter((r) => !dedup || r.coords.tp === 0);
   const tokens = counting.reduce((sum, r) => sum + r.report.tokens, 0);
   let dropped = 0;

@@ -9,6 +9,7 @@ import { computeEpLoad } from "../analysis/computeEpLoad";
 import { unpackCounts } from "../analysis/packCounts";
 import type { RankCoords } from "../analysis/types";
 import type { Db } from "./db";
+import { latestStep } from "./queries";
 import { listRanks, runFromRow, type RunRecord } from "./runsRepo";
 import { getDb } from "./webDb";
 
@@ -18,24 +19,13 @@ export const MEMORY_WINDOW_STEPS = 40;
 /** AdviceDto: the advisor's result for a run at a step, or why there is none. */
 export type AdviceDto = AdvisorResult & { runId: string; simulated: boolean };
 
-async function newestCompleteStep(db: Db, run: RunRecord): Promise<number | null> {
-  const p = db.sql.param;
-  const rows = (await db.prisma.$queryRawUnsafe(
-    `SELECT "step", SUM(CASE WHEN "ranksReported" >= "ranksExpected" THEN 1 ELSE 0 END) AS complete
-       FROM "LayerAggregate" WHERE "runId" = ${p(1)} GROUP BY "step" ORDER BY "step" DESC LIMIT 16`,
-    run.id,
-  )) as Array<{ step: number | bigint; complete: number | bigint }>;
-  const full = rows.find((r) => Number(r.complete) >= run.moeLayers.length);
-  return full ? Number(full.step) : rows.length ? Number(rows[0].step) : null;
-}
-
 /** getAdvice runs the advisor on the run's data at `step` (newest complete step when omitted). */
 export async function getAdvice(runId: string, step?: number): Promise<AdviceDto | null> {
   const db = await getDb();
   const row = await db.prisma.run.findUnique({ where: { id: runId } });
   if (!row) return null;
   const run = runFromRow(row);
-  const at = step ?? (await newestCompleteStep(db, run));
+  const at = step ?? (await latestStep(db, run));
   const coords = new Map((await listRanks(db, runId)).map((r) => [r.rank, r.coords]));
   const history = await loadHistory(db, runId);
   if (at === null) {

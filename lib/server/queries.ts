@@ -244,12 +244,12 @@ function aggregateOf(a: AggregateRow): LayerAggregateDto {
   };
 }
 
-/** latestStep is the newest step for which every MoE layer is complete, else the newest step with data. */
-async function latestStep(db: Db, run: RunRecord): Promise<number | null> {
+/** latestStep is the newest step (of the last 16) for which every MoE layer is complete, else the newest step with data. */
+export async function latestStep(db: Db, run: RunRecord): Promise<number | null> {
   const p = db.sql.param;
   const rows = (await db.prisma.$queryRawUnsafe(
     `SELECT "step", COUNT(*) AS n, SUM(CASE WHEN "ranksReported" >= "ranksExpected" THEN 1 ELSE 0 END) AS complete
-       FROM "LayerAggregate" WHERE "runId" = ${p(1)} GROUP BY "step" ORDER BY "step" DESC LIMIT 8`,
+       FROM "LayerAggregate" WHERE "runId" = ${p(1)} GROUP BY "step" ORDER BY "step" DESC LIMIT 16`,
     run.id,
   )) as Array<{ step: number | bigint; n: number | bigint; complete: number | bigint }>;
   if (rows.length === 0) return null;
@@ -505,16 +505,8 @@ export async function getCapacityWhatIf(runId: string, capacityFactor: number, s
   const layers = [...byLayer.entries()]
     .sort(([a], [b]) => a - b)
     .map(([layer, reports]) => {
-      const w = capacityWhatIf(reports, run.topk, capacityFactor);
-      return {
-        layer,
-        dropped: w.dropped,
-        assignments: w.assignments,
-        dropFraction: w.dropFraction,
-        capacityFactorForZeroDrops: w.capacityFactorForZeroDrops,
-        estimate: w.estimate,
-        basis: w.basis,
-      };
+      const { capacityFactor: _cf, ...w } = capacityWhatIf(reports, run.topk, capacityFactor);
+      return { layer, ...w };
     });
   return { runId, step: at, capacityFactor, configuredCapacityFactor: configured, layers };
 }
