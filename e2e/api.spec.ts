@@ -54,7 +54,7 @@ test("serves every documented route for a run, and names bad parameters", async 
 
   const openapi = await (await request.get("/api/openapi.json")).json();
   for (const path of ["/api/runs", "/api/runs/{runId}/losses", "/api/runs/{runId}/advice", "/api/runs/{runId}/capacity", "/metrics"]) {
-    expect(openapi.paths[path]).toBeDefined();
+    expect(openapi.paths[path].get.summary).toMatch(/\w{3}/);
   }
   const metricsText = await (await request.get("/metrics")).text();
   expect(metricsText).toContain("moe_run_last_step");

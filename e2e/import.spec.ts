@@ -8,7 +8,7 @@ const LOG = path.resolve(import.meta.dirname, "../lib/importers/testdata/seunghy
 
 test("uploads a Megatron log and shows what was imported", async ({ page }) => {
   await page.goto("/import");
-  await page.getByRole("link", { name: "Import" }).first().isVisible();
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Import" })).toBeVisible();
   const form = page.getByTestId("import-form");
   await form.locator('select[name="kind"]').selectOption("megatron-log");
   await form.locator('input[name="file"]').setInputFiles(LOG);
