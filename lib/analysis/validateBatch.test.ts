@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { limit } from "./limits";
 import { validateBatch, type BatchContext } from "./validateBatch";
 import type { LayerReport, StepSample } from "./types";
 
@@ -83,6 +84,11 @@ describe("validateBatch", () => {
     { name: "negative iteration time", sample: { step: 3, iterationTimeMs: -1 }, field: "steps[0].iteration_time_ms" },
     { name: "infinite lm loss", sample: { step: 3, lmLoss: Number.POSITIVE_INFINITY }, field: "steps[0].lm_loss" },
     { name: "negative memory", sample: { step: 3, memory: { allocatedBytes: -5, reservedBytes: 2, peakAllocatedBytes: 2, numOoms: 0, numAllocRetries: 0 } }, field: "steps[0].memory.allocated_bytes" },
+    { name: "NaN iteration time", sample: { step: 3, iterationTimeMs: Number.NaN }, field: "steps[0].iteration_time_ms" },
+    { name: "infinite wall time", sample: { step: 3, wallTimeMs: Number.POSITIVE_INFINITY }, field: "steps[0].wall_time_ms" },
+    { name: "NaN peak memory", sample: { step: 3, memory: { allocatedBytes: 1, reservedBytes: 2, peakAllocatedBytes: Number.NaN, numOoms: 0, numAllocRetries: 0 } }, field: "steps[0].memory.peak_allocated_bytes" },
+    { name: "memory above 2^53 (lost precision)", sample: { step: 3, memory: { allocatedBytes: 2 ** 64, reservedBytes: 2, peakAllocatedBytes: 2, numOoms: 0, numAllocRetries: 0 } }, field: "steps[0].memory.allocated_bytes" },
+    { name: "step above 2^53", sample: { step: 2 ** 60 }, field: "steps[0].step" },
   ];
   for (const c of stepCases) {
     it(c.name, () => {
@@ -91,4 +97,10 @@ describe("validateBatch", () => {
       expect(r.steps).toHaveLength(c.field ? 0 : 1);
     });
   }
+
+  it("refuses a batch with more records than LIMITS.maxRecordsPerBatch, naming the limit", () => {
+    const steps: StepSample[] = Array.from({ length: limit("maxRecordsPerBatch") + 1 }, (_, i) => ({ step: i }));
+    expect(() => validateBatch([], steps, ctx)).toThrow(/batch has 20001 records .*the limit is 20000 \(maxRecordsPerBatch\)/);
+    expect(validateBatch([], steps.slice(1), ctx).steps).toHaveLength(limit("maxRecordsPerBatch"));
+  });
 });

@@ -2,6 +2,8 @@
  * Per-record validation of a batch of layer reports and step samples against its run. A bad record
  * is rejected with the wire field that was wrong and why; the rest of the batch is kept.
  */
+import { InvalidInput } from "./errors";
+import { limit } from "./limits";
 import { LOSS_NAMES, type LayerReport, type ScalarPoint, type StepSample } from "./types";
 
 /** BatchContext: what a batch is validated against. */
@@ -32,11 +34,22 @@ export interface ValidatedBatch {
   rejected: Rejection[];
 }
 
-/** MAX_SCALAR_NAME: longest accepted series name. */
-export const MAX_SCALAR_NAME = 200;
+/** MAX_SCALAR_NAME: longest accepted series name (LIMITS.maxScalarName). */
+export const MAX_SCALAR_NAME = limit("maxScalarName");
 
-/** validateBatch checks every record of a batch and splits it into accepted and rejected records. */
+/**
+ * validateBatch checks every record of a batch and splits it into accepted and rejected records. A batch
+ * with more records than LIMITS.maxRecordsPerBatch is refused whole (InvalidInput): it is a sender bug,
+ * and checking it record by record would already cost what the limit is there to prevent.
+ */
 export function validateBatch(layers: LayerReport[], steps: StepSample[], ctx: BatchContext, scalars: ScalarPoint[] = []): ValidatedBatch {
+  const records = layers.length + steps.length + scalars.length;
+  if (records > limit("maxRecordsPerBatch")) {
+    throw new InvalidInput(
+      `batch has ${records} records (${layers.length} layers, ${steps.length} steps, ${scalars.length} scalars); the limit is ${limit("maxRecordsPerBatch")} (maxRecordsPerBatch): send smaller batches`,
+      "batch",
+    );
+  }
   const out: ValidatedBatch = { layers: [], steps: [], scalars: [], rejected: [] };
   const seen = new Set<string>();
   layers.forEach((r, i) => {

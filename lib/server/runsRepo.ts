@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { Conflict, InvalidInput, NotFound } from "../analysis/errors";
 import { moeLayerNumbers } from "../analysis/parseMoeLayerFreq";
 import { validateRunConfig } from "../analysis/validateRunConfig";
+import { checkEventLimits, checkOomLimits, checkRankInfoLimits, checkRunInfoLimits } from "../analysis/checkInputLimits";
 import type { OomEvent, RankInfo, RunConfig, RunInfo } from "../analysis/types";
 import type { Db } from "./db";
 import type { Run as RunRow, Rank as RankRow } from "../../generated/prisma/client";
@@ -123,6 +124,8 @@ export async function registerRun(
   db: Db,
   info: RunInfo,
 ): Promise<{ run: RunRecord; created: boolean }> {
+  // Sizes first: nothing oversized reaches the config rules, the database or the dashboard.
+  checkRunInfoLimits(info);
   const broken = validateRunConfig(info.config, { worldSize: info.worldSize }).filter(
     (v) => v.severity === "error" && STRUCTURAL_RULES.has(v.rule),
   );
@@ -203,6 +206,7 @@ export function validateRank(run: RunRecord, info: RankInfo): void {
 
 /** upsertRank stores or refreshes a rank's hello and returns its durable sequence number. */
 export async function upsertRank(db: Db, runId: string, info: RankInfo, client: string): Promise<RankRecord> {
+  checkRankInfoLimits(info, client);
   const data = {
     host: info.host,
     device: info.device,
@@ -226,6 +230,7 @@ export async function listRanks(db: Db, runId: string): Promise<RankRecord[]> {
 
 /** recordOom stores an OOM event and marks the run as died of OOM. */
 export async function recordOom(db: Db, run: RunRecord, oom: OomEvent): Promise<string> {
+  checkOomLimits(oom, run);
   const id = randomUUID();
   const m = oom.memory;
   await db.prisma.$transaction([
@@ -259,6 +264,7 @@ export async function recordRunEvent(
   run: RunRecord,
   ev: { rank: number; kind: "crash" | "finished"; step: number; message: string; wallTimeMs?: number },
 ): Promise<string> {
+  checkEventLimits(ev, run.worldSize);
   const id = randomUUID();
   // A finish from one rank does not finish a run that another rank reported as crashed or OOM.
   const status = ev.kind === "crash" ? "crashed" : run.status === "running" ? "finished" : run.status;
