@@ -64,16 +64,19 @@ export function checkRankInfoLimits(info: RankInfo, client: string): void {
   checkStringLength("hello.client", client, "maxClient");
 }
 
+/** MEMORY_FIELDS: each MemorySample field with its wire name; every one is a count in bytes or events. */
+export const MEMORY_FIELDS = [
+  ["allocatedBytes", "allocated_bytes"],
+  ["reservedBytes", "reserved_bytes"],
+  ["peakAllocatedBytes", "peak_allocated_bytes"],
+  ["numOoms", "num_ooms"],
+  ["numAllocRetries", "num_alloc_retries"],
+] as const;
+
 /** checkMemorySample rejects a memory sample with a count that is not a non-negative integer below 2^53. */
 export function checkMemorySample(field: string, m: MemorySample | undefined): void {
   if (!m) return;
-  for (const [k, wire] of [
-    ["allocatedBytes", "allocated_bytes"],
-    ["reservedBytes", "reserved_bytes"],
-    ["peakAllocatedBytes", "peak_allocated_bytes"],
-    ["numOoms", "num_ooms"],
-    ["numAllocRetries", "num_alloc_retries"],
-  ] as const) {
+  for (const [k, wire] of MEMORY_FIELDS) {
     const v = m[k];
     if (!Number.isSafeInteger(v) || v < 0) throw new InvalidInput(`${field}.${wire} ${v} is not a non-negative integer below 2^53`, `${field}.${wire}`);
   }

@@ -2,6 +2,7 @@
  * Per-record validation of a batch of layer reports and step samples against its run. A bad record
  * is rejected with the wire field that was wrong and why; the rest of the batch is kept.
  */
+import { MEMORY_FIELDS } from "./checkInputLimits";
 import { InvalidInput } from "./errors";
 import { limit } from "./limits";
 import { LOSS_NAMES, type LayerReport, type ScalarPoint, type StepSample } from "./types";
@@ -160,13 +161,7 @@ function checkStepSample(s: StepSample): Problem {
   if (s.lmLoss !== undefined && !Number.isFinite(s.lmLoss)) return { field: "lm_loss", reason: `${s.lmLoss} is not a finite loss` };
   if (s.wallTimeMs !== undefined && !Number.isFinite(s.wallTimeMs)) return { field: "wall_time_ms", reason: `${s.wallTimeMs} is not a finite time` };
   if (s.memory) {
-    for (const [k, wire] of [
-      ["allocatedBytes", "allocated_bytes"],
-      ["reservedBytes", "reserved_bytes"],
-      ["peakAllocatedBytes", "peak_allocated_bytes"],
-      ["numOoms", "num_ooms"],
-      ["numAllocRetries", "num_alloc_retries"],
-    ] as const) {
+    for (const [k, wire] of MEMORY_FIELDS) {
       const q = checkCount(`memory.${wire}`, s.memory[k]);
       if (q) return q;
     }
