@@ -36,6 +36,7 @@ import type { RankHello__Output } from "../generated/proto/moe/telemetry/v1/Rank
 import type { ServerMessage } from "../generated/proto/moe/telemetry/v1/ServerMessage";
 import type { TelemetryHandlers } from "../generated/proto/moe/telemetry/v1/Telemetry";
 import { toServiceError } from "./toServiceError";
+import { Admission, admissionSettings, estimateBatchBytes, overloadStatus, StreamIdle, type AdmissionSettings, type Ticket } from "./admission";
 
 /** CollectorOptions: the database, a logger, and the flush policy. */
 export interface CollectorOptions {
@@ -43,8 +44,10 @@ export interface CollectorOptions {
   logger: Logger;
   flushIntervalMs?: number;
   flushMaxRecords?: number;
-  /** Largest message accepted, bytes. */
+  /** Largest message accepted, bytes (default LIMITS.maxMessageBytes, 4 MiB). */
   maxMessageBytes?: number;
+  /** Overload bounds (collector/admission.ts); unset fields come from COLLECTOR_* variables or the defaults. */
+  admission?: Partial<AdmissionSettings>;
   now?: () => number;
   /** Evaluates alert rules after every flush; optional so ingest-only tools can run without it. */
   alerts?: AlertEngine;
@@ -61,6 +64,7 @@ export class Collector {
   private readonly stageLayerCache = new Map<string, Set<number>>();
   private readonly streams = new Set<grpc.ServerDuplexStream<ClientMessage__Output, ServerMessage>>();
   private readonly log: Logger;
+  private readonly admission: Admission;
   private readonly now: () => number;
   private stats = { batches: 0, layerReports: 0, stepSamples: 0, rejected: 0 };
 
@@ -78,9 +82,16 @@ export class Collector {
       now: this.now,
       onError: (err, n) => this.log.error({ err, batches: n }, "flush failed; the batches were not acked and will be resent"),
     });
-    const max = opts.maxMessageBytes ?? 32 * 1024 * 1024;
+    this.admission = new Admission(
+      admissionSettings({ ...opts.admission, ...(opts.maxMessageBytes === undefined ? {} : { maxMessageBytes: opts.maxMessageBytes }) }),
+    );
+    const limits = this.admission.settings;
     this.server = new grpc.Server({
-      "grpc.max_receive_message_length": max,
+      "grpc.max_receive_message_length": limits.maxMessageBytes,
+      "grpc.max_send_message_length": limits.maxMessageBytes,
+      // HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: one connection cannot open streams without end.
+      "grpc.max_concurrent_streams": limits.maxStreamsPerConnection,
+      // A ping every 30 s (10 s to answer) finds peers that vanished without closing TCP (a killed node).
       "grpc.keepalive_time_ms": 30_000,
       "grpc.keepalive_timeout_ms": 10_000,
       "grpc.keepalive_permit_without_calls": 1,
@@ -158,7 +169,10 @@ export class Collector {
 
       Write: (call, callback) => {
         void (async () => {
+          // Admission first and cheapest: an overloaded collector refuses before any database work.
+          let ticket: Ticket | null = null;
           try {
+            ticket = this.admission.admit(estimateBatchBytes(call.request.batch));
             const { run, rank, pp } = await this.hello(call.request.hello, "hello");
             const batch = call.request.batch;
             if (!batch) throw new InvalidInput("batch is missing", "batch");
@@ -177,7 +191,9 @@ export class Collector {
             }
             callback(null, { durable_seq: pending.seq, accepted });
           } catch (err) {
-            callback(toServiceError(err, this.log));
+            callback(overloadStatus(err) ?? toServiceError(err, this.log));
+          } finally {
+            ticket?.release();
           }
         })();
       },
@@ -260,7 +276,73 @@ export class Collector {
   }
 
   private handleStream(call: grpc.ServerDuplexStream<ClientMessage__Output, ServerMessage>): void {
+    const limits = this.admission.settings;
+    if (this.streams.size >= limits.maxStreams) {
+      call.emit("error", overloadStatus(this.admission.refuse(`the collector has ${this.streams.size} open streams, its limit (COLLECTOR_MAX_STREAMS)`)));
+      return;
+    }
     this.streams.add(call);
+    // Flow control and liveness (collector/admission.ts): bytes this stream holds in the buffer, whether
+    // reading is paused, and the timers that end a stalled or idle stream.
+    let inflight = 0;
+    let paused = false;
+    let stallTimer: NodeJS.Timeout | null = null;
+    let idleTimer: NodeJS.Timeout | null = null;
+    const clearTimers = () => {
+      if (stallTimer) clearTimeout(stallTimer);
+      if (idleTimer) clearTimeout(idleTimer);
+      stallTimer = idleTimer = null;
+    };
+    const overShare = () => inflight > this.admission.shareOf(this.streams.size);
+    const mustWait = () =>
+      this.buffer.isFull() || this.admission.over() || (overShare() && this.admission.pendingBytes > limits.maxPendingBytes / 2);
+    const maybeResume = () => {
+      if (!paused || failed) return;
+      // Still full: look again after the next flush (every flush ends in a drain).
+      if (mustWait()) return this.buffer.onDrain(maybeResume);
+      paused = false;
+      if (stallTimer) clearTimeout(stallTimer);
+      stallTimer = null;
+      call.resume();
+    };
+    const checkStall = () => {
+      maybeResume();
+      if (!paused || failed) return;
+      if (overShare()) {
+        fail(
+          this.admission.refuse(
+            `stream paused for ${limits.stallMs} ms holding ${Math.round(inflight / 1024)} KiB of unwritten batches, more than its share of the collector (COLLECTOR_STALL_MS)`,
+          ),
+        );
+      } else stallTimer = setTimeout(checkStall, limits.stallMs).unref();
+    };
+    const maybePause = () => {
+      if (paused || failed || !mustWait()) return;
+      paused = true;
+      call.pause();
+      this.buffer.onDrain(maybeResume);
+      this.admission.whenBelow(maybeResume);
+      stallTimer = setTimeout(checkStall, limits.stallMs).unref();
+    };
+    const armIdle = () => {
+      if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        if (failed) return;
+        // While paused the collector is the one holding the stream back, not the client.
+        if (paused) return armIdle();
+        fail(new StreamIdle(`the stream sent nothing for ${limits.streamIdleMs} ms (COLLECTOR_STREAM_IDLE_MS) and was closed; reconnect when there is data to send`));
+      }, limits.streamIdleMs).unref();
+    };
+    // Replies wait in the send queue while the client does not read them: bounded, never unbounded.
+    const send = (m: ServerMessage) => {
+      if (failed) return;
+      call.write(m);
+      if (call.writableLength > limits.maxOutboundMessages) {
+        call.pause();
+        fail(this.admission.refuse(`the client does not read its stream: ${call.writableLength} replies are queued (COLLECTOR_MAX_OUTBOUND_MESSAGES ${limits.maxOutboundMessages})`));
+      }
+    };
+    armIdle();
     let identity: { run: RunRecord; rank: number; pp: number } | null = null;
     let acked = 0;
     let failed = false;
@@ -272,7 +354,8 @@ export class Collector {
       if (failed) return;
       failed = true;
       this.streams.delete(call);
-      call.emit("error", toServiceError(err, this.log));
+      clearTimers();
+      call.emit("error", overloadStatus(err) ?? toServiceError(err, this.log));
     };
 
     const onMessage = async (msg: ClientMessage__Output) => {
@@ -281,21 +364,28 @@ export class Collector {
         const h = await this.hello(msg.hello, "hello");
         identity = { run: h.run, rank: h.rank, pp: h.pp };
         acked = h.durableSeq;
-        call.write({ welcome: { run_id: h.run.id, durable_seq: h.durableSeq, num_experts: h.run.numExperts, moe_layers: h.run.moeLayers } });
+        send({ welcome: { run_id: h.run.id, durable_seq: h.durableSeq, num_experts: h.run.numExperts, moe_layers: h.run.moeLayers } });
         return;
       }
       if (!msg.batch) return;
       if (!identity) throw new InvalidInput("the stream's first message must be a RankHello", "hello");
       const { pending, rejected } = this.prepare(identity.run, identity.rank, identity.pp, msg.batch);
-      call.write({ result: { seq: pending.seq, accepted: pending.layers.length + pending.steps.length + (pending.scalars?.length ?? 0), rejected } });
+      send({ result: { seq: pending.seq, accepted: pending.layers.length + pending.steps.length + (pending.scalars?.length ?? 0), rejected } });
       if (rejected.length > 0) {
         this.log.warn({ runKey: identity.run.runKey, rank: identity.rank, seq: pending.seq, rejected }, "records rejected");
       }
-      const done = this.buffer.enqueue(pending).then(
+      const ticket = this.admission.hold(estimateBatchBytes(msg.batch));
+      inflight += ticket.bytes;
+      const stored = this.buffer.enqueue(pending).finally(() => {
+        ticket.release();
+        inflight -= ticket.bytes;
+        maybeResume();
+      });
+      const done = stored.then(
         () => {
           if (!failed && pending.seq > acked) {
             acked = pending.seq;
-            call.write({ ack: { durable_seq: acked } });
+            send({ ack: { durable_seq: acked } });
           }
         },
         (err: unknown) =>
@@ -303,13 +393,11 @@ export class Collector {
       );
       durable.push(done);
       if (durable.length > 1024) durable.splice(0, durable.length - 1024);
-      if (this.buffer.isFull()) {
-        call.pause();
-        this.buffer.onDrain(() => call.resume());
-      }
+      maybePause();
     };
 
     call.on("data", (msg: ClientMessage__Output) => {
+      armIdle();
       chain = chain.then(() => onMessage(msg)).catch(fail);
     });
     call.on("end", () => {
@@ -317,12 +405,19 @@ export class Collector {
         .then(() => Promise.all(durable))
         .then(() => {
           this.streams.delete(call);
+          clearTimers();
           if (!failed) call.end();
         })
         .catch(fail);
     });
-    call.on("error", () => this.streams.delete(call));
-    call.on("cancelled", () => this.streams.delete(call));
+    call.on("error", () => {
+      clearTimers();
+      this.streams.delete(call);
+    });
+    call.on("cancelled", () => {
+      clearTimers();
+      this.streams.delete(call);
+    });
   }
 }
 

@@ -1,0 +1,214 @@
+/**
+ * Admission control: how much the collector holds in memory at once, and what it tells senders when it
+ * is full. Every accepted batch waits in memory until its flush commits; under a burst (a whole cluster
+ * restarting, a slow disk) that wait grows without bound unless something says "not now". This module
+ * counts the estimated bytes of accepted-but-not-yet-durable batches and:
+ * - unary Write above the bound: RESOURCE_EXHAUSTED with a retry hint (trailers `retry-after-ms` and gRPC's
+ *   standard `grpc-retry-pushback-ms`), nothing of the batch stored, so the client simply resends later;
+ * - streams above the bound or above their share: stop reading (HTTP/2 flow control pushes back to the
+ *   client), and a stream that stays paused over its share for `stallMs` ends with RESOURCE_EXHAUSTED + hint;
+ * - too many streams: a new stream is refused with RESOURCE_EXHAUSTED + hint;
+ * - a stream that sends nothing for `streamIdleMs` ends with DEADLINE_EXCEEDED;
+ * - a stream whose client does not read its acks ends with RESOURCE_EXHAUSTED once `maxOutboundMessages`
+ *   replies wait in its send queue (the collector never queues replies without bound).
+ * Settings come from options, then COLLECTOR_* environment variables, then the defaults below.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { MoeTelemetryError } from "../lib/analysis/errors";
+import { limit } from "../lib/analysis/limits";
+import type { Batch__Output } from "../generated/proto/moe/telemetry/v1/Batch";
+
+/** AdmissionSettings: the overload bounds of one collector process. */
+export interface AdmissionSettings {
+  /** Largest gRPC message decoded, bytes (LIMITS.maxMessageBytes). */
+  maxMessageBytes: number;
+  /** Estimated bytes of accepted batches waiting for their flush, across all callers. */
+  maxPendingBytes: number;
+  /** Open streams at once, across all connections. */
+  maxStreams: number;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: streams one connection may open at once. */
+  maxStreamsPerConnection: number;
+  /** A stream that sends nothing for this long is closed (DEADLINE_EXCEEDED). */
+  streamIdleMs: number;
+  /** A stream paused over its share for this long is ended (RESOURCE_EXHAUSTED). */
+  stallMs: number;
+  /** Replies (acks, results) queued for a client that does not read before its stream is ended. */
+  maxOutboundMessages: number;
+  /** Base of the retry hint sent with RESOURCE_EXHAUSTED, ms. */
+  retryAfterMs: number;
+}
+
+/** DEFAULT_ADMISSION: the documented defaults (README "Limits and overload"). */
+export const DEFAULT_ADMISSION: AdmissionSettings = {
+  maxMessageBytes: limit("maxMessageBytes"),
+  maxPendingBytes: 64 * 1024 * 1024,
+  maxStreams: 4_096,
+  maxStreamsPerConnection: 256,
+  streamIdleMs: 10 * 60_000,
+  stallMs: 30_000,
+  maxOutboundMessages: 4_096,
+  retryAfterMs: 250,
+};
+
+const ENV_NAMES: Record<keyof AdmissionSettings, string> = {
+  maxMessageBytes: "COLLECTOR_MAX_MESSAGE_BYTES",
+  maxPendingBytes: "COLLECTOR_MAX_PENDING_BYTES",
+  maxStreams: "COLLECTOR_MAX_STREAMS",
+  maxStreamsPerConnection: "COLLECTOR_MAX_STREAMS_PER_CONNECTION",
+  streamIdleMs: "COLLECTOR_STREAM_IDLE_MS",
+  stallMs: "COLLECTOR_STALL_MS",
+  maxOutboundMessages: "COLLECTOR_MAX_OUTBOUND_MESSAGES",
+  retryAfterMs: "COLLECTOR_RETRY_AFTER_MS",
+};
+
+/** admissionSettings merges explicit options over COLLECTOR_* environment variables over the defaults. */
+export function admissionSettings(
+  opts: Partial<AdmissionSettings> = {},
+  env: Record<string, string | undefined> = process.env,
+): AdmissionSettings {
+  const out = { ...DEFAULT_ADMISSION };
+  for (const key of Object.keys(ENV_NAMES) as Array<keyof AdmissionSettings>) {
+    const raw = env[ENV_NAMES[key]];
+    if (raw !== undefined && raw !== "") {
+      const v = Number(raw);
+      if (!Number.isSafeInteger(v) || v < 1) throw new Error(`invalid environment: ${ENV_NAMES[key]} must be a positive integer, got "${raw}"`);
+      out[key] = v;
+    }
+    const given = opts[key];
+    if (given !== undefined) out[key] = given;
+  }
+  return out;
+}
+
+/** Overloaded: the collector cannot take this now; `retryAfterMs` says when to try again (RESOURCE_EXHAUSTED). */
+export class Overloaded extends MoeTelemetryError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** StreamIdle: a stream sent nothing for too long (DEADLINE_EXCEEDED). */
+export class StreamIdle extends MoeTelemetryError {}
+
+/** overloadStatus maps Overloaded and StreamIdle to their gRPC status with the retry trailers; null for anything else. */
+export function overloadStatus(err: unknown): Partial<grpc.StatusObject> | null {
+  if (err instanceof Overloaded) {
+    const metadata = new grpc.Metadata();
+    metadata.set("retry-after-ms", String(err.retryAfterMs));
+    metadata.set("grpc-retry-pushback-ms", String(err.retryAfterMs));
+    return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message, metadata };
+  }
+  if (err instanceof StreamIdle) return { code: grpc.status.DEADLINE_EXCEEDED, details: err.message };
+  return null;
+}
+
+// Decoded JavaScript objects cost far more than their wire bytes: a record object with its keys, and a
+// double (8 bytes) per array element. These estimates err high so the bound holds.
+const RECORD_OVERHEAD_BYTES = 320;
+const NUMBER_BYTES = 16;
+
+/** estimateBatchBytes estimates the memory a decoded batch occupies until it is durable. */
+export function estimateBatchBytes(batch: Batch__Output | null | undefined): number {
+  if (!batch) return 0;
+  let n = RECORD_OVERHEAD_BYTES;
+  for (const l of batch.layers) {
+    n += RECORD_OVERHEAD_BYTES + NUMBER_BYTES * (l.tokens_per_expert.length + l.tokens_per_expert_before_drop.length + l.received_per_local_expert.length);
+  }
+  n += batch.steps.length * RECORD_OVERHEAD_BYTES;
+  for (const s of batch.scalars) n += RECORD_OVERHEAD_BYTES + 2 * s.name.length;
+  return n;
+}
+
+/** Ticket: bytes held for one accepted batch; release it once the batch is durable (or failed). */
+export interface Ticket {
+  readonly bytes: number;
+  release(): void;
+}
+
+/** Admission counts the bytes held for accepted batches and says when to refuse or pause. */
+export class Admission {
+  private pending = 0;
+  private listeners: Array<() => void> = [];
+  private refused = 0;
+
+  constructor(readonly settings: AdmissionSettings) {}
+
+  /** pendingBytes is the estimated memory held by accepted batches not yet durable. */
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
+  /** refusedCalls counts RESOURCE_EXHAUSTED answers since start. */
+  get refusedCalls(): number {
+    return this.refused;
+  }
+
+  /** over is true while held bytes are at or above the bound: readers pause. */
+  over(): boolean {
+    return this.pending >= this.settings.maxPendingBytes;
+  }
+
+  /**
+   * admit holds `bytes` for a unary call, or throws Overloaded when that would pass the bound. A batch
+   * larger than the whole bound is still admitted when nothing else is held, so progress is always possible.
+   */
+  admit(bytes: number): Ticket {
+    if (this.pending > 0 && this.pending + bytes > this.settings.maxPendingBytes) {
+      this.refused++;
+      throw new Overloaded(
+        `collector overloaded: ${this.mib(this.pending)} MiB of accepted batches are waiting to be written (bound ${this.mib(this.settings.maxPendingBytes)} MiB); nothing of this batch was stored, retry after ${this.retryAfterMs()} ms`,
+        this.retryAfterMs(),
+      );
+    }
+    return this.hold(bytes);
+  }
+
+  /** hold holds `bytes` unconditionally (a stream's batch already read; the stream pauses instead). */
+  hold(bytes: number): Ticket {
+    this.pending += bytes;
+    let released = false;
+    return {
+      bytes,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.pending -= bytes;
+        if (this.pending < this.settings.maxPendingBytes / 2 && this.listeners.length > 0) {
+          const fns = this.listeners;
+          this.listeners = [];
+          for (const fn of fns) fn();
+        }
+      },
+    };
+  }
+
+  /** whenBelow calls `fn` once when held bytes fall under half the bound (hysteresis: no pause/resume flapping). */
+  whenBelow(fn: () => void): void {
+    if (this.pending < this.settings.maxPendingBytes / 2) fn();
+    else this.listeners.push(fn);
+  }
+
+  /** shareOf is one stream's fair share of the bound when `streams` streams are open. */
+  shareOf(streams: number): number {
+    return this.settings.maxPendingBytes / Math.max(1, streams);
+  }
+
+  /** refuse builds an Overloaded for a stream or call refused for another reason (too many streams, stalled). */
+  refuse(message: string): Overloaded {
+    this.refused++;
+    return new Overloaded(`${message}; retry after ${this.retryAfterMs()} ms`, this.retryAfterMs());
+  }
+
+  /** retryAfterMs grows with how full the collector is, so a busier collector spreads retries wider. */
+  retryAfterMs(): number {
+    const fullness = Math.min(4, this.pending / this.settings.maxPendingBytes);
+    return Math.round(this.settings.retryAfterMs * (1 + fullness));
+  }
+
+  private mib(n: number): string {
+    return (n / (1024 * 1024)).toFixed(1);
+  }
+}
