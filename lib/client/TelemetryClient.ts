@@ -15,6 +15,7 @@ import type { RankHello } from "../../generated/proto/moe/telemetry/v1/RankHello
 import type { RegisterRunResponse__Output } from "../../generated/proto/moe/telemetry/v1/RegisterRunResponse";
 import type { WriteResponse__Output } from "../../generated/proto/moe/telemetry/v1/WriteResponse";
 import type { EventAck__Output } from "../../generated/proto/moe/telemetry/v1/EventAck";
+import { limit } from "../analysis/limits";
 
 /** ClientOptions: deadlines and reconnect policy. */
 export interface ClientOptions {
@@ -24,6 +25,8 @@ export interface ClientOptions {
   oomDeadlineMs?: number;
   /** First and largest reconnect delay, ms. */
   backoffMs?: [number, number];
+  /** How often a unary call refused with RESOURCE_EXHAUSTED (collector overloaded) is retried after the hinted delay. */
+  overloadRetries?: number;
   /** Called for every record the collector rejected. */
   onRejected?: (rank: number, seq: number, r: Rejection__Output) => void;
   /** Called when a stream breaks and will be retried. */
@@ -44,8 +47,10 @@ export class TelemetryClient {
     this.clients.push(...list.map(
       (a) =>
         new proto.Telemetry(a, grpc.credentials.createInsecure(), {
+          // Keepalive pings every 30 s (10 s to answer) notice a collector that vanished without closing TCP.
           "grpc.keepalive_time_ms": 30_000,
-          "grpc.max_send_message_length": 32 * 1024 * 1024,
+          "grpc.keepalive_timeout_ms": 10_000,
+          "grpc.max_send_message_length": limit("maxMessageBytes"),
           // Reconnect quickly after a collector restart instead of grpc's default 1 s..120 s backoff.
           "grpc.initial_reconnect_backoff_ms": 100,
           "grpc.max_reconnect_backoff_ms": 2_000,
@@ -55,6 +60,7 @@ export class TelemetryClient {
       deadlineMs: opts.deadlineMs ?? 10_000,
       oomDeadlineMs: opts.oomDeadlineMs ?? 2_000,
       backoffMs: opts.backoffMs ?? [100, 2_000],
+      overloadRetries: opts.overloadRetries ?? 20,
       clientName: opts.clientName ?? "moe-telemetry-ts/0.1",
       onRejected: opts.onRejected,
       onReconnect: opts.onReconnect,
@@ -77,6 +83,7 @@ export class TelemetryClient {
    */
   private async unary<T>(call: (stub: GrpcTelemetryClient, done: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
     let last: unknown;
+    let overloaded = 0;
     for (let attempt = 0; attempt < this.clients.length; attempt++) {
       const index = this.current + attempt;
       try {
@@ -88,6 +95,12 @@ export class TelemetryClient {
       } catch (err) {
         last = err;
         const code = (err as grpc.ServiceError).code;
+        if (code === grpc.status.RESOURCE_EXHAUSTED && overloaded < this.opts.overloadRetries) {
+          // The collector is full and stored nothing of this call: wait as hinted, then the same address again.
+          await new Promise((r) => setTimeout(r, retryDelayMs(err, overloaded++, this.opts.backoffMs)));
+          attempt--;
+          continue;
+        }
         if (code !== grpc.status.UNAVAILABLE && code !== grpc.status.DEADLINE_EXCEEDED) throw err;
       }
     }
@@ -183,6 +196,19 @@ export class TelemetryClient {
     this.closed = true;
     for (const c of this.clients) c.close();
   }
+}
+
+/**
+ * retryDelayMs is how long to wait before retrying after `err`: jittered exponential back-off from
+ * `backoffMs`, never shorter than the collector's `retry-after-ms` (or `grpc-retry-pushback-ms`) hint, so
+ * thousands of refused ranks do not come back in the same instant.
+ */
+export function retryDelayMs(err: unknown, attempt: number, [first, max]: [number, number]): number {
+  const md = (err as Partial<grpc.ServiceError> | null)?.metadata;
+  const hinted = Number(md?.get("retry-after-ms")[0] ?? md?.get("grpc-retry-pushback-ms")[0] ?? 0);
+  const backoff = Math.min(max, first * 2 ** Math.min(attempt, 20));
+  const base = Math.max(Number.isFinite(hinted) ? hinted : 0, backoff);
+  return Math.round(base * (1 + Math.random() / 2));
 }
 
 /** helloOf builds a rank's hello message. */
@@ -322,8 +348,8 @@ export class RankStream {
     this.client.opts.onReconnect?.(this.rank.rank, err);
     // The next collector address (or the same one again when there is only one).
     this.address = (this.address + 1) % this.client.addresses;
-    const [first, max] = this.client.opts.backoffMs;
-    const delay = Math.min(max, first * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
+    // Jittered exponential back-off, and at least the collector's hint when it refused for overload.
+    const delay = retryDelayMs(err, this.attempt++, this.client.opts.backoffMs);
     // Not unref'd: a caller awaiting acked() must keep the process alive until the stream is back.
     setTimeout(() => this.connect(), delay);
   }
