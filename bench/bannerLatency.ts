@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "moe-banner-bench-"));
   const port = await freePort();
   const collectorPort = await freePort();
-  const server = startCli(["serve", "--port", String(port), "--collector-port", String(collectorPort), "--collector-host", "127.0.0.1", "--database", `file:${path.join(tmp, "bench.db")}`]);
+  const server = startCli(["serve", "--port", String(port), "--collector-port", String(collectorPort), "--collector-host", "127.0.0.1", "--database", `file:${path.join(tmp, "bench.db")}`], { INGEST_AUTH: "off", DASHBOARD_AUTH: "off" });
   const base = `http://127.0.0.1:${port}`;
   const client = new TelemetryClient(`127.0.0.1:${collectorPort}`);
   const browser = await chromium.launch({

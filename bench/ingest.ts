@@ -57,7 +57,7 @@ function startCollector(): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [path.join(root, "bin/moe-telemetry.mjs"), "collector", "--host", "127.0.0.1", "--port", "0", "--database", url], {
     cwd: root,
     // Info level: the "listening on" line is how we know the port.
-    env: { ...process.env, LOG_LEVEL: "info" },
+    env: { ...process.env, LOG_LEVEL: "info", INGEST_AUTH: "off" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 /**
  * `moe-telemetry`: serve the dashboard and collector, run a collector alone, simulate a run, dump
- * stored data, apply migrations.
+ * stored data, apply migrations, manage ingest tokens.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { runCollector } from "./runCollector";
@@ -10,6 +10,7 @@ import { runDump } from "./runDump";
 import { runCheckConfig } from "./runCheckConfig";
 import { runExport } from "./runExport";
 import { runImport, type ImportKind } from "./runImport";
+import { projectsList, tokensCreate, tokensList, tokensRevoke } from "./runTokens";
 import { migrateDatabase } from "../lib/server/migrate";
 import { parseDatabaseUrl, redactUrl } from "../lib/server/databaseUrl";
 import { parseEnv } from "../lib/server/env";
@@ -23,27 +24,37 @@ function int(name: string, min = 0) {
 }
 
 const env = parseEnv();
+
+/** securityOptions adds the ingest-token and TLS flags shared by `serve` and `collector`. */
+function securityOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("--ingest-auth <mode>", "check ingest tokens (INGEST_AUTH)").choices(["on", "off"]).default(env.INGEST_AUTH))
+    .option("--tls-cert <file>", "PEM certificate (chain) of the collector; enables TLS (COLLECTOR_TLS_CERT)")
+    .option("--tls-key <file>", "PEM private key of --tls-cert (COLLECTOR_TLS_KEY)")
+    .option("--tls-client-ca <file>", "PEM CA that signs client certificates; clients must then present one (COLLECTOR_TLS_CLIENT_CA)");
+}
+
 const program = new Command();
 program
   .name("moe-telemetry")
   .description("Live monitoring of Mixture-of-Experts training runs: collector, dashboard, simulator.")
   .showHelpAfterError();
 
-program
+securityOptions(program
   .command("serve")
   .description("start the gRPC collector and the dashboard (after `npm run build`)")
   .option("--port <port>", "dashboard HTTP port", int("--port"), env.PORT)
   .option("--collector-port <port>", "collector gRPC port", int("--collector-port"), env.COLLECTOR_PORT)
   .option("--collector-host <host>", "collector bind address", env.COLLECTOR_HOST)
-  .option("--database <url>", "database URL (file:PATH for SQLite)", env.DATABASE_URL)
+  .option("--database <url>", "database URL (file:PATH for SQLite)", env.DATABASE_URL))
   .action((o) => runServe({ ...o, env }));
 
-program
+securityOptions(program
   .command("collector")
   .description("start the gRPC collector only")
   .option("--port <port>", "gRPC port (0 picks a free one)", int("--port"), env.COLLECTOR_PORT)
   .option("--host <host>", "bind address", env.COLLECTOR_HOST)
-  .option("--database <url>", "database URL (file:PATH for SQLite)", env.DATABASE_URL)
+  .option("--database <url>", "database URL (file:PATH for SQLite)", env.DATABASE_URL))
   .action((o) => runCollector({ ...o, env }));
 
 program
@@ -68,6 +79,10 @@ program
   .option("--run-key <key>", "run key (default: a new one)")
   .option("--name <name>", "run name")
   .option("--json", "print the summary as JSON")
+  .option("--token <token>", "ingest token (default: env MOE_TELEMETRY_TOKEN)")
+  .option("--tls-ca <file>", "PEM CA that signed the collector's certificate; enables TLS (env MOE_TELEMETRY_TLS_CA)")
+  .option("--tls-cert <file>", "PEM client certificate, when the collector requires one (env MOE_TELEMETRY_TLS_CERT)")
+  .option("--tls-key <file>", "PEM key of --tls-cert (env MOE_TELEMETRY_TLS_KEY)")
   .action((o) => runSimulate(o));
 
 program
@@ -113,6 +128,35 @@ program
   .option("--gpus-per-node <n>", "GPUs per node (NVLink domain)", int("--gpus-per-node", 1))
   .option("--json", "print the full check as JSON")
   .action((file: string | undefined, o) => runCheckConfig(file, o));
+
+const tokens = program.command("tokens").description("ingest tokens the collector requires (per project; shown once, stored hashed)");
+tokens
+  .command("create")
+  .description("create a token for a project (created if missing) and print it once")
+  .requiredOption("--project <name>", "project the token writes runs for")
+  .option("--name <name>", "what the token is for, e.g. the cluster or job")
+  .option("--json", "print the token and its details as JSON")
+  .option("--database <url>", "database URL", env.DATABASE_URL)
+  .action((o) => tokensCreate(o));
+tokens
+  .command("list")
+  .description("list tokens (never the secrets): id, project, name, prefix, created, last used, revoked")
+  .option("--json", "print JSON")
+  .option("--database <url>", "database URL", env.DATABASE_URL)
+  .action((o) => tokensList(o));
+tokens
+  .command("revoke <id>")
+  .description("revoke a token; collectors refuse it within a few seconds")
+  .option("--database <url>", "database URL", env.DATABASE_URL)
+  .action((id: string, o) => tokensRevoke(id, o));
+program
+  .command("projects")
+  .description("projects that own runs and ingest tokens")
+  .command("list")
+  .description("list projects")
+  .option("--json", "print JSON")
+  .option("--database <url>", "database URL", env.DATABASE_URL)
+  .action((o) => projectsList(o));
 
 program
   .command("migrate")

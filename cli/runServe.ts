@@ -8,16 +8,28 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import type { Env } from "../lib/server/env";
 import { createLogger } from "../lib/server/logger";
-import { onShutdownSignal, startCollector } from "./runCollector";
+import { onShutdownSignal, startCollector, type CollectorSecurity } from "./runCollector";
 
 /** runServe is the `serve` command. */
-export async function runServe(o: { port: number; collectorPort: number; collectorHost: string; database: string; env: Env }): Promise<void> {
+export async function runServe(
+  o: { port: number; collectorPort: number; collectorHost: string; database: string; env: Env } & CollectorSecurity,
+): Promise<void> {
   const log = createLogger(o.env.LOG_LEVEL);
   const root = process.cwd();
   if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) {
     throw new Error(`the dashboard is not built in ${root}: run \`npm run build\` first`);
   }
-  const { collector, db } = await startCollector({ host: o.collectorHost, port: o.collectorPort, database: o.database, env: o.env, log });
+  const { collector, db } = await startCollector({
+    host: o.collectorHost,
+    port: o.collectorPort,
+    database: o.database,
+    env: o.env,
+    log,
+    ingestAuth: o.ingestAuth,
+    tlsCert: o.tlsCert,
+    tlsKey: o.tlsKey,
+    tlsClientCa: o.tlsClientCa,
+  });
   const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
   const child = spawn(process.execPath, [nextBin, "start", "-p", String(o.port)], {
     cwd: root,
@@ -25,6 +37,8 @@ export async function runServe(o: { port: number; collectorPort: number; collect
       ...process.env,
       // The absolute path, so both processes open the same file whatever their working directory.
       DATABASE_URL: db.target.url,
+      // The dashboard shows whether ingest is authenticated; it reads the same switch.
+      INGEST_AUTH: o.ingestAuth ?? o.env.INGEST_AUTH,
       MOE_TELEMETRY_ROOT: root,
       NEXT_TELEMETRY_DISABLED: "1",
     },

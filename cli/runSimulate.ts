@@ -28,6 +28,12 @@ export interface SimulateOptions {
   runKey?: string;
   name?: string;
   json?: boolean;
+  /** Ingest token (default: env MOE_TELEMETRY_TOKEN). */
+  token?: string;
+  /** TLS: CA of the collector's certificate, client certificate and key (PEM files; default: env MOE_TELEMETRY_TLS_*). */
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /** SimulationSummary: what a simulation sent and how fast. */
@@ -66,8 +72,11 @@ export async function simulateRun(o: SimulateOptions, progress?: (line: string) 
   });
   const runKey = o.runKey ?? `sim-${o.scenario}-${randomBytes(3).toString("hex")}`;
   let rejected = 0;
+  const tls = o.tlsCa || o.tlsCert || o.tlsKey ? { ca: o.tlsCa, cert: o.tlsCert, key: o.tlsKey } : undefined;
   const client = new TelemetryClient(o.collector, {
     clientName: "moe-telemetry-simulator/0.1",
+    ...(o.token ? { token: o.token } : {}),
+    ...(tls ? { tls } : {}),
     onRejected: (rank, seq, r) => {
       rejected++;
       progress?.(`rank ${rank} batch ${seq}: ${r.field}: ${r.reason}`);

@@ -5,7 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
-import { InvalidInput, Unavailable } from "../lib/analysis/errors";
+import { InvalidInput, NotFound, Unavailable } from "../lib/analysis/errors";
 import { stageOfLayer } from "../lib/analysis/stageOfLayer";
 import { validateBatch, type Rejection } from "../lib/analysis/validateBatch";
 import { loadTelemetryProto } from "../lib/grpc/loadTelemetryProto";
@@ -22,6 +22,7 @@ import type { AlertEngine } from "../lib/server/AlertEngine";
 import { IngestBuffer } from "../lib/server/IngestBuffer";
 import { writeBatches, type PendingBatch } from "../lib/server/ingestStore";
 import {
+  claimRun,
   findRunByKey,
   recordOom,
   recordRunEvent,
@@ -36,7 +37,10 @@ import type { RankHello__Output } from "../generated/proto/moe/telemetry/v1/Rank
 import type { ServerMessage } from "../generated/proto/moe/telemetry/v1/ServerMessage";
 import type { TelemetryHandlers } from "../generated/proto/moe/telemetry/v1/Telemetry";
 import { toServiceError } from "./toServiceError";
+import { guardUnary, malformedReason, tolerantService } from "./decodeGuard";
+import { checkBatchHeader } from "../lib/analysis/checkInputLimits";
 import { Admission, admissionSettings, estimateBatchBytes, overloadStatus, StreamIdle, type AdmissionSettings, type Ticket } from "./admission";
+import { IngestAuth, serverCredentials, type IngestAuthOptions, type Principal, type ServerTls } from "./auth";
 
 /** CollectorOptions: the database, a logger, and the flush policy. */
 export interface CollectorOptions {
@@ -51,6 +55,13 @@ export interface CollectorOptions {
   now?: () => number;
   /** Evaluates alert rules after every flush; optional so ingest-only tools can run without it. */
   alerts?: AlertEngine;
+  /**
+   * Ingest-token checks. Default: on (a collector that forgot the option must not accept anonymous
+   * data); in-process tools on 127.0.0.1 that own their collector pass { mode: "off" }.
+   */
+  auth?: IngestAuthOptions;
+  /** TLS material (collector/auth.ts loadServerTls); plaintext without it. */
+  tls?: ServerTls;
 }
 
 const SERVICE_NAME = "moe.telemetry.v1.Telemetry";
@@ -66,11 +77,13 @@ export class Collector {
   private readonly log: Logger;
   private readonly admission: Admission;
   private readonly now: () => number;
+  private readonly auth: IngestAuth;
   private stats = { batches: 0, layerReports: 0, stepSamples: 0, rejected: 0 };
 
   constructor(private readonly opts: CollectorOptions) {
     this.log = opts.logger;
     this.now = opts.now ?? Date.now;
+    this.auth = new IngestAuth(opts.db, opts.logger, opts.auth ?? { mode: "on" });
     this.buffer = new IngestBuffer({
       write: async (batches, nowMs) => {
         const refreshed = await writeBatches(opts.db, batches, nowMs, (err, where) => this.log.error({ err, ...where }, "aggregate skipped"));
@@ -97,14 +110,15 @@ export class Collector {
       "grpc.keepalive_permit_without_calls": 1,
     });
     const proto = loadTelemetryProto();
-    this.server.addService(proto.Telemetry.service, this.handlers());
+    // Undecodable requests are the sender's fault: INVALID_ARGUMENT, not grpc-js's INTERNAL (collector/decodeGuard.ts).
+    this.server.addService(tolerantService(proto.Telemetry.service), guardUnary(this.handlers()));
     this.health.addToServer(this.server);
   }
 
   /** listen binds host:port (0 picks a free port) and returns the bound port. */
   async listen(host: string, port: number): Promise<number> {
     const bound = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      this.server.bindAsync(`${host}:${port}`, serverCredentials(this.opts.tls), (err, p) =>
         err ? reject(new Error(`cannot listen on ${host}:${port}: ${err.message}`)) : resolve(p),
       );
     });
@@ -140,13 +154,33 @@ export class Collector {
     return { ...this.stats };
   }
 
-  private async runByKey(runKey: string): Promise<RunRecord> {
+  /** authEnabled tells whether ingest tokens are checked. */
+  get authEnabled(): boolean {
+    return this.auth.enabled;
+  }
+
+  /** runByKey returns the run, after checking that the caller's project owns it (PERMISSION_DENIED otherwise). */
+  private async runByKey(runKey: string, principal: Principal | null): Promise<RunRecord> {
+    let run = this.runs.get(runKey);
+    if (!run) {
+      run = await findRunByKey(this.opts.db, runKey);
+      if (this.runs.size > 10_000) this.runs.clear();
+      this.runs.set(runKey, run);
+    }
+    this.auth.authorizeRun(principal, run);
+    return run;
+  }
+
+  /** existingRun is the stored run of runKey, or null. */
+  private async existingRun(runKey: string): Promise<RunRecord | null> {
     const hit = this.runs.get(runKey);
     if (hit) return hit;
-    const run = await findRunByKey(this.opts.db, runKey);
-    if (this.runs.size > 10_000) this.runs.clear();
-    this.runs.set(runKey, run);
-    return run;
+    try {
+      return await findRunByKey(this.opts.db, runKey);
+    } catch (err) {
+      if (err instanceof NotFound) return null;
+      throw err;
+    }
   }
 
   private handlers(): TelemetryHandlers {
@@ -154,8 +188,19 @@ export class Collector {
       RegisterRun: (call, callback) => {
         void (async () => {
           try {
+            const principal = await this.auth.authenticate(call.metadata, call.getPeer());
             const info = runInfoFromWire(call.request);
-            const { run, created } = await registerRun(this.opts.db, info);
+            // Ownership first: another project's run is refused before its layout is compared.
+            const before = principal ? await this.existingRun(info.runKey) : null;
+            if (before) this.auth.authorizeRun(principal, before);
+            const registered = await registerRun(this.opts.db, info, principal?.projectId ?? null);
+            const created = registered.created;
+            let run = registered.run;
+            if (principal && !created) {
+              // A run registered while authentication was off is claimed by the first project that registers it.
+              run = await claimRun(this.opts.db, run, principal.projectId);
+              this.auth.authorizeRun(principal, run);
+            }
             this.runs.set(run.runKey, run);
             if (created) this.log.info({ runKey: run.runKey, runId: run.id, simulated: run.simulated }, "run registered");
             callback(null, { run_id: run.id, created, moe_layers: run.moeLayers });
@@ -173,7 +218,8 @@ export class Collector {
           let ticket: Ticket | null = null;
           try {
             ticket = this.admission.admit(estimateBatchBytes(call.request.batch));
-            const { run, rank, pp } = await this.hello(call.request.hello, "hello");
+            const principal = await this.auth.authenticate(call.metadata, call.getPeer());
+            const { run, rank, pp } = await this.hello(call.request.hello, "hello", principal);
             const batch = call.request.batch;
             if (!batch) throw new InvalidInput("batch is missing", "batch");
             const { pending, rejected } = this.prepare(run, rank, pp, batch);
@@ -201,7 +247,8 @@ export class Collector {
       ReportOom: (call, callback) => {
         void (async () => {
           try {
-            const run = await this.runByKey(call.request.run_key);
+            const principal = await this.auth.authenticate(call.metadata, call.getPeer());
+            const run = await this.runByKey(call.request.run_key, principal);
             const oom = oomFromWire(call.request);
             const id = await recordOom(this.opts.db, run, oom);
             void this.opts.alerts?.observeOom(run, oom);
@@ -216,7 +263,8 @@ export class Collector {
       ReportEvent: (call, callback) => {
         void (async () => {
           try {
-            const run = await this.runByKey(call.request.run_key);
+            const principal = await this.auth.authenticate(call.metadata, call.getPeer());
+            const run = await this.runByKey(call.request.run_key, principal);
             const kind = call.request.kind === "CRASH" ? "crash" : call.request.kind === "FINISHED" ? "finished" : null;
             if (!kind) throw new InvalidInput(`event kind ${call.request.kind} is not one of CRASH, FINISHED`, "kind");
             const id = await recordRunEvent(this.opts.db, run, {
@@ -236,9 +284,13 @@ export class Collector {
     };
   }
 
-  private async hello(h: RankHello__Output | null, field: string): Promise<{ run: RunRecord; rank: number; pp: number; durableSeq: number }> {
+  private async hello(
+    h: RankHello__Output | null,
+    field: string,
+    principal: Principal | null,
+  ): Promise<{ run: RunRecord; rank: number; pp: number; durableSeq: number }> {
     if (!h) throw new InvalidInput(`${field} is missing: send RankHello first`, field);
-    const run = await this.runByKey(h.run_key);
+    const run = await this.runByKey(h.run_key, principal);
     const info = rankInfoFromWire(h);
     validateRank(run, info);
     const stored = await upsertRank(this.opts.db, run.id, info, h.client);
@@ -256,6 +308,7 @@ export class Collector {
   }
 
   private prepare(run: RunRecord, rank: number, pp: number, batch: Batch__Output): { pending: PendingBatch; rejected: Rejection[] } {
+    checkBatchHeader(batch.seq, batch.dropped_batches);
     const checked = validateBatch(batch.layers.map(layerReportFromWire), batch.steps.map(stepSampleFromWire), {
       numExperts: run.numExperts,
       numLayers: run.numLayers,
@@ -357,11 +410,16 @@ export class Collector {
       clearTimers();
       call.emit("error", overloadStatus(err) ?? toServiceError(err, this.log));
     };
+    // The token is checked once per stream, from its metadata, before any message is handled.
+    const principal = this.auth.authenticate(call.metadata, call.getPeer());
+    principal.catch(fail);
 
     const onMessage = async (msg: ClientMessage__Output) => {
       if (failed) return;
+      const malformed = malformedReason(msg);
+      if (malformed) throw new InvalidInput(malformed);
       if (msg.hello) {
-        const h = await this.hello(msg.hello, "hello");
+        const h = await this.hello(msg.hello, "hello", await principal);
         identity = { run: h.run, rank: h.rank, pp: h.pp };
         acked = h.durableSeq;
         send({ welcome: { run_id: h.run.id, durable_seq: h.durableSeq, num_experts: h.run.numExperts, moe_layers: h.run.moeLayers } });

@@ -4,6 +4,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { Conflict, InvalidInput, NotFound, Unavailable } from "../lib/analysis/errors";
+import { PermissionDenied, Unauthenticated } from "./auth";
 
 /** toServiceError turns any thrown value into a gRPC error with a human message. */
 export function toServiceError(err: unknown, log?: Logger): Partial<grpc.StatusObject> {
@@ -11,6 +12,8 @@ export function toServiceError(err: unknown, log?: Logger): Partial<grpc.StatusO
   if (err instanceof NotFound) return { code: grpc.status.NOT_FOUND, details: err.message };
   if (err instanceof Conflict) return { code: grpc.status.FAILED_PRECONDITION, details: err.message };
   if (err instanceof Unavailable) return { code: grpc.status.UNAVAILABLE, details: err.message };
+  if (err instanceof Unauthenticated) return { code: grpc.status.UNAUTHENTICATED, details: err.message };
+  if (err instanceof PermissionDenied) return { code: grpc.status.PERMISSION_DENIED, details: err.message };
   log?.error({ err }, "internal error");
   return { code: grpc.status.INTERNAL, details: `internal error: ${err instanceof Error ? err.message : String(err)}` };
 }

@@ -5,6 +5,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { loadTelemetryProto } from "../grpc/loadTelemetryProto";
+import { checkKeyPair, readPem } from "../grpc/pem";
 import { layerReportToWire, memoryToWire, runConfigToWire, scalarToWire, stepSampleToWire } from "../grpc/protoMapping";
 import type { LayerReport, OomEvent, RankInfo, RunInfo, ScalarPoint, StepSample } from "../analysis/types";
 import type { TelemetryClient as GrpcTelemetryClient } from "../../generated/proto/moe/telemetry/v1/Telemetry";
@@ -32,21 +33,73 @@ export interface ClientOptions {
   /** Called when a stream breaks and will be retried. */
   onReconnect?: (rank: number, err: Error) => void;
   clientName?: string;
+  /** Ingest token sent with every call (metadata `authorization: Bearer ...`). Default: env MOE_TELEMETRY_TOKEN. */
+  token?: string;
+  /**
+   * TLS to the collector; each value is PEM text or a file path. `ca` verifies the collector's certificate
+   * (the system roots without it); `cert` + `key` are the client certificate for collectors that require one.
+   * Default: env MOE_TELEMETRY_TLS_CA / _CERT / _KEY; plaintext when none is set.
+   */
+  tls?: ClientTls;
+}
+
+/** ClientTls: TLS settings of a client. */
+export interface ClientTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** Name expected in the collector's certificate when it differs from the address's host. */
+  serverNameOverride?: string;
+}
+
+/** tlsFromEnv reads MOE_TELEMETRY_TLS_CA / _CERT / _KEY; undefined when none is set. */
+export function tlsFromEnv(env: Record<string, string | undefined> = process.env): ClientTls | undefined {
+  const ca = env.MOE_TELEMETRY_TLS_CA || undefined;
+  const cert = env.MOE_TELEMETRY_TLS_CERT || undefined;
+  const key = env.MOE_TELEMETRY_TLS_KEY || undefined;
+  return ca || cert || key ? { ca, cert, key } : undefined;
+}
+
+/** channelCredentials builds the channel's credentials: TLS when configured, plaintext otherwise. */
+function channelCredentials(tls: ClientTls | undefined): grpc.ChannelCredentials {
+  if (!tls) return grpc.credentials.createInsecure();
+  if (Boolean(tls.cert) !== Boolean(tls.key)) throw new Error("TLS client certificate: give both cert and key (MOE_TELEMETRY_TLS_CERT and MOE_TELEMETRY_TLS_KEY), or neither");
+  const ca = tls.ca ? readPem(tls.ca, "TLS ca (MOE_TELEMETRY_TLS_CA)") : null;
+  const cert = tls.cert ? readPem(tls.cert, "TLS cert (MOE_TELEMETRY_TLS_CERT)") : null;
+  const key = tls.key ? readPem(tls.key, "TLS key (MOE_TELEMETRY_TLS_KEY)") : null;
+  if (cert && key) checkKeyPair(cert, key, "TLS cert (MOE_TELEMETRY_TLS_CERT)", "TLS key (MOE_TELEMETRY_TLS_KEY)");
+  return grpc.credentials.createSsl(ca, key, cert);
+}
+
+/** tokenInterceptor adds the ingest token to the metadata of every call, unary and streaming alike. */
+function tokenInterceptor(token: string): grpc.Interceptor {
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start: (metadata, listener, next) => {
+        metadata.set("authorization", `Bearer ${token}`);
+        next(metadata, listener);
+      },
+    });
 }
 
 /** TelemetryClient connects to one collector, or to the next of several addresses on failure. */
 export class TelemetryClient {
   private readonly clients: GrpcTelemetryClient[] = [];
   private current = 0;
-  readonly opts: Required<Omit<ClientOptions, "onRejected" | "onReconnect">> & Pick<ClientOptions, "onRejected" | "onReconnect">;
+  readonly opts: Required<Omit<ClientOptions, "onRejected" | "onReconnect" | "token" | "tls">> & Pick<ClientOptions, "onRejected" | "onReconnect">;
 
   constructor(addresses: string | string[], opts: ClientOptions = {}) {
     const list = (Array.isArray(addresses) ? addresses : addresses.split(",")).map((a) => a.trim()).filter(Boolean);
     if (list.length === 0) throw new Error("no collector address given");
     const proto = loadTelemetryProto();
+    const tls = opts.tls ?? tlsFromEnv();
+    const credentials = channelCredentials(tls);
+    const token = (opts.token ?? process.env.MOE_TELEMETRY_TOKEN ?? "").trim();
     this.clients.push(...list.map(
       (a) =>
-        new proto.Telemetry(a, grpc.credentials.createInsecure(), {
+        new proto.Telemetry(a, credentials, {
+          ...(token ? { interceptors: [tokenInterceptor(token)] } : {}),
+          ...(tls?.serverNameOverride ? { "grpc.ssl_target_name_override": tls.serverNameOverride, "grpc.default_authority": tls.serverNameOverride } : {}),
           // Keepalive pings every 30 s (10 s to answer) notice a collector that vanished without closing TCP.
           "grpc.keepalive_time_ms": 30_000,
           "grpc.keepalive_timeout_ms": 10_000,
@@ -337,7 +390,13 @@ export class RankStream {
     if (this.closing) return;
     const code = (err as grpc.ServiceError).code;
     // The collector said the request itself is wrong: retrying cannot help.
-    if (code === grpc.status.NOT_FOUND || code === grpc.status.INVALID_ARGUMENT || code === grpc.status.FAILED_PRECONDITION) {
+    if (
+      code === grpc.status.NOT_FOUND ||
+      code === grpc.status.INVALID_ARGUMENT ||
+      code === grpc.status.FAILED_PRECONDITION ||
+      code === grpc.status.UNAUTHENTICATED ||
+      code === grpc.status.PERMISSION_DENIED
+    ) {
       this.fatal = new Error(`rank ${this.rank.rank}: ${err.message}`);
       for (const w of this.waiters) w.reject(this.fatal);
       this.waiters = [];

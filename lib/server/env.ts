@@ -26,6 +26,13 @@ const EnvSchema = z.object({
   ALERT_RULES_FILE: z.string().optional(),
   /** Public URL of the dashboard, for links in webhook notifications. */
   DASHBOARD_URL: z.url().optional(),
+  /** Ingest-token checks in the collector: "on" (default) or "off" (runs then belong to no project). */
+  INGEST_AUTH: z.enum(["on", "off"], { error: 'INGEST_AUTH must be "on" or "off"' }).default("on"),
+  /** PEM files of the collector's TLS certificate (chain) and key; both or neither. */
+  COLLECTOR_TLS_CERT: z.string().min(1).optional(),
+  COLLECTOR_TLS_KEY: z.string().min(1).optional(),
+  /** PEM file of the CA that signs client certificates; when set, every client must present one. */
+  COLLECTOR_TLS_CLIENT_CA: z.string().min(1).optional(),
 });
 
 /** Env: the parsed settings. */

@@ -33,6 +33,8 @@ export interface RunRecord {
   createdAt: Date;
   lastSeenMs: number | null;
   version: number;
+  /** The project whose ingest token registered the run; null when ingest authentication was off. */
+  projectId: string | null;
 }
 
 /** RankRecord: a stored rank. */
@@ -66,6 +68,7 @@ export function runFromRow(row: RunRow): RunRecord {
     createdAt: row.createdAt,
     lastSeenMs: row.lastSeenMs === null ? null : Number(row.lastSeenMs),
     version: Number(row.version),
+    projectId: row.projectId,
   };
 }
 
@@ -119,10 +122,15 @@ const STRUCTURAL_RULES = new Set([
   "moe-layer-freq",
 ]);
 
-/** registerRun stores a run, or returns the existing run with the same runKey (idempotent). */
+/**
+ * registerRun stores a run, or returns the existing run with the same runKey (idempotent). A new run
+ * belongs to `projectId` (null without ingest authentication); whether the caller may use an existing
+ * run of another project is the caller's decision (the collector answers PERMISSION_DENIED).
+ */
 export async function registerRun(
   db: Db,
   info: RunInfo,
+  projectId: string | null = null,
 ): Promise<{ run: RunRecord; created: boolean }> {
   // Sizes first: nothing oversized reaches the config rules, the database or the dashboard.
   checkRunInfoLimits(info);
@@ -165,6 +173,7 @@ export async function registerRun(
         topk: info.config.moe_router_topk,
         numLayers: info.config.num_layers,
         moeLayers: JSON.stringify(moeLayers),
+        projectId,
       },
     });
     return { run: runFromRow(row), created: true };
@@ -275,4 +284,16 @@ export async function recordRunEvent(
     db.prisma.run.update({ where: { id: run.id }, data: { status, version: { increment: 1 } } }),
   ]);
   return id;
+}
+
+/**
+ * claimRun gives a run registered without authentication (no project) to `projectId`, once: if another
+ * project claimed it first, the stored owner wins. Returns the run as stored afterwards.
+ */
+export async function claimRun(db: Db, run: RunRecord, projectId: string): Promise<RunRecord> {
+  if (run.projectId !== null) return run;
+  await db.prisma.run.updateMany({ where: { id: run.id, projectId: null }, data: { projectId } });
+  const row = await db.prisma.run.findUnique({ where: { id: run.id } });
+  if (!row) throw new NotFound(`run "${run.runKey}" disappeared while being claimed`, "run_key");
+  return runFromRow(row);
 }

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { Collector } from "../../collector/Collector";
+import type { IngestAuthOptions, ServerTls } from "../../collector/auth";
 import { AlertEngine } from "../../lib/server/AlertEngine";
 import type { RuleOverrides } from "../../lib/analysis/alerts/alertRules";
 import { WebhookNotifier } from "../../lib/server/WebhookNotifier";
@@ -37,10 +38,20 @@ export function tempDatabaseUrl(): string {
   return `file:${path.join(dir, "test.db")}`;
 }
 
-/** startCollector starts a real collector on 127.0.0.1:0 against `url`. */
+/**
+ * startCollector starts a real collector on 127.0.0.1:0 against `url`. Ingest authentication is off
+ * unless `auth` says otherwise: the tests of ingest itself are not about tokens (auth.test.ts is).
+ */
 export async function startCollector(
   url: string,
-  opts: { flushIntervalMs?: number; alertRules?: RuleOverrides; webhooks?: string[]; webhookBaseDelayMs?: number } = {},
+  opts: {
+    flushIntervalMs?: number;
+    alertRules?: RuleOverrides;
+    webhooks?: string[];
+    webhookBaseDelayMs?: number;
+    auth?: IngestAuthOptions;
+    tls?: ServerTls;
+  } = {},
 ): Promise<{ collector: Collector; db: Db; address: string; alerts: AlertEngine | undefined; stop: () => Promise<void> }> {
   const db = await openDatabase(url);
   const logger = pino({ level: "silent" });
@@ -52,7 +63,7 @@ export async function startCollector(
     alerts = new AlertEngine({ db, logger, notifier, fileOverrides: opts.alertRules, tickMs: 100, dashboardUrl: "http://dash.test" });
     await alerts.start();
   }
-  const collector = new Collector({ db, logger, flushIntervalMs: opts.flushIntervalMs ?? 20, alerts });
+  const collector = new Collector({ db, logger, flushIntervalMs: opts.flushIntervalMs ?? 20, alerts, auth: opts.auth ?? { mode: "off" }, tls: opts.tls });
   const port = await collector.listen("127.0.0.1", 0);
   return {
     collector,
@@ -66,11 +77,11 @@ export async function startCollector(
   };
 }
 
-/** spawnCollector runs `moe-telemetry collector` as a child process and waits until it listens. */
+/** spawnCollector runs `moe-telemetry collector` as a child process and waits until it listens (ingest auth off unless `env` sets INGEST_AUTH). */
 export async function spawnCollector(url: string, port = 0, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [path.join(ROOT, "bin/moe-telemetry.mjs"), "collector", "--host", "127.0.0.1", "--port", String(port), "--database", url], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    env: { ...process.env, LOG_LEVEL: "info", INGEST_AUTH: "off", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
