@@ -1,15 +1,22 @@
 /**
- * The ingest hot path: a flush of validated batches written in ONE transaction with multi-row raw
- * statements (Prisma's ORM costs ~0.2 ms per row here, far too slow for telemetry), idempotent on
- * (run, step, layer, rank) and (run, rank, step), followed by recomputing the touched (step, layer)
- * aggregates from the stored rows, so the aggregate is right whichever order and whichever process the
- * reports came through.
+ * The ingest hot path: a flush of validated batches written in ONE transaction, idempotent on
+ * (run, step, layer, rank) and (run, rank, step), with the touched (step, layer) aggregates refreshed.
+ *
+ * SQLite goes through SqliteReportWriter (better-sqlite3 prepared statements, aggregates from reports
+ * kept in memory). PostgreSQL, where several collectors may share a run, uses multi-row raw statements
+ * through Prisma and recomputes the touched aggregates from the stored rows, so the aggregate is right
+ * whichever order and whichever process the reports came through.
  */
+import type BetterSqlite3 from "better-sqlite3";
 import { aggregateLayer, type LayerAggregate, type RankLayerReport } from "../analysis/aggregateLayer";
-import { packCounts, unpackCounts } from "../analysis/packCounts";
 import type { LayerReport, RankCoords, ScalarPoint, StepSample } from "../analysis/types";
 import type { Db } from "./db";
+import {
+  AGGREGATE_COLUMNS, AGGREGATE_CONFLICT, aggregateRow, flushProgress, LAYER_COLUMNS, LAYER_CONFLICT, layerRow, rankUpdateArgs,
+  rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS, SCALAR_CONFLICT, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue,
+} from "./flushRows";
 import type { RunRecord } from "./runsRepo";
+import { layerReportFromRow, SqliteReportWriter, type StoredLayerRow } from "./sqliteReportWriter";
 
 /** PendingBatch: one validated batch of one rank, waiting to be made durable. */
 export interface PendingBatch {
@@ -27,7 +34,6 @@ export interface PendingBatch {
 const ROWS_PER_STATEMENT = 400;
 
 type Tx = Parameters<Parameters<Db["prisma"]["$transaction"]>[0]>[0];
-type SqlValue = string | number | Uint8Array | null;
 
 /** AggregateErrorHandler hears about an aggregate that could not be computed (it is skipped, not fatal). */
 export type AggregateErrorHandler = (err: unknown, where: { runId: string; step: number; layer: number }) => void;
@@ -46,6 +52,13 @@ export async function writeBatches(
   onAggregateError?: AggregateErrorHandler,
 ): Promise<RefreshedAggregate[]> {
   if (batches.length === 0) return [];
+  const conn = db.sqlite();
+  if (conn) {
+    // A Prisma interactive transaction (alerts, run registration) may be open on the shared connection
+    // across awaits: wait for it, then write synchronously so nothing can interleave.
+    while (conn.inTransaction) await new Promise((r) => setTimeout(r, 1));
+    return sqliteWriter(conn).write(batches, nowMs, onAggregateError);
+  }
   return db.prisma.$transaction(
     async (tx) => {
       await lockRuns(db, tx, batches);
@@ -58,6 +71,14 @@ export async function writeBatches(
     },
     { timeout: 120_000, maxWait: 120_000 },
   );
+}
+
+const writers = new WeakMap<BetterSqlite3.Database, SqliteReportWriter>();
+
+function sqliteWriter(conn: BetterSqlite3.Database): SqliteReportWriter {
+  let w = writers.get(conn);
+  if (!w) writers.set(conn, (w = new SqliteReportWriter(conn)));
+  return w;
 }
 
 /**
@@ -89,76 +110,20 @@ async function insertRows(
   }
 }
 
-const LAYER_COLUMNS = [
-  "runId", "step", "layer", "rank", "microBatches", "tokens", "counts", "countsBeforeDrop", "received", "dropped",
-  "loadBalancingLoss", "seqLoadBalancingLoss", "globalLoadBalancingLoss", "zLoss",
-];
-
 async function insertLayerReports(db: Db, tx: Tx, batches: PendingBatch[]): Promise<void> {
-  const rows: SqlValue[][] = [];
-  for (const b of batches) {
-    for (const r of b.layers) {
-      rows.push([
-        b.run.id, r.step, r.layer, b.rank, r.microBatches, r.tokens,
-        packCounts(r.tokensPerExpert),
-        r.tokensPerExpertBeforeDrop?.length ? packCounts(r.tokensPerExpertBeforeDrop) : null,
-        r.receivedPerLocalExpert?.length ? packCounts(r.receivedPerLocalExpert) : null,
-        r.dropped ?? null,
-        r.losses.load_balancing_loss ?? null,
-        r.losses.seq_load_balancing_loss ?? null,
-        r.losses.global_load_balancing_loss ?? null,
-        r.losses.z_loss ?? null,
-      ]);
-    }
-  }
-  // A resend after a reconnect carries rows that are already stored: the first write wins.
-  await insertRows(db, tx, "LayerReport", LAYER_COLUMNS, rows, `ON CONFLICT ("runId", "step", "layer", "rank") DO NOTHING`);
+  const rows = batches.flatMap((b) => b.layers.map((r) => layerRow(b.run.id, b.rank, r)));
+  await insertRows(db, tx, "LayerReport", LAYER_COLUMNS, rows, LAYER_CONFLICT);
 }
 
-const STEP_COLUMNS = [
-  "runId", "rank", "step", "iterationTimeMs", "lmLoss", "allocatedBytes", "reservedBytes", "peakAllocatedBytes",
-  "numOoms", "numAllocRetries", "wallTimeMs",
-];
-
 async function insertStepSamples(db: Db, tx: Tx, batches: PendingBatch[]): Promise<void> {
-  const rows: SqlValue[][] = [];
-  for (const b of batches) {
-    for (const s of b.steps) {
-      const m = s.memory;
-      rows.push([
-        b.run.id, b.rank, s.step, s.iterationTimeMs ?? null, s.lmLoss ?? null,
-        m?.allocatedBytes ?? null, m?.reservedBytes ?? null, m?.peakAllocatedBytes ?? null,
-        m?.numOoms ?? null, m?.numAllocRetries ?? null, s.wallTimeMs ?? null,
-      ]);
-    }
-  }
-  await insertRows(db, tx, "StepSample", STEP_COLUMNS, rows, `ON CONFLICT ("runId", "rank", "step") DO NOTHING`);
+  const rows = batches.flatMap((b) => b.steps.map((s) => stepRow(b.run.id, b.rank, s)));
+  await insertRows(db, tx, "StepSample", STEP_COLUMNS, rows, STEP_CONFLICT);
 }
 
 async function insertScalars(db: Db, tx: Tx, batches: PendingBatch[]): Promise<void> {
   const rows: SqlValue[][] = [];
   for (const b of batches) for (const p of b.scalars ?? []) rows.push([b.run.id, p.name, p.layer, p.step, p.value]);
-  await insertRows(db, tx, "RunScalar", ["runId", "name", "layer", "step", "value"], rows, `ON CONFLICT ("runId", "name", "layer", "step") DO NOTHING`);
-}
-
-const AGGREGATE_COLUMNS = [
-  "runId", "layer", "step", "ranksReported", "ranksExpected", "tokens", "load", "maxVio", "cv", "entropy",
-  "deadExperts", "epImbalance", "epWorstEdp", "epWorstRank", "receivedMismatches", "dropFraction",
-  "loadBalancingLoss", "seqLoadBalancingLoss", "globalLoadBalancingLoss", "zLoss",
-];
-
-interface StoredLayerRow {
-  layer: number | bigint;
-  rank: number | bigint;
-  microBatches: number | bigint;
-  tokens: number | bigint;
-  counts: Uint8Array;
-  received: Uint8Array | null;
-  dropped: number | bigint | null;
-  loadBalancingLoss: number | null;
-  seqLoadBalancingLoss: number | null;
-  globalLoadBalancingLoss: number | null;
-  zLoss: number | null;
+  await insertRows(db, tx, "RunScalar", SCALAR_COLUMNS, rows, SCALAR_CONFLICT);
 }
 
 async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggregateError?: AggregateErrorHandler): Promise<RefreshedAggregate[]> {
@@ -211,36 +176,13 @@ async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggr
         continue;
       }
       refreshed.push({ run, aggregate: a });
-      out.push([
-        run.id, layer, step, a.ranksReported, a.ranksExpected, a.tokens, packCounts(a.load), a.maxVio, a.cv, a.entropy,
-        a.deadExperts, a.epImbalance, a.epWorst?.edp ?? null, a.epWorst?.epRank ?? null, a.receivedMismatches, a.dropFraction,
-        a.losses.load_balancing_loss ?? null, a.losses.seq_load_balancing_loss ?? null,
-        a.losses.global_load_balancing_loss ?? null, a.losses.z_loss ?? null,
-      ]);
+      out.push(aggregateRow(run.id, a));
     }
   }
-  const updates = AGGREGATE_COLUMNS.slice(3).map((c) => `"${c}" = excluded."${c}"`).join(", ");
-  await insertRows(db, tx, "LayerAggregate", AGGREGATE_COLUMNS, out, `ON CONFLICT ("runId", "layer", "step") DO UPDATE SET ${updates}`);
+  await insertRows(db, tx, "LayerAggregate", AGGREGATE_COLUMNS, out, AGGREGATE_CONFLICT);
   return refreshed;
 }
 
-function layerReportFromRow(step: number, row: StoredLayerRow): LayerReport {
-  const losses: LayerReport["losses"] = {};
-  if (row.loadBalancingLoss !== null) losses.load_balancing_loss = row.loadBalancingLoss;
-  if (row.seqLoadBalancingLoss !== null) losses.seq_load_balancing_loss = row.seqLoadBalancingLoss;
-  if (row.globalLoadBalancingLoss !== null) losses.global_load_balancing_loss = row.globalLoadBalancingLoss;
-  if (row.zLoss !== null) losses.z_loss = row.zLoss;
-  return {
-    step,
-    layer: Number(row.layer),
-    microBatches: Number(row.microBatches),
-    tokens: Number(row.tokens),
-    tokensPerExpert: unpackCounts(row.counts),
-    ...(row.received ? { receivedPerLocalExpert: unpackCounts(row.received) } : {}),
-    ...(row.dropped === null ? {} : { dropped: Number(row.dropped) }),
-    losses,
-  };
-}
 
 async function loadCoords(db: Db, tx: Tx, runId: string): Promise<Map<number, RankCoords>> {
   const rows = (await tx.$queryRawUnsafe(
@@ -258,39 +200,7 @@ async function loadCoords(db: Db, tx: Tx, runId: string): Promise<Map<number, Ra
 }
 
 async function updateRanksAndRuns(db: Db, tx: Tx, batches: PendingBatch[], nowMs: number): Promise<void> {
-  const ranks = new Map<string, { runId: string; rank: number; seq: number; dropped: number }>();
-  const runs = new Map<string, number>(); // runId -> highest step in this flush (-1: none)
-  for (const b of batches) {
-    const key = `${b.run.id}\u0000${b.rank}`;
-    const r = ranks.get(key);
-    if (r) {
-      r.seq = Math.max(r.seq, b.seq);
-      r.dropped += b.droppedBatches;
-    } else {
-      ranks.set(key, { runId: b.run.id, rank: b.rank, seq: b.seq, dropped: b.droppedBatches });
-    }
-    let top = runs.get(b.run.id) ?? -1;
-    for (const l of b.layers) top = Math.max(top, l.step);
-    for (const s of b.steps) top = Math.max(top, s.step);
-    for (const p of b.scalars ?? []) top = Math.max(top, p.step);
-    runs.set(b.run.id, top);
-  }
-  const p = (i: number) => db.sql.param(i);
-  for (const r of ranks.values()) {
-    await tx.$executeRawUnsafe(
-      `UPDATE "Rank" SET "durableSeq" = CASE WHEN "durableSeq" < ${p(1)} THEN ${p(2)} ELSE "durableSeq" END,
-              "droppedBatches" = "droppedBatches" + ${p(3)}, "lastSeenMs" = ${p(4)}
-        WHERE "runId" = ${p(5)} AND "rank" = ${p(6)}`,
-      r.seq, r.seq, r.dropped, nowMs, r.runId, r.rank,
-    );
-  }
-  for (const [runId, top] of runs) {
-    await tx.$executeRawUnsafe(
-      `UPDATE "Run" SET "lastStep" = CASE WHEN ${p(1)} < 0 THEN "lastStep"
-                                          WHEN "lastStep" IS NULL OR "lastStep" < ${p(2)} THEN ${p(3)} ELSE "lastStep" END,
-              "lastSeenMs" = ${p(4)}, "version" = "version" + 1
-        WHERE "id" = ${p(5)}`,
-      top, top, top, nowMs, runId,
-    );
-  }
+  const progress = flushProgress(batches);
+  for (const r of progress.ranks) await tx.$executeRawUnsafe(rankUpdateSql(db.sql.param), ...rankUpdateArgs(r, nowMs));
+  for (const r of progress.runs) await tx.$executeRawUnsafe(runUpdateSql(db.sql.param), ...runUpdateArgs(r, nowMs));
 }

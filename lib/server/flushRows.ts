@@ -1,0 +1,128 @@
+/**
+ * The rows a flush writes, as column lists and value arrays, shared by both write paths (better-sqlite3
+ * on SQLite, Prisma raw on PostgreSQL) so the two can never disagree on a column or its order.
+ */
+import type { LayerAggregate } from "../analysis/aggregateLayer";
+import { packCounts } from "../analysis/packCounts";
+import type { LayerReport, StepSample } from "../analysis/types";
+import type { PendingBatch } from "./ingestStore";
+
+/** SqlValue: what a bound parameter may be on both drivers. */
+export type SqlValue = string | number | Uint8Array | null;
+
+export const LAYER_COLUMNS = [
+  "runId", "step", "layer", "rank", "microBatches", "tokens", "counts", "countsBeforeDrop", "received", "dropped",
+  "loadBalancingLoss", "seqLoadBalancingLoss", "globalLoadBalancingLoss", "zLoss",
+];
+
+/** A resend after a reconnect carries rows that are already stored: the first write wins. */
+export const LAYER_CONFLICT = `ON CONFLICT ("runId", "step", "layer", "rank") DO NOTHING`;
+
+/** layerRow: one LayerReport row in LAYER_COLUMNS order. */
+export function layerRow(runId: string, rank: number, r: LayerReport): SqlValue[] {
+  return [
+    runId, r.step, r.layer, rank, r.microBatches, r.tokens,
+    packCounts(r.tokensPerExpert),
+    r.tokensPerExpertBeforeDrop?.length ? packCounts(r.tokensPerExpertBeforeDrop) : null,
+    r.receivedPerLocalExpert?.length ? packCounts(r.receivedPerLocalExpert) : null,
+    r.dropped ?? null,
+    r.losses.load_balancing_loss ?? null,
+    r.losses.seq_load_balancing_loss ?? null,
+    r.losses.global_load_balancing_loss ?? null,
+    r.losses.z_loss ?? null,
+  ];
+}
+
+export const STEP_COLUMNS = [
+  "runId", "rank", "step", "iterationTimeMs", "lmLoss", "allocatedBytes", "reservedBytes", "peakAllocatedBytes",
+  "numOoms", "numAllocRetries", "wallTimeMs",
+];
+
+export const STEP_CONFLICT = `ON CONFLICT ("runId", "rank", "step") DO NOTHING`;
+
+/** stepRow: one StepSample row in STEP_COLUMNS order. */
+export function stepRow(runId: string, rank: number, s: StepSample): SqlValue[] {
+  const m = s.memory;
+  return [
+    runId, rank, s.step, s.iterationTimeMs ?? null, s.lmLoss ?? null,
+    m?.allocatedBytes ?? null, m?.reservedBytes ?? null, m?.peakAllocatedBytes ?? null,
+    m?.numOoms ?? null, m?.numAllocRetries ?? null, s.wallTimeMs ?? null,
+  ];
+}
+
+export const SCALAR_COLUMNS = ["runId", "name", "layer", "step", "value"];
+export const SCALAR_CONFLICT = `ON CONFLICT ("runId", "name", "layer", "step") DO NOTHING`;
+
+export const AGGREGATE_COLUMNS = [
+  "runId", "layer", "step", "ranksReported", "ranksExpected", "tokens", "load", "maxVio", "cv", "entropy",
+  "deadExperts", "epImbalance", "epWorstEdp", "epWorstRank", "receivedMismatches", "dropFraction",
+  "loadBalancingLoss", "seqLoadBalancingLoss", "globalLoadBalancingLoss", "zLoss",
+];
+
+/** aggregateRow: one LayerAggregate row in AGGREGATE_COLUMNS order. */
+export function aggregateRow(runId: string, a: LayerAggregate): SqlValue[] {
+  return [
+    runId, a.layer, a.step, a.ranksReported, a.ranksExpected, a.tokens, packCounts(a.load), a.maxVio, a.cv, a.entropy,
+    a.deadExperts, a.epImbalance, a.epWorst?.edp ?? null, a.epWorst?.epRank ?? null, a.receivedMismatches, a.dropFraction,
+    a.losses.load_balancing_loss ?? null, a.losses.seq_load_balancing_loss ?? null,
+    a.losses.global_load_balancing_loss ?? null, a.losses.z_loss ?? null,
+  ];
+}
+
+/** The upsert clause that lets a refreshed aggregate replace the stored one. */
+export const AGGREGATE_CONFLICT = `ON CONFLICT ("runId", "layer", "step") DO UPDATE SET ${AGGREGATE_COLUMNS.slice(3)
+  .map((c) => `"${c}" = excluded."${c}"`)
+  .join(", ")}`;
+
+/** FlushProgress: per (run, rank) the highest durable seq and dropped batches; per run the highest step (-1: none). */
+export interface FlushProgress {
+  ranks: Array<{ runId: string; rank: number; seq: number; dropped: number }>;
+  runs: Array<{ runId: string; top: number }>;
+}
+
+/** flushProgress sums up what a flush advances on the Rank and Run rows. */
+export function flushProgress(batches: PendingBatch[]): FlushProgress {
+  const ranks = new Map<string, { runId: string; rank: number; seq: number; dropped: number }>();
+  const runs = new Map<string, number>();
+  for (const b of batches) {
+    const key = `${b.run.id}\u0000${b.rank}`;
+    const r = ranks.get(key);
+    if (r) {
+      r.seq = Math.max(r.seq, b.seq);
+      r.dropped += b.droppedBatches;
+    } else {
+      ranks.set(key, { runId: b.run.id, rank: b.rank, seq: b.seq, dropped: b.droppedBatches });
+    }
+    let top = runs.get(b.run.id) ?? -1;
+    for (const l of b.layers) top = Math.max(top, l.step);
+    for (const s of b.steps) top = Math.max(top, s.step);
+    for (const p of b.scalars ?? []) top = Math.max(top, p.step);
+    runs.set(b.run.id, top);
+  }
+  return { ranks: [...ranks.values()], runs: [...runs].map(([runId, top]) => ({ runId, top })) };
+}
+
+/** The Rank update of a flush, with `p(i)` the dialect's i-th placeholder. */
+export function rankUpdateSql(p: (i: number) => string): string {
+  return `UPDATE "Rank" SET "durableSeq" = CASE WHEN "durableSeq" < ${p(1)} THEN ${p(2)} ELSE "durableSeq" END,
+              "droppedBatches" = "droppedBatches" + ${p(3)}, "lastSeenMs" = ${p(4)}
+        WHERE "runId" = ${p(5)} AND "rank" = ${p(6)}`;
+}
+
+/** rankUpdateArgs: the parameters of rankUpdateSql. */
+export function rankUpdateArgs(r: FlushProgress["ranks"][number], nowMs: number): SqlValue[] {
+  return [r.seq, r.seq, r.dropped, nowMs, r.runId, r.rank];
+}
+
+/** The Run update of a flush (lastStep only moves forward; version bumps so pages refresh). */
+export function runUpdateSql(p: (i: number) => string): string {
+  return `UPDATE "Run" SET "lastStep" = CASE WHEN ${p(1)} < 0 THEN "lastStep"
+                                          WHEN "lastStep" IS NULL OR "lastStep" < ${p(2)} THEN ${p(3)} ELSE "lastStep" END,
+              "lastSeenMs" = ${p(4)}, "version" = "version" + 1
+        WHERE "id" = ${p(5)}`;
+}
+
+/** runUpdateArgs: the parameters of runUpdateSql. */
+export function runUpdateArgs(r: FlushProgress["runs"][number], nowMs: number): SqlValue[] {
+  return [r.top, r.top, r.top, nowMs, r.runId];
+}

@@ -1,0 +1,235 @@
+/**
+ * The SQLite ingest hot path: a flush written through better-sqlite3 prepared statements on Prisma's own
+ * connection, in one synchronous BEGIN IMMEDIATE transaction, with the (step, layer) aggregates
+ * computed from reports kept in memory instead of re-reading every stored row of the touched steps.
+ *
+ * The memory is exact, not a guess: the first time this process touches a (run, step) it loads whatever
+ * is already stored for that step (nothing, normally; the earlier rows after a restart), and afterwards
+ * adds exactly the rows its own inserts stored (`changes === 1`; a resend that hits a stored row adds
+ * nothing, the first write wins). So an aggregate computed here equals one recomputed from the stored
+ * rows. That holds because SQLite has one writing collector per file; PostgreSQL, where several
+ * collectors share a run, keeps the re-reading path in ingestStore.ts.
+ *
+ * A (step, layer) all of whose stage's ranks reported is dropped from memory (marked, so a stray later
+ * row reloads it from the table), and at most MAX_CACHED_STEPS steps per run are kept: whatever is dropped
+ * is reloaded from the table if it is touched again. A failed transaction clears the memory.
+ */
+import type BetterSqlite3 from "better-sqlite3";
+import { aggregateLayer, type RankLayerReport } from "../analysis/aggregateLayer";
+import { unpackCounts } from "../analysis/packCounts";
+import type { LayerReport, RankCoords } from "../analysis/types";
+import {
+  AGGREGATE_COLUMNS, AGGREGATE_CONFLICT, aggregateRow, flushProgress, LAYER_COLUMNS, LAYER_CONFLICT, layerRow, rankUpdateArgs,
+  rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS, SCALAR_CONFLICT, STEP_COLUMNS, STEP_CONFLICT, stepRow,
+} from "./flushRows";
+import type { AggregateErrorHandler, PendingBatch, RefreshedAggregate } from "./ingestStore";
+import type { RunRecord } from "./runsRepo";
+
+/** Steps per run kept in memory; older ones are reloaded from the table when touched. */
+const MAX_CACHED_STEPS = 128;
+
+/** A layer all of whose ranks reported: its reports left memory; touching it again reloads them. */
+const EVICTED = null;
+
+type RankReports = Map<number, LayerReport>;
+type StepLayers = Map<number, RankReports | typeof EVICTED>;
+
+interface RunMemory {
+  coords: Map<number, RankCoords>;
+  steps: Map<number, StepLayers>;
+}
+
+/** StoredLayerRow: the LayerReport columns an aggregate needs, as either driver returns them. */
+export interface StoredLayerRow {
+  layer: number | bigint;
+  rank: number | bigint;
+  microBatches: number | bigint;
+  tokens: number | bigint;
+  counts: Uint8Array;
+  received: Uint8Array | null;
+  dropped: number | bigint | null;
+  loadBalancingLoss: number | null;
+  seqLoadBalancingLoss: number | null;
+  globalLoadBalancingLoss: number | null;
+  zLoss: number | null;
+}
+
+const STORED_COLUMNS = `"layer", "rank", "microBatches", "tokens", "counts", "received", "dropped", "loadBalancingLoss",
+  "seqLoadBalancingLoss", "globalLoadBalancingLoss", "zLoss"`;
+
+function insertSql(table: string, columns: string[], conflict: string): string {
+  return `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) ${conflict}`;
+}
+
+/** SqliteReportWriter owns the prepared statements and the report memory of one connection. */
+export class SqliteReportWriter {
+  private readonly memory = new Map<string, RunMemory>();
+  private readonly insertLayer: BetterSqlite3.Statement;
+  private readonly insertStep: BetterSqlite3.Statement;
+  private readonly insertScalar: BetterSqlite3.Statement;
+  private readonly upsertAggregate: BetterSqlite3.Statement;
+  private readonly selectStep: BetterSqlite3.Statement;
+  private readonly selectLayer: BetterSqlite3.Statement;
+  private readonly selectCoords: BetterSqlite3.Statement;
+  private readonly updateRank: BetterSqlite3.Statement;
+  private readonly updateRun: BetterSqlite3.Statement;
+
+  constructor(private readonly conn: BetterSqlite3.Database) {
+    this.insertLayer = conn.prepare(insertSql("LayerReport", LAYER_COLUMNS, LAYER_CONFLICT));
+    this.insertStep = conn.prepare(insertSql("StepSample", STEP_COLUMNS, STEP_CONFLICT));
+    this.insertScalar = conn.prepare(insertSql("RunScalar", SCALAR_COLUMNS, SCALAR_CONFLICT));
+    this.upsertAggregate = conn.prepare(insertSql("LayerAggregate", AGGREGATE_COLUMNS, AGGREGATE_CONFLICT));
+    this.selectStep = conn.prepare(`SELECT ${STORED_COLUMNS} FROM "LayerReport" WHERE "runId" = ? AND "step" = ?`).safeIntegers(false);
+    this.selectLayer = conn
+      .prepare(`SELECT ${STORED_COLUMNS} FROM "LayerReport" WHERE "runId" = ? AND "step" = ? AND "layer" = ?`)
+      .safeIntegers(false);
+    this.selectCoords = conn
+      .prepare(`SELECT "rank", "tp", "cp", "dp", "pp", "ep", "etp", "edp" FROM "Rank" WHERE "runId" = ?`)
+      .safeIntegers(false);
+    this.updateRank = conn.prepare(rankUpdateSql(() => "?"));
+    this.updateRun = conn.prepare(runUpdateSql(() => "?"));
+  }
+
+  /**
+   * write makes the batches durable in one transaction and returns the aggregates it refreshed. It is
+   * synchronous on purpose: nothing else on this connection can run in the middle of it.
+   */
+  write(batches: PendingBatch[], nowMs: number, onAggregateError?: AggregateErrorHandler): RefreshedAggregate[] {
+    if (this.conn.inTransaction) {
+      throw new Error("SqliteReportWriter.write called while a transaction is open on the connection");
+    }
+    try {
+      return this.conn.transaction(() => this.writeInTransaction(batches, nowMs, onAggregateError)).immediate();
+    } catch (err) {
+      // Memory may hold rows that were rolled back; start again from the table.
+      this.memory.clear();
+      throw err;
+    }
+  }
+
+  private writeInTransaction(batches: PendingBatch[], nowMs: number, onAggregateError?: AggregateErrorHandler): RefreshedAggregate[] {
+    // (run, step, layer) with at least one newly stored report: only those aggregates can change.
+    const touched = new Map<string, { run: RunRecord; step: number; layer: number; reports: RankReports }>();
+    for (const b of batches) {
+      const runId = b.run.id;
+      for (const r of b.layers) {
+        const reports = this.reportsOf(runId, r.step, r.layer);
+        const inserted = this.insertLayer.run(...layerRow(runId, b.rank, r)).changes;
+        if (inserted === 0) continue; // a resend: the stored (first) report stays, and so does the aggregate
+        reports.set(b.rank, r);
+        const key = `${runId}\u0000${r.step}\u0000${r.layer}`;
+        if (!touched.has(key)) touched.set(key, { run: b.run, step: r.step, layer: r.layer, reports });
+      }
+      for (const s of b.steps) this.insertStep.run(...stepRow(runId, b.rank, s));
+      for (const p of b.scalars ?? []) this.insertScalar.run(runId, p.name, p.layer, p.step, p.value);
+    }
+    const refreshed = this.refreshAggregates(touched.values(), onAggregateError);
+    this.updateRanksAndRuns(batches, nowMs);
+    for (const runId of new Set(batches.map((b) => b.run.id))) this.trim(runId);
+    return refreshed;
+  }
+
+  private runMemory(runId: string): RunMemory {
+    let m = this.memory.get(runId);
+    if (!m) this.memory.set(runId, (m = { coords: this.loadCoords(runId), steps: new Map() }));
+    return m;
+  }
+
+  /** reportsOf returns the stored reports of a (run, step, layer), loading them from the table if not in memory. */
+  private reportsOf(runId: string, step: number, layer: number): RankReports {
+    const m = this.runMemory(runId);
+    let layers = m.steps.get(step);
+    if (!layers) {
+      layers = new Map();
+      for (const row of this.selectStep.all(runId, step) as StoredLayerRow[]) {
+        let reports = layers.get(Number(row.layer));
+        if (!reports) layers.set(Number(row.layer), (reports = new Map()));
+        reports.set(Number(row.rank), layerReportFromRow(step, row));
+      }
+      m.steps.set(step, layers);
+    }
+    let reports = layers.get(layer);
+    if (reports === undefined) {
+      layers.set(layer, (reports = new Map()));
+    } else if (reports === EVICTED) {
+      reports = new Map();
+      for (const row of this.selectLayer.all(runId, step, layer) as StoredLayerRow[]) reports.set(Number(row.rank), layerReportFromRow(step, row));
+      layers.set(layer, reports);
+    }
+    return reports;
+  }
+
+  private refreshAggregates(
+    touched: Iterable<{ run: RunRecord; step: number; layer: number; reports: RankReports }>,
+    onAggregateError?: AggregateErrorHandler,
+  ): RefreshedAggregate[] {
+    const refreshed: RefreshedAggregate[] = [];
+    for (const { run, step, layer, reports } of touched) {
+      const m = this.runMemory(run.id);
+      const list: RankLayerReport[] = [];
+      for (const [rank, report] of reports) {
+        let c = m.coords.get(rank);
+        if (!c) {
+          m.coords = this.loadCoords(run.id); // a rank registered after this run's memory was made
+          c = m.coords.get(rank);
+        }
+        if (!c) continue; // cannot happen: a rank's hello is stored before its data
+        list.push({ rank, coords: c, report });
+      }
+      let a;
+      try {
+        a = aggregateLayer(step, layer, list, run.config, run.worldSize);
+      } catch (err) {
+        // Stored reports are already validated; an analysis error must never block the flush (and with it
+        // every ack). The aggregate is skipped and recomputed when the next report of this layer arrives.
+        onAggregateError?.(err, { runId: run.id, step, layer });
+        continue;
+      }
+      refreshed.push({ run, aggregate: a });
+      this.upsertAggregate.run(...aggregateRow(run.id, a));
+      // Every rank of the layer's pipeline stage reported: nothing more is expected, free the memory.
+      if (reports.size >= run.worldSize / run.config.pipeline_model_parallel_size) m.steps.get(step)?.set(layer, EVICTED);
+    }
+    return refreshed;
+  }
+
+  private trim(runId: string): void {
+    const steps = this.memory.get(runId)?.steps;
+    if (!steps || steps.size <= MAX_CACHED_STEPS) return;
+    const sorted = [...steps.keys()].sort((x, y) => x - y);
+    for (const step of sorted.slice(0, steps.size - MAX_CACHED_STEPS)) steps.delete(step);
+  }
+
+  private loadCoords(runId: string): Map<number, RankCoords> {
+    const map = new Map<number, RankCoords>();
+    for (const r of this.selectCoords.all(runId) as Array<Record<string, number>>) {
+      map.set(r.rank, { tp: r.tp, cp: r.cp, dp: r.dp, pp: r.pp, ep: r.ep, etp: r.etp, edp: r.edp });
+    }
+    return map;
+  }
+
+  private updateRanksAndRuns(batches: PendingBatch[], nowMs: number): void {
+    const progress = flushProgress(batches);
+    for (const r of progress.ranks) this.updateRank.run(...rankUpdateArgs(r, nowMs));
+    for (const r of progress.runs) this.updateRun.run(...runUpdateArgs(r, nowMs));
+  }
+}
+
+/** layerReportFromRow turns a stored LayerReport row back into the report it was written from. */
+export function layerReportFromRow(step: number, row: StoredLayerRow): LayerReport {
+  const losses: LayerReport["losses"] = {};
+  if (row.loadBalancingLoss !== null) losses.load_balancing_loss = row.loadBalancingLoss;
+  if (row.seqLoadBalancingLoss !== null) losses.seq_load_balancing_loss = row.seqLoadBalancingLoss;
+  if (row.globalLoadBalancingLoss !== null) losses.global_load_balancing_loss = row.globalLoadBalancingLoss;
+  if (row.zLoss !== null) losses.z_loss = row.zLoss;
+  return {
+    step,
+    layer: Number(row.layer),
+    microBatches: Number(row.microBatches),
+    tokens: Number(row.tokens),
+    tokensPerExpert: unpackCounts(row.counts),
+    ...(row.received ? { receivedPerLocalExpert: unpackCounts(row.received) } : {}),
+    ...(row.dropped === null ? {} : { dropped: Number(row.dropped) }),
+    losses,
+  };
+}

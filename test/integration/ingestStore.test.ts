@@ -1,0 +1,100 @@
+/**
+ * The write path on a real database: the aggregates a flush writes equal the ones recomputed from the
+ * stored rows, also when the reports of a (step, layer) arrive over several flushes, across a reopen of
+ * the database (a restarted collector), with resends (the first write wins), and for a step that left the
+ * writer's memory before its last ranks reported.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { aggregateLayer } from "../../lib/analysis/aggregateLayer";
+import { unpackCounts } from "../../lib/analysis/packCounts";
+import type { LayerReport } from "../../lib/analysis/types";
+import { openDatabase, type Db } from "../../lib/server/db";
+import { writeBatches, type PendingBatch } from "../../lib/server/ingestStore";
+import { registerRun, upsertRank, type RunRecord } from "../../lib/server/runsRepo";
+import { layerReportFromRow } from "../../lib/server/sqliteReportWriter";
+import { layersOfStage, report, smallRanks, smallRun, tempDatabaseUrl } from "./harness";
+
+const ranks = smallRanks();
+let seq = 0;
+
+function batch(run: RunRecord, rank: number, steps: number[], tweak?: (r: LayerReport) => LayerReport): PendingBatch {
+  const pp = ranks[rank].coords.pp;
+  const layers = steps.flatMap((step) => layersOfStage(pp).map((l) => report(rank, step, l))).map((r) => (tweak ? tweak(r) : r));
+  return { run, rank, seq: ++seq, layers, steps: steps.map((step) => ({ step, iterationTimeMs: 100 })), droppedBatches: 0 };
+}
+
+/** Recomputes every stored aggregate of the run from its stored rows and compares. */
+async function expectAggregatesMatchRows(db: Db, run: RunRecord): Promise<number> {
+  const rows = await db.prisma.layerReport.findMany({ where: { runId: run.id } });
+  const groups = new Map<string, typeof rows>();
+  for (const r of rows) {
+    const k = `${r.step}/${r.layer}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const aggregates = await db.prisma.layerAggregate.findMany({ where: { runId: run.id } });
+  expect(aggregates.length).toBe(groups.size);
+  for (const a of aggregates) {
+    const group = groups.get(`${a.step}/${a.layer}`) ?? [];
+    const expected = aggregateLayer(
+      a.step,
+      a.layer,
+      group.map((r) => ({ rank: r.rank, coords: ranks[r.rank].coords, report: layerReportFromRow(r.step, r) })),
+      run.config,
+      run.worldSize,
+    );
+    expect({ step: a.step, layer: a.layer, ranksReported: a.ranksReported, tokens: Number(a.tokens), load: unpackCounts(a.load), cv: a.cv })
+      .toEqual({ step: a.step, layer: a.layer, ranksReported: expected.ranksReported, tokens: expected.tokens, load: expected.load, cv: expected.cv });
+  }
+  return aggregates.length;
+}
+
+describe("writeBatches", () => {
+  const open: Db[] = [];
+  afterEach(async () => {
+    for (const db of open.splice(0)) await db.close();
+  });
+  async function connect(url: string): Promise<Db> {
+    const db = await openDatabase(url);
+    open.push(db);
+    return db;
+  }
+
+  it("writes aggregates equal to the stored rows' across flushes, a reopen and resends", async () => {
+    const url = tempDatabaseUrl();
+    let db = await connect(url);
+    const { run } = await registerRun(db, smallRun("writer"));
+    for (const r of ranks) await upsertRank(db, run.id, r, "test");
+
+    // Ranks 0 and 4 for step 1 in one flush; rank 0 resent with other counts in the same and a later flush.
+    const changed = (r: LayerReport): LayerReport => ({ ...r, tokensPerExpert: [32, 0, 0, 0] });
+    const first = await writeBatches(db, [batch(run, 0, [1]), batch(run, 4, [1]), batch(run, 0, [1], changed)], 1);
+    expect(first.map((x) => [x.aggregate.layer, x.aggregate.ranksReported]).sort()).toEqual([[2, 1], [3, 1], [4, 1]]);
+    expect(await writeBatches(db, [batch(run, 0, [1], changed)], 2)).toEqual([]); // nothing new: nothing refreshed
+    await expectAggregatesMatchRows(db, run);
+
+    // A restarted collector: new connection, empty memory; the earlier rows come from the table.
+    await db.close();
+    open.splice(0);
+    db = await connect(url);
+    await writeBatches(db, [1, 2, 3, 5, 6, 7].map((rank) => batch(run, rank, [1, 2])), 3);
+    await writeBatches(db, [batch(run, 0, [2]), batch(run, 4, [2]), batch(run, 3, [2], changed)], 4);
+    expect(await expectAggregatesMatchRows(db, run)).toBe(6);
+    const step1 = await db.prisma.layerAggregate.findMany({ where: { runId: run.id, step: 1 } });
+    expect(step1.map((a) => a.ranksReported)).toEqual([4, 4, 4]);
+    const rank0 = await db.prisma.layerReport.findFirstOrThrow({ where: { runId: run.id, step: 1, layer: 2, rank: 0 } });
+    expect(unpackCounts(rank0.counts)).toEqual(report(0, 1, 2).tokensPerExpert); // the first write won
+  });
+
+  it("reloads a step that left memory before its last ranks reported", async () => {
+    const db = await connect(tempDatabaseUrl());
+    const { run } = await registerRun(db, smallRun("evicted"));
+    for (const r of ranks) await upsertRank(db, run.id, r, "test");
+    const many = Array.from({ length: 200 }, (_, i) => i + 1);
+    await writeBatches(db, [batch(run, 0, many)], 1);
+    await writeBatches(db, [batch(run, 1, [1]), batch(run, 2, [1, 200])], 2);
+    await writeBatches(db, [batch(run, 3, [1])], 3);
+    const step1 = await db.prisma.layerAggregate.findFirstOrThrow({ where: { runId: run.id, step: 1, layer: 2 } });
+    expect(step1.ranksReported).toBe(4);
+    expect(await expectAggregatesMatchRows(db, run)).toBe(200);
+  });
+});
