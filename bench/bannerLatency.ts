@@ -2,7 +2,7 @@
  * Report-to-banner latency (issue 5): how long after a rank's report crosses an alert threshold the open
  * run page shows the alert in its banner, in headless Chromium.
  *
- *   npx tsx bench/bannerLatency.ts [--iterations 20] [--ranks 4]
+ *   npm run bench:banner -- [--iterations 20] [--ranks 4]      (smoke: --iterations 2)
  *
  * Starts `moe-telemetry serve` (needs `npm run build` first) on free ports with a temporary SQLite file,
  * sets global alert rules (ep-imbalance-high: threshold 1.5, for 0, keep-firing 0; every other rule off),
@@ -152,6 +152,11 @@ async function main(): Promise<void> {
     const load = os.loadavg().map((l) => l.toFixed(2)).join(" ");
     console.log(`\nreport -> banner shows the alert:   ${stats(fire)}`);
     console.log(`report -> banner drops the alert:   ${stats(resolve)}`);
+    console.log("\n| transition | p50 | p99 | min | max |\n|---|---|---|---|---|");
+    for (const [what, xs] of [["report -> banner shows the alert", fire], ["report -> banner drops the alert", resolve]] as const) {
+      const s = [...xs].sort((a, b) => a - b);
+      console.log(`| ${what} | ${percentile(s, 0.5).toFixed(0)} ms | ${percentile(s, 0.99).toFixed(0)} ms | ${s[0]} ms | ${s.at(-1)} ms |`);
+    }
     console.log(`machine: ${os.cpus().length} cores, load average ${load} (1/5/15 min), ${new Date().toISOString()}`);
   } finally {
     await browser.close();

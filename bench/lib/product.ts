@@ -1,0 +1,134 @@
+/**
+ * The product under test, as a user runs it: `moe-telemetry collector` (gRPC only) or `moe-telemetry serve`
+ * (collector + dashboard API) as a real process on a temporary SQLite file, with ingest tokens and the
+ * dashboard login off, fed by lib/client/TelemetryClient.ts as one stream per rank.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { TelemetryClient, type RankStream } from "../../lib/client/TelemetryClient";
+import { cpuSeconds, diskBytes, freePort, REPO_ROOT, startCliProcess, tempDir, waitForMatch, type Child } from "./proc";
+import { runInfoOf, type Dataset } from "./shapes";
+
+/** Product: a running collector (and with `serve`, the dashboard) of this bench. */
+export interface Product {
+  proc: Child;
+  /** gRPC address of the collector. */
+  grpc: string;
+  /** Dashboard base URL (serve only). */
+  http?: string;
+  dbFile: string;
+  stop(): Promise<void>;
+}
+
+/** requireBuild fails with the fix when the dashboard is not built (serve needs it). */
+export function requireBuild(): void {
+  if (!fs.existsSync(path.join(REPO_ROOT, ".next", "BUILD_ID"))) {
+    throw new Error("the dashboard is not built: run `npm run build` first (this bench queries the product's HTTP API)");
+  }
+}
+
+/** startProduct starts `collector` or `serve` on free loopback ports and a fresh SQLite file. */
+export async function startProduct(mode: "collector" | "serve", env: Record<string, string> = {}): Promise<Product> {
+  const dir = tempDir("moe-bench-db-");
+  const dbFile = path.join(dir, "bench.db");
+  const envAll = { INGEST_AUTH: "off", DASHBOARD_AUTH: "off", LOG_LEVEL: "info", ...env };
+  if (mode === "collector") {
+    const proc = startCliProcess(["collector", "--host", "127.0.0.1", "--port", "0", "--database", `file:${dbFile}`], envAll);
+    const m = await waitForMatch(proc, /collector listening on [^"]*:(\d+)/, 120_000);
+    return { proc, grpc: `127.0.0.1:${m[1]}`, dbFile, stop: () => proc.stop(30_000) };
+  }
+  requireBuild();
+  const port = await freePort();
+  const collectorPort = await freePort();
+  const proc = startCliProcess(
+    ["serve", "--port", String(port), "--collector-port", String(collectorPort), "--collector-host", "127.0.0.1", "--database", `file:${dbFile}`],
+    envAll,
+  );
+  await waitForMatch(proc, /dashboard listening on/, 180_000);
+  return { proc, grpc: `127.0.0.1:${collectorPort}`, http: `http://127.0.0.1:${port}`, dbFile, stop: () => proc.stop(30_000) };
+}
+
+/** databaseBytes: the SQLite file with its WAL and shared-memory files. */
+export function databaseBytes(p: Product): number {
+  return ["", "-wal", "-shm"].reduce((a, s) => a + diskBytes(p.dbFile + s), 0);
+}
+
+/** IngestResult: one dataset streamed through a collector, acks included. */
+export interface IngestResult {
+  runId: string;
+  counts: number;
+  reports: number;
+  seconds: number;
+  /** CPU seconds of the receiving process (NaN when it is not a child of this bench). */
+  cpuSeconds: number;
+  /** Per step: ms from its last send to all its batches acked (paced runs only; empty otherwise). */
+  ackLagMs: number[];
+}
+
+/**
+ * streamDataset sends every step of a dataset through the TypeScript client: one stream per rank, one
+ * batch per rank per step. Unpaced, it goes as fast as acks allow with a bounded backlog (32 batches per
+ * rank, as a real client's buffer); paced, it sends one step every `stepIntervalMs` and records each
+ * step's ack lag. `receiverPid` is the process whose CPU is measured.
+ */
+export async function streamDataset(
+  address: string,
+  d: Dataset,
+  opts: { runKey: string; receiverPid?: number; stepIntervalMs?: number; backlog?: number },
+): Promise<IngestResult> {
+  const client = new TelemetryClient(address);
+  try {
+    const { runId } = await client.registerRun(runInfoOf(d, opts.runKey));
+    const streams: RankStream[] = d.sim.ranks.map((r) => client.openStream(opts.runKey, r, { startAt: r.rank }));
+    const backlog = opts.backlog ?? 32;
+    const cpu0 = opts.receiverPid ? cpuSeconds(opts.receiverPid) : Number.NaN;
+    const ackLagMs: number[] = [];
+    const lags: Array<Promise<void>> = [];
+    let counts = 0;
+    let reports = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < d.steps.length; i++) {
+      const s = d.steps[i];
+      if (opts.stepIntervalMs) {
+        const due = t0 + i * opts.stepIntervalMs;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      d.sim.ranks.forEach((r, k) => {
+        const layers = s.layers.get(r.rank) ?? [];
+        const sample = s.samples.get(r.rank);
+        streams[k].send(layers, sample ? [sample] : []);
+        reports += layers.length;
+        for (const l of layers) counts += l.tokensPerExpert.length;
+      });
+      if (opts.stepIntervalMs) {
+        const sent = performance.now();
+        lags.push(Promise.all(streams.map((st) => st.acked())).then(() => void (ackLagMs[i] = performance.now() - sent)));
+      } else if (Math.max(...streams.map((st) => st.pending())) > backlog) {
+        await Promise.all(streams.map((st) => st.acked()));
+      }
+    }
+    await Promise.all(streams.map((st) => st.close(600_000)));
+    await Promise.all(lags);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = opts.receiverPid ? cpuSeconds(opts.receiverPid) - cpu0 : Number.NaN;
+    const rejected = streams.reduce((a, st) => a + st.rejected, 0);
+    if (rejected > 0) throw new Error(`the collector rejected ${rejected} record(s): the bench's data is not what the product accepts`);
+    return { runId, counts, reports, seconds, cpuSeconds: cpu, ackLagMs };
+  } finally {
+    client.close();
+  }
+}
+
+/** queryProductHeatmap times GET /api/runs/{id}/heatmap/experts (one layer, all steps, `points` columns). */
+export async function queryProductHeatmap(p: Product, runId: string, layer: number, points: number): Promise<{ seconds: number; bytes: number; columns: number }> {
+  if (!p.http) throw new Error("queryProductHeatmap needs `serve`");
+  const t0 = performance.now();
+  const res = await fetch(`${p.http}/api/runs/${runId}/heatmap/experts?layer=${layer}&maxColumns=${points}`);
+  const text = await res.text();
+  const seconds = (performance.now() - t0) / 1000;
+  if (!res.ok) throw new Error(`GET heatmap/experts: HTTP ${res.status}: ${text.slice(0, 500)}`);
+  const body = JSON.parse(text) as { columns?: unknown[] };
+  if (!Array.isArray(body.columns) || body.columns.length === 0) throw new Error(`GET heatmap/experts: no columns in ${text.slice(0, 200)}`);
+  return { seconds, bytes: text.length, columns: body.columns.length };
+}

@@ -1,0 +1,132 @@
+/**
+ * The issue's side-by-side: the same simulated MoE telemetry pushed into Prometheus (remote write) and
+ * into the product (`moe-telemetry serve`, SQLite, acks included), then the one-layer expert heatmap over
+ * all steps queried from both, and the bytes each stored. One table per shape with the ratios against
+ * the targets (ingest >= 2x Prometheus batched, heatmap >= 10x faster, bytes <= 0.5x).
+ *
+ *   npm run bench:prometheus -- [--shapes a,b,b1,c] [--steps N | --samples 4000000] [--points 400]
+ *                               [--batch 16] [--shards 8] [--repeat 5] [--report ingest,query,storage] [--smoke]
+ *   npm run bench:query   (= --report query)      npm run bench:storage   (= --report storage)
+ *
+ * Needs Debian's Prometheus (scripts/setup.sh --test installs it) and the built dashboard (`npm run build`).
+ * Each shape gets a fresh Prometheus per mode and a fresh product; all are stopped by PID afterwards.
+ * Prometheus samples are 1 s apart ending now; shards send rank groups concurrently, each in time order.
+ */
+import { benchArgs, runBench, stepsFor } from "./lib/cli";
+import { databaseBytes, queryProductHeatmap, requireBuild, startProduct, streamDataset } from "./lib/product";
+import { encodeRequests, push, queryHeatmap, requirePrometheus, startPrometheus, tsdbBytes, type PushResult } from "./lib/prometheus";
+import { heatmapLayer, makeDataset, parseShapes, type Dataset } from "./lib/shapes";
+import { median, ms, num, printTable, rate, ratio } from "./lib/table";
+
+const args = benchArgs({
+  points: { type: "string", default: "400" },
+  batch: { type: "string", default: "16" },
+  shards: { type: "string", default: "8" },
+  repeat: { type: "string", default: "5" },
+  report: { type: "string", default: "ingest,query,storage" },
+});
+const report = new Set(args.report.split(","));
+const points = Number(args.points);
+const repeat = args.smoke ? 2 : Number(args.repeat);
+const shards = Number(args.shards);
+// Prometheus rejects samples older than (newest - 1 h) into a fresh head: keep a run inside that window.
+const MAX_PROMETHEUS_STEPS = 3_000;
+
+interface PromSide {
+  batched: PushResult;
+  single?: PushResult;
+  bytesPerSample: number;
+  query: number[];
+}
+
+async function prometheusSide(d: Dataset): Promise<PromSide> {
+  const layer = heatmapLayer(d);
+  const n = d.steps.length;
+  const endMs = Math.floor(Date.now() / 1000) * 1000;
+  const startMs = endMs - (n - 1) * 1000;
+  const prom = await startPrometheus();
+  let side: PromSide;
+  try {
+    const base = tsdbBytes(prom);
+    const batched = await push(prom, encodeRequests(d, "batched", Number(args.batch), shards, endMs));
+    const bytesPerSample = (tsdbBytes(prom) - base) / batched.samples;
+    const query: number[] = [];
+    for (let i = 0; i < repeat; i++) {
+      const q = await queryHeatmap(prom, "batched", layer, startMs, endMs, points);
+      if (q.series !== d.sim.config.num_experts) throw new Error(`Prometheus heatmap returned ${q.series} series, expected ${d.sim.config.num_experts}`);
+      query.push(q.seconds);
+    }
+    side = { batched, bytesPerSample, query };
+  } finally {
+    await prom.stop();
+  }
+  if (report.has("ingest")) {
+    // A fresh Prometheus, so one step per request is measured on an empty head as the batched push was.
+    const single = await startPrometheus();
+    try {
+      side.single = await push(single, encodeRequests(d, "single", 1, shards, Math.floor(Date.now() / 1000) * 1000));
+    } finally {
+      await single.stop();
+    }
+  }
+  return side;
+}
+
+async function productSide(d: Dataset) {
+  const product = await startProduct("serve");
+  try {
+    const ingest = await streamDataset(product.grpc, d, { runKey: `side-by-side-${d.shape.name}`, receiverPid: product.proc.pid });
+    const query: number[] = [];
+    let columns = 0;
+    for (let i = 0; i < repeat; i++) {
+      const q = await queryProductHeatmap(product, ingest.runId, heatmapLayer(d), points);
+      query.push(q.seconds);
+      columns = q.columns;
+    }
+    await product.stop();
+    return { ingest, query, columns, bytesPerCount: databaseBytes(product) / ingest.counts };
+  } finally {
+    await product.stop();
+  }
+}
+
+runBench("bench:prometheus", async () => {
+  requirePrometheus();
+  requireBuild();
+  for (const shape of parseShapes(args.shapes ?? (args.smoke ? "a" : "a,b,b1,c"))) {
+    const steps = Math.min(stepsFor(shape, args), MAX_PROMETHEUS_STEPS);
+    const d = makeDataset(shape, steps);
+    const prom = await prometheusSide(d);
+    const mine = await productSide(d);
+    const p = prom.batched;
+    const promRate = p.samples / p.seconds;
+    const promPerCpu = p.samples / p.cpuSeconds;
+    const myRate = mine.ingest.counts / mine.ingest.seconds;
+    const myPerCpu = mine.ingest.counts / mine.ingest.cpuSeconds;
+    const promQuery = median(prom.query);
+    const myQuery = median(mine.query);
+    const rows: Array<Array<string | number>> = [];
+    if (report.has("ingest")) {
+      rows.push(["ingest, counts/s (acks included)", `${rate(promRate)} (batched ${args.batch} steps/request)`, rate(myRate), ratio(myRate, promRate), ">= 2x"]);
+      rows.push(["ingest per receiver CPU-second", rate(promPerCpu), rate(myPerCpu), ratio(myPerCpu, promPerCpu), ">= 2x"]);
+      if (prom.single) rows.push(["Prometheus, one step per request", `${rate(prom.single.samples / prom.single.seconds)}`, "", "", ""]);
+    }
+    if (report.has("query")) {
+      rows.push([
+        `one-layer expert heatmap, all ${steps} steps, ${points} points (median of ${repeat})`,
+        `${ms(promQuery)} (min ${ms(Math.min(...prom.query))})`,
+        `${ms(myQuery)} (min ${ms(Math.min(...mine.query))})`,
+        `${ratio(promQuery, myQuery)} faster`,
+        ">= 10x faster",
+      ]);
+    }
+    if (report.has("storage")) {
+      rows.push(["bytes per sample on disk", num(prom.bytesPerSample, 2), num(mine.bytesPerCount, 2), ratio(mine.bytesPerCount, prom.bytesPerSample), "<= 0.5x"]);
+    }
+    printTable(
+      `${shape.label}: 64 ranks, ${num(d.countsPerStep)} counts per step, ${steps} steps (${num(d.countsPerStep * steps)} samples)`,
+      ["what", "Prometheus 2.42", "moe-telemetry (serve, SQLite)", "ratio", "target"],
+      rows,
+    );
+  }
+});
