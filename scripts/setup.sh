@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian machine: npm packages always; with --test also the
 # system packages the tests use (Debian's Chromium for Playwright, Python gRPC/protobuf/PyTorch and
-# protoc for the Python client). Nothing is downloaded from outside the npm and Debian registries.
+# protoc for the Python client, Prometheus for the side-by-side bench). Nothing is downloaded from
+# outside the npm and Debian registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,10 +21,16 @@ if [ "$with_test" = 1 ]; then
   /usr/bin/python3 -c 'import torch' 2>/dev/null || missing+=(python3-torch)
   /usr/bin/python3 -c 'import pytest' 2>/dev/null || missing+=(python3-pytest)
   /usr/bin/python3 -c 'import setuptools' 2>/dev/null || missing+=(python3-setuptools)
+  # The Prometheus side-by-side bench (bench/prometheus.ts) and its smoke run in scripts/test.sh.
+  [ -x /usr/bin/prometheus ] || missing+=(prometheus)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    # The package enables a system Prometheus on :9090; the bench starts its own, so keep that one off.
+    if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+      as_root systemctl disable --now prometheus >/dev/null 2>&1 || as_root service prometheus stop >/dev/null 2>&1 || true
+    fi
   fi
 fi
 

@@ -25,4 +25,5 @@ PYTHONPATH=clients/python /usr/bin/python3 -m pytest -q -p no:logging clients/py
 step "build the dashboard"; npm run --silent build
 step "browser tests (Playwright, Chromium)"
 PLAYWRIGHT_JSON_OUTPUT_NAME="$results/e2e.json" npx playwright test --reporter=list,json
+step "bench smoke (every bench at tiny sizes; no timing asserted)"; bash bench/smoke.sh
 node scripts/summarizeTests.mjs "$results"
