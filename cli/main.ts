@@ -10,6 +10,7 @@ import { runDump } from "./runDump";
 import { runCheckConfig } from "./runCheckConfig";
 import { runExport } from "./runExport";
 import { runImport, type ImportKind } from "./runImport";
+import { runUsers } from "./runUsers";
 import { projectsList, tokensCreate, tokensList, tokensRevoke } from "./runTokens";
 import { migrateDatabase } from "../lib/server/migrate";
 import { parseDatabaseUrl, redactUrl } from "../lib/server/databaseUrl";
@@ -167,6 +168,42 @@ program
     const r = await migrateDatabase(target);
     console.log(`${redactUrl(target.url)}: applied ${r.applied.length} migration(s)${r.applied.length ? ` (${r.applied.join(", ")})` : ""}, ${r.alreadyApplied} already applied`);
   });
+
+const users = program.command("users").description("dashboard users (roles: viewer < editor < admin); passwords from a hidden prompt or --password-stdin");
+users
+  .command("create <username>")
+  .description("create a user")
+  .addOption(new Option("--role <role>", "role").choices(["viewer", "editor", "admin"]).default("viewer"))
+  .option("--password-stdin", "read the password from stdin instead of prompting")
+  .option("--database <url>", "database URL", env.DATABASE_URL)
+  .action((username: string, o) => runUsers({ kind: "create", username, role: o.role, passwordStdin: !!o.passwordStdin }, o));
+users
+  .command("list")
+  .description("list users with their roles")
+  .option("--json", "print JSON")
+  .option("--database <url>", "database URL", env.DATABASE_URL)
+  .action((o) => runUsers({ kind: "list", json: !!o.json }, o));
+users
+  .command("set-role <username> <role>")
+  .description("change a user's role (viewer, editor or admin); applies to the user's next request")
+  .option("--database <url>", "database URL", env.DATABASE_URL)
+  .action((username: string, role: string, o) => runUsers({ kind: "set-role", username, role }, o));
+users
+  .command("disable <username>")
+  .description("disable a user and end their sessions")
+  .option("--database <url>", "database URL", env.DATABASE_URL)
+  .action((username: string, o) => runUsers({ kind: "disable", username }, o));
+users
+  .command("enable <username>")
+  .description("enable a disabled user again")
+  .option("--database <url>", "database URL", env.DATABASE_URL)
+  .action((username: string, o) => runUsers({ kind: "enable", username }, o));
+users
+  .command("reset-password <username>")
+  .description("set a new password and end the user's sessions")
+  .option("--password-stdin", "read the password from stdin instead of prompting")
+  .option("--database <url>", "database URL", env.DATABASE_URL)
+  .action((username: string, o) => runUsers({ kind: "reset-password", username, passwordStdin: !!o.passwordStdin }, o));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`moe-telemetry: ${err instanceof Error ? err.message : String(err)}`);

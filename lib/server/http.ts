@@ -4,6 +4,11 @@
  */
 import { z } from "zod";
 import { Conflict, InvalidInput, NotFound, Unavailable } from "../analysis/errors";
+import { Forbidden, TooManyAttempts, Unauthenticated } from "./auth/errors";
+import { assertRole, authFromCookie } from "./auth/request";
+import type { Role } from "./auth/roles";
+import type { SessionUser } from "./auth/sessions";
+import { getDb } from "./webDb";
 
 /** json returns a JSON response that is never cached (the data is live). */
 export function json(body: unknown, status = 200): Response {
@@ -15,9 +20,34 @@ export function errorResponse(err: unknown): Response {
   const message = err instanceof Error ? err.message : String(err);
   const field = err instanceof InvalidInput || err instanceof NotFound ? err.field : undefined;
   const status =
-    err instanceof InvalidInput ? 400 : err instanceof NotFound ? 404 : err instanceof Conflict ? 409 : err instanceof Unavailable ? 503 : 500;
+    err instanceof InvalidInput
+      ? 400
+      : err instanceof Unauthenticated
+        ? 401
+        : err instanceof Forbidden
+          ? 403
+          : err instanceof NotFound
+            ? 404
+            : err instanceof Conflict
+              ? 409
+              : err instanceof TooManyAttempts
+                ? 429
+                : err instanceof Unavailable
+                  ? 503
+                  : 500;
   if (status === 500) console.error(err);
-  return json({ error: message, ...(field ? { field } : {}) }, status);
+  const res = json({ error: message, ...(field ? { field } : {}) }, status);
+  if (err instanceof TooManyAttempts) res.headers.set("retry-after", String(err.retryAfterS));
+  return res;
+}
+
+/**
+ * requireRole: the signed-in user of a route handler's request, or 401/403 (thrown, for handle()).
+ * proxy.ts already checked the same table; handlers of mutations repeat it so that no write path
+ * depends on the proxy's matcher alone.
+ */
+export async function requireRole(req: Request, role: Role): Promise<SessionUser> {
+  return assertRole(await authFromCookie(getDb, req.headers.get("cookie")), role);
 }
 
 /** handle runs a route body and turns thrown errors into responses. */

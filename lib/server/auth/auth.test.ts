@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { checkOrigin, expectedOrigins } from "./origin";
+import { isPublicPath, requiredRole } from "./policy";
+import { roleAtLeast } from "./roles";
+import { LoginThrottle, MAX_FAILURES_PER_USER, THROTTLE_WINDOW_MS } from "./throttle";
+import { isSecureRequest, readCookie, sessionCookie } from "./cookies";
+import { dashboardAuthMode } from "./config";
+import { hashPassword, validatePassword, verifyPassword } from "./password";
+import { safeNext } from "../../ui/safeNext";
+
+const h = (o: Record<string, string>) => new Headers(o);
+
+describe("roles", () => {
+  it("orders viewer < editor < admin", () => {
+    expect(roleAtLeast("admin", "editor")).toBe(true);
+    expect(roleAtLeast("editor", "editor")).toBe(true);
+    expect(roleAtLeast("viewer", "editor")).toBe(false);
+    expect(roleAtLeast("editor", "admin")).toBe(false);
+  });
+
+  it("requires editor for writes, admin for user and token management, viewer for reads", () => {
+    expect(requiredRole("GET", "/api/runs")).toBe("viewer");
+    expect(requiredRole("PUT", "/api/alert-rules")).toBe("editor");
+    expect(requiredRole("POST", "/api/import")).toBe("editor");
+    expect(requiredRole("POST", "/api/some-future-route")).toBe("editor");
+    expect(requiredRole("POST", "/api/config/check")).toBe("viewer");
+    expect(requiredRole("GET", "/api/admin/users")).toBe("admin");
+    expect(requiredRole("DELETE", "/api/admin/tokens/x")).toBe("admin");
+    expect(requiredRole("GET", "/admin/tokens")).toBe("admin");
+  });
+
+  it("leaves only login, setup, health, auth endpoints and build assets public", () => {
+    for (const p of ["/login", "/setup", "/api/health", "/api/auth/login", "/_next/static/x.js"]) expect(isPublicPath(p)).toBe(true);
+    for (const p of ["/", "/runs/x", "/api/runs", "/api/live", "/metrics", "/api/admin/users", "/loginx", "/api/healthz"]) expect(isPublicPath(p)).toBe(false);
+  });
+});
+
+describe("origin check", () => {
+  const url = "http://127.0.0.1:3000/api/alert-rules";
+  it("lets same-origin and safe requests through", () => {
+    expect(checkOrigin("PUT", url, h({ host: "127.0.0.1:3000", origin: "http://127.0.0.1:3000" })).ok).toBe(true);
+    expect(checkOrigin("GET", url, h({ host: "127.0.0.1:3000", origin: "https://evil.example" })).ok).toBe(true);
+    expect(checkOrigin("POST", url, h({ host: "127.0.0.1:3000", "sec-fetch-site": "same-origin" })).ok).toBe(true);
+  });
+
+  it("refuses another origin, a null origin and cross-site fetch metadata, saying why", () => {
+    const bad = checkOrigin("PUT", url, h({ host: "127.0.0.1:3000", origin: "https://evil.example" }));
+    expect(bad).toEqual({ ok: false, reason: expect.stringContaining("Origin https://evil.example is not this dashboard") });
+    expect(checkOrigin("POST", url, h({ host: "127.0.0.1:3000", origin: "null" })).ok).toBe(false);
+    expect(checkOrigin("DELETE", url, h({ host: "127.0.0.1:3000", "sec-fetch-site": "cross-site" })).ok).toBe(false);
+    expect(checkOrigin("POST", url, h({ host: "127.0.0.1:3000", "sec-fetch-site": "same-site" })).ok).toBe(false);
+    // Same host, other port or scheme: another origin.
+    expect(checkOrigin("POST", url, h({ host: "127.0.0.1:3000", origin: "http://127.0.0.1:3001" })).ok).toBe(false);
+  });
+
+  it("accepts the public origin behind a TLS proxy (forwarded headers or DASHBOARD_URL)", () => {
+    const fwd = h({ host: "127.0.0.1:3000", "x-forwarded-proto": "https", "x-forwarded-host": "moe.lab.example", origin: "https://moe.lab.example" });
+    expect(checkOrigin("POST", url, fwd).ok).toBe(true);
+    expect(expectedOrigins(url, h({ host: "127.0.0.1:3000" }), "https://dash.lab.example/x").has("https://dash.lab.example")).toBe(true);
+    expect(checkOrigin("POST", url, h({ host: "127.0.0.1:3000", origin: "https://dash.lab.example" }), "https://dash.lab.example").ok).toBe(true);
+  });
+});
+
+describe("login throttle", () => {
+  it("blocks a username after repeated failures until the window passes, and a success resets it", () => {
+    let now = 1_000_000;
+    const t = new LoginThrottle(() => now);
+    for (let i = 0; i < MAX_FAILURES_PER_USER; i++) {
+      expect(t.retryAfterMs("alice", "10.0.0.1")).toBe(0);
+      t.fail("alice", "10.0.0.1");
+    }
+    expect(t.retryAfterMs("alice", "10.0.0.2")).toBeGreaterThan(0);
+    expect(t.retryAfterMs("bob", "10.0.0.2")).toBe(0);
+    now += THROTTLE_WINDOW_MS + 1;
+    expect(t.retryAfterMs("alice", "10.0.0.1")).toBe(0);
+    t.fail("alice", "10.0.0.1");
+    t.succeed("alice");
+    expect(t.retryAfterMs("alice", "10.0.0.3")).toBe(0);
+  });
+});
+
+describe("cookies and settings", () => {
+  it("reads the session cookie among others", () => {
+    expect(readCookie("a=1; moe_session=abc; b=2")).toBe("abc");
+    expect(readCookie("a=1")).toBeNull();
+    expect(readCookie(null)).toBeNull();
+  });
+
+  it("is HttpOnly and SameSite=Lax, Secure only over https or behind a TLS proxy", () => {
+    const c = sessionCookie("s", Date.now() + 60_000, false);
+    expect(c).toMatch(/HttpOnly/);
+    expect(c).toMatch(/SameSite=Lax/);
+    expect(c).not.toMatch(/Secure/);
+    expect(sessionCookie("s", Date.now() + 60_000, true)).toMatch(/; Secure$/);
+    expect(isSecureRequest("http://x/", h({}), {})).toBe(false);
+    expect(isSecureRequest("https://x/", h({}), {})).toBe(true);
+    expect(isSecureRequest("http://x/", h({ "x-forwarded-proto": "https" }), {})).toBe(true);
+    expect(isSecureRequest("https://x/", h({}), { COOKIE_SECURE: "off" })).toBe(false);
+    expect(isSecureRequest("http://x/", h({}), { COOKIE_SECURE: "on" })).toBe(true);
+  });
+
+  it("reads DASHBOARD_AUTH strictly", () => {
+    expect(dashboardAuthMode({})).toBe("on");
+    expect(dashboardAuthMode({ DASHBOARD_AUTH: "off" })).toBe("off");
+    expect(() => dashboardAuthMode({ DASHBOARD_AUTH: "of" })).toThrow(/DASHBOARD_AUTH must be "on" or "off"/);
+  });
+
+  it("follows only local paths after login", () => {
+    expect(safeNext("/runs/abc?step=3")).toBe("/runs/abc?step=3");
+    for (const bad of ["//evil.example", "https://evil.example", "/\\evil.example", "evil", "/login?next=/x", undefined]) expect(safeNext(bad)).toBe("/");
+  });
+});
+
+describe("password hashing", () => {
+  it("hashes with argon2id, verifies the right password only, and salts every hash", async () => {
+    const a = await hashPassword("correct horse battery");
+    const b = await hashPassword("correct horse battery");
+    expect(a).toMatch(/^\$argon2id\$v=19\$/);
+    expect(a).not.toBe(b);
+    expect(await verifyPassword(a, "correct horse battery")).toBe(true);
+    expect(await verifyPassword(a, "correct horse batterY")).toBe(false);
+    expect(await verifyPassword("not a hash", "x")).toBe(false);
+  });
+
+  it("rejects short passwords naming the minimum", () => {
+    expect(() => validatePassword("short")).toThrow(/at least 10 characters/);
+  });
+});
