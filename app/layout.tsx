@@ -3,6 +3,11 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { AlertsIndicator } from "@/components/AlertsIndicator";
 import { ThemeToggle } from "@/components/ThemeToggle";
+import { SessionProvider } from "@/components/SessionContext";
+import { UserMenu } from "@/components/UserMenu";
+import { pageAuth } from "@/lib/server/auth/page";
+import { roleAtLeast } from "@/lib/server/auth/roles";
+import { ingestAuthMode } from "@/lib/server/ingestTokens";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -19,8 +24,15 @@ function a(){var s=null;try{s=localStorage.getItem("theme")}catch(e){}
 var dark=s==="dark"||(s!=="light"&&m.matches);d.classList.toggle("dark",dark);d.dataset.theme=s||"system"}
 a();m.addEventListener("change",a);window.__applyTheme=a}catch(e){}})();`;
 
-/** RootLayout: header with product name and navigation, theme bootstrap, system fonts only. */
-export default function RootLayout({ children }: { children: ReactNode }) {
+/**
+ * RootLayout: header with product name, navigation and the signed-in user, banners when login or ingest
+ * authentication is off, theme bootstrap, system fonts only.
+ */
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const auth = await pageAuth();
+  const user = auth.user;
+  const isAdmin = !!user && roleAtLeast(user.role, "admin");
+  const ingestOff = ingestAuthMode() === "off";
   return (
     <html lang="en" suppressHydrationWarning>
       <head>
@@ -38,6 +50,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               </span>
               MoE telemetry
             </Link>
+            {user && (
             <nav aria-label="Main" className="flex items-center gap-4 text-sm">
               <Link href="/" prefetch={false} className="text-muted hover:text-fg">
                 Runs
@@ -48,14 +61,40 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               <Link href="/import" prefetch={false} className="text-muted hover:text-fg">
                 Import
               </Link>
+              {isAdmin && (
+                <>
+                  {auth.mode === "on" && (
+                    <Link href="/admin/users" prefetch={false} className="text-muted hover:text-fg">
+                      Users
+                    </Link>
+                  )}
+                  <Link href="/admin/tokens" prefetch={false} className="text-muted hover:text-fg">
+                    Ingest tokens
+                  </Link>
+                </>
+              )}
             </nav>
+            )}
             <div className="ml-auto flex items-center gap-3">
-              <AlertsIndicator />
+              {user && <AlertsIndicator />}
               <ThemeToggle />
+              {auth.mode === "on" && user && <UserMenu username={user.username} role={user.role} />}
             </div>
           </div>
+          {auth.mode === "off" && (
+            <p role="status" data-testid="login-off-banner" className="border-t border-warn/40 bg-warn-bg px-4 py-1.5 text-center text-xs text-warn">
+              Login is off (DASHBOARD_AUTH=off): anyone who can reach this dashboard can read and change everything.
+            </p>
+          )}
+          {ingestOff && user && (
+            <p role="status" data-testid="ingest-auth-off-banner" className="border-t border-warn/40 bg-warn-bg px-4 py-1.5 text-center text-xs text-warn">
+              Ingest authentication is off (INGEST_AUTH=off): any process that can reach the collector can write runs.
+            </p>
+          )}
         </header>
-        <main className="mx-auto max-w-[1600px] px-4 py-6">{children}</main>
+        <main className="mx-auto max-w-[1600px] px-4 py-6">
+          <SessionProvider value={user ? { username: user.username, role: user.role, loginOff: auth.mode === "off" } : null}>{children}</SessionProvider>
+        </main>
       </body>
     </html>
   );

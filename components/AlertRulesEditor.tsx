@@ -2,12 +2,14 @@
 
 import { useState } from "react";
 import type { AlertRulesDto } from "@/lib/dto";
+import { useCan } from "@/components/SessionContext";
 import { buildRuleOverrides, draftsFromOverrides, prepareAlertRules, RULE_FIELDS, type RuleDrafts, type RuleField } from "@/lib/ui/prepareAlertRules";
 
 /**
  * AlertRulesEditor: every alert rule with its shipped default, this scope's override (editable) and the
  * effective value, for the global scope (runId null) or one run. Saves with PUT (JSON) and shows the
- * API's validation error (400 {error, field}) as returned.
+ * API's validation error (400 {error, field}) as returned. Read-only (inputs disabled, no save) for a
+ * viewer: changing rules needs the editor role, which the API enforces too.
  */
 export function AlertRulesEditor({ runId, initial }: { runId: string | null; initial: AlertRulesDto }) {
   const [dto, setDto] = useState(initial);
@@ -16,6 +18,7 @@ export function AlertRulesEditor({ runId, initial }: { runId: string | null; ini
   const rows = prepareAlertRules(dto);
   const url = runId ? `/api/runs/${encodeURIComponent(runId)}/alert-rules` : "/api/alert-rules";
   const errorField = status.kind === "error" ? status.field : null;
+  const { allowed: canEdit, session } = useCan("editor");
 
   const set = (id: string, field: RuleField, value: string) => {
     setDrafts((d) => ({ ...d, [id]: { ...(d[id as keyof RuleDrafts] ?? {}), [field]: value } }));
@@ -53,6 +56,11 @@ export function AlertRulesEditor({ runId, initial }: { runId: string | null; ini
           : "Global overrides, applied to every run (a run's own overrides win). Blank = shipped default."}{" "}
         Each cell shows the override you can edit, the shipped default (placeholder) and the effective value below. The collector picks changes up within 5 s.
       </p>
+      {!canEdit && (
+        <p className="rounded border border-line bg-surface-2 px-2 py-1 text-xs text-muted" data-testid="rules-read-only">
+          Read-only: changing alert rules needs the editor role{session ? ` (${session.username} is ${session.role})` : ""}.
+        </p>
+      )}
       <div className="overflow-x-auto">
         <table className="w-full text-xs">
           <thead className="border-b border-line text-left text-muted">
@@ -85,7 +93,8 @@ export function AlertRulesEditor({ runId, initial }: { runId: string | null; ini
                           data-testid={`rule-${r.id}-${c.field}`}
                           value={value}
                           onChange={(e) => set(r.id, c.field, e.target.value)}
-                          className={`${input} ${border}`}
+                          disabled={!canEdit}
+                          className={`${input} ${border} disabled:opacity-60`}
                         >
                           <option value="">default ({c.defaultText})</option>
                           {(spec.kind === "bool" ? ["true", "false"] : spec.options ?? []).map((o) => (
@@ -101,7 +110,8 @@ export function AlertRulesEditor({ runId, initial }: { runId: string | null; ini
                           value={value}
                           placeholder={c.defaultText.replace(/ \(.*\)$/, "")}
                           onChange={(e) => set(r.id, c.field, e.target.value)}
-                          className={`${input} ${border}`}
+                          disabled={!canEdit}
+                          className={`${input} ${border} disabled:opacity-60`}
                         />
                       )}
                       <div className={`mt-0.5 text-[10px] ${c.changed ? "font-semibold text-accent" : "text-muted"}`} title={`default ${c.defaultText}`}>
@@ -115,6 +125,7 @@ export function AlertRulesEditor({ runId, initial }: { runId: string | null; ini
           </tbody>
         </table>
       </div>
+      {canEdit && (
       <div className="flex flex-wrap items-center gap-3">
         <button
           type="button"
@@ -144,6 +155,7 @@ export function AlertRulesEditor({ runId, initial }: { runId: string | null; ini
           </span>
         )}
       </div>
+      )}
     </div>
   );
 }

@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { useState } from "react";
+import { useCan } from "@/components/SessionContext";
 
 interface ImportResult {
   runId: string;
@@ -15,8 +16,12 @@ interface ImportResult {
   errors?: string[];
 }
 
-/** ImportForm posts a file to /api/import and shows the importer's summary (or its error, as the API words it). */
+/**
+ * ImportForm posts a file to /api/import and shows the importer's summary (or its error, as the API words
+ * it). Importing needs the editor role: a viewer sees why instead of the form (the API answers 403 too).
+ */
 export function ImportForm() {
+  const { allowed, session } = useCan("editor");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<ImportResult | null>(null);
@@ -39,6 +44,13 @@ export function ImportForm() {
   }
 
   const input = "rounded border border-line bg-surface px-2 py-1 text-sm";
+  if (!allowed) {
+    return (
+      <p className="max-w-3xl rounded border border-line bg-surface-2 p-3 text-sm text-muted" data-testid="import-read-only">
+        Importing needs the editor role{session ? ` (${session.username} is ${session.role})` : ""}.
+      </p>
+    );
+  }
   return (
     <div className="space-y-4">
       <form onSubmit={submit} className="grid max-w-3xl gap-3 rounded-lg border border-line bg-surface p-4" data-testid="import-form">

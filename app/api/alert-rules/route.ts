@@ -1,4 +1,4 @@
-import { handle, json } from "@/lib/server/http";
+import { handle, json, requireRole } from "@/lib/server/http";
 import { getAlertRules, putAlertRules } from "@/lib/server/alertQueries";
 import { readJsonBody } from "@/lib/server/readJsonBody";
 
@@ -12,5 +12,8 @@ export async function GET(): Promise<Response> {
 
 /** PUT /api/alert-rules: replace the global overrides, e.g. {"ep-imbalance-high": {"threshold": 1.8}}. */
 export async function PUT(req: Request): Promise<Response> {
-  return handle(async () => json(await putAlertRules(null, await readJsonBody(req))));
+  return handle(async () => {
+    await requireRole(req, "editor");
+    return json(await putAlertRules(null, await readJsonBody(req)));
+  });
 }

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { InvalidInput } from "@/lib/analysis/errors";
-import { handle, json } from "@/lib/server/http";
+import { handle, json, requireRole } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -20,10 +20,12 @@ function field(form: FormData, name: string): string | undefined {
 /**
  * POST /api/import (multipart/form-data: kind, file, and optionally run, config (launch script text),
  * layers, experts, topk, worldSize): runs the same importer as `moe-telemetry import` against this
- * dashboard's database and answers its JSON summary, or 400 with the importer's message.
+ * dashboard's database and answers its JSON summary, or 400 with the importer's message. Needs the editor role.
  */
 export async function POST(req: Request): Promise<Response> {
   return handle(async () => {
+    // Before reading the body: a viewer's upload is refused without being buffered.
+    await requireRole(req, "editor");
     const form = await req.formData().catch(() => {
       throw new InvalidInput("the body must be multipart/form-data with a file", "body");
     });

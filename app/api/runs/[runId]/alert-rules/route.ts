@@ -1,4 +1,4 @@
-import { handle, json, runNotFound } from "@/lib/server/http";
+import { handle, json, requireRole, runNotFound } from "@/lib/server/http";
 import { getAlertRules, putAlertRules } from "@/lib/server/alertQueries";
 import { getLiveState } from "@/lib/server/queries";
 import { readJsonBody } from "@/lib/server/readJsonBody";
@@ -15,9 +15,10 @@ export async function GET(_req: Request, ctx: { params: Promise<{ runId: string 
   });
 }
 
-/** PUT /api/runs/{runId}/alert-rules: replace the run's overrides. */
+/** PUT /api/runs/{runId}/alert-rules: replace the run's overrides (editor). */
 export async function PUT(req: Request, ctx: { params: Promise<{ runId: string }> }): Promise<Response> {
   return handle(async () => {
+    await requireRole(req, "editor");
     const { runId } = await ctx.params;
     if (!(await getLiveState(runId))) runNotFound(runId);
     return json(await putAlertRules(runId, await readJsonBody(req)));

@@ -1,0 +1,15 @@
+import { handle, json, requireRole } from "@/lib/server/http";
+import { revokeIngestToken } from "@/lib/server/ingestTokens";
+import { getDb } from "@/lib/server/webDb";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+/** DELETE /api/admin/tokens/{tokenId}: revokes the token (it stays listed as revoked) (admin). */
+export async function DELETE(req: Request, ctx: { params: Promise<{ tokenId: string }> }): Promise<Response> {
+  return handle(async () => {
+    await requireRole(req, "admin");
+    const { tokenId } = await ctx.params;
+    return json(await revokeIngestToken(await getDb(), tokenId));
+  });
+}

@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { handle, json, requireRole } from "@/lib/server/http";
+import { parseBody } from "@/lib/server/auth/body";
+import { createIngestToken, ingestAuthMode, listIngestTokens, listProjects } from "@/lib/server/ingestTokens";
+import { readJsonBody } from "@/lib/server/readJsonBody";
+import { getDb } from "@/lib/server/webDb";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+const Create = z.object({ projectName: z.string().min(1).max(200), name: z.string().min(1).max(200) });
+
+/** GET /api/admin/tokens: {ingestAuth, projects, tokens} (admin; never a secret). */
+export async function GET(req: Request): Promise<Response> {
+  return handle(async () => {
+    await requireRole(req, "admin");
+    const db = await getDb();
+    return json({ ingestAuth: ingestAuthMode(), projects: await listProjects(db), tokens: await listIngestTokens(db) });
+  });
+}
+
+/** POST /api/admin/tokens {projectName, name}: creates a token (and the project if new); the secret is in this answer only. */
+export async function POST(req: Request): Promise<Response> {
+  return handle(async () => {
+    const user = await requireRole(req, "admin");
+    const body = parseBody(Create, await readJsonBody(req));
+    return json(await createIngestToken(await getDb(), { ...body, createdBy: user.username }), 201);
+  });
+}

@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { InvalidInput } from "@/lib/analysis/errors";
+import { handle, json, requireRole } from "@/lib/server/http";
+import { parseBody } from "@/lib/server/auth/body";
+import { resetPassword, setDisabled, setRole, type UserInfo } from "@/lib/server/auth/users";
+import { readJsonBody } from "@/lib/server/readJsonBody";
+import { getDb } from "@/lib/server/webDb";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+const Patch = z.object({ role: z.string().optional(), disabled: z.boolean().optional(), password: z.string().optional() }).strict();
+
+/** PATCH /api/admin/users/{username} {role?, disabled?, password?}: change role, disable/enable, reset password (admin). */
+export async function PATCH(req: Request, ctx: { params: Promise<{ username: string }> }): Promise<Response> {
+  return handle(async () => {
+    await requireRole(req, "admin");
+    const { username } = await ctx.params;
+    const body = parseBody(Patch, await readJsonBody(req));
+    if (body.role === undefined && body.disabled === undefined && body.password === undefined) {
+      throw new InvalidInput("nothing to change: send role, disabled or password", "body");
+    }
+    const db = await getDb();
+    let user: UserInfo | null = null;
+    if (body.password !== undefined) user = await resetPassword(db, username, body.password);
+    if (body.role !== undefined) user = await setRole(db, username, body.role);
+    if (body.disabled !== undefined) user = await setDisabled(db, username, body.disabled);
+    return json(user);
+  });
+}

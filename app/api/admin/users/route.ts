@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { handle, json, requireRole } from "@/lib/server/http";
+import { parseBody } from "@/lib/server/auth/body";
+import { createUser, listUsers } from "@/lib/server/auth/users";
+import { readJsonBody } from "@/lib/server/readJsonBody";
+import { getDb } from "@/lib/server/webDb";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+const Create = z.object({ username: z.string(), password: z.string(), role: z.string() });
+
+/** GET /api/admin/users: every dashboard user (admin). */
+export async function GET(req: Request): Promise<Response> {
+  return handle(async () => {
+    await requireRole(req, "admin");
+    return json(await listUsers(await getDb()));
+  });
+}
+
+/** POST /api/admin/users {username, password, role}: creates a user (admin). */
+export async function POST(req: Request): Promise<Response> {
+  return handle(async () => {
+    await requireRole(req, "admin");
+    return json(await createUser(await getDb(), parseBody(Create, await readJsonBody(req))), 201);
+  });
+}

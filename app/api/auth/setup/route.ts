@@ -1,0 +1,19 @@
+import { handle, json } from "@/lib/server/http";
+import { setup } from "@/lib/server/auth/login";
+import { dashboardAuthMode } from "@/lib/server/auth/config";
+import { countUsers } from "@/lib/server/auth/users";
+import { readJsonBody } from "@/lib/server/readJsonBody";
+import { getDb } from "@/lib/server/webDb";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+/** GET /api/auth/setup: whether the first admin still has to be created. */
+export async function GET(): Promise<Response> {
+  return handle(async () => json({ auth: dashboardAuthMode(), needsSetup: dashboardAuthMode() === "on" && (await countUsers(await getDb())) === 0 }));
+}
+
+/** POST /api/auth/setup {code, username, password}: creates the first admin (only while there is no user) and signs in. */
+export async function POST(req: Request): Promise<Response> {
+  return handle(async () => setup(await getDb(), req, await readJsonBody(req)));
+}
