@@ -21,6 +21,15 @@ for _ in $(seq 1 120); do
   kill -0 "$server" 2>/dev/null || { echo "demo: the server stopped; see the messages above" >&2; exit 1; }
   sleep 0.5
 done
+# The collector requires an ingest token (INGEST_AUTH=on by default): the demo makes its own for the
+# simulator, and revokes it when the demo stops.
+if [ "${INGEST_AUTH:-on}" != "off" ]; then
+  created=$(node bin/moe-telemetry.mjs tokens create --project default --name "demo simulator" --json)
+  MOE_TELEMETRY_TOKEN=$(printf '%s' "$created" | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).token)')
+  token_id=$(printf '%s' "$created" | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).id)')
+  export MOE_TELEMETRY_TOKEN
+  trap 'node bin/moe-telemetry.mjs tokens revoke "$token_id" >/dev/null 2>&1; kill "$server" 2>/dev/null; wait "$server" 2>/dev/null' EXIT INT TERM
+fi
 echo
 echo "demo: dashboard at http://localhost:$PORT, collector at 127.0.0.1:$COLLECTOR_PORT"
 echo "demo: playing a SIMULATED 64-rank run (early-imbalance, 500 steps, 5 steps/s); Ctrl-C stops everything"
