@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkEventLimits, checkOomLimits, checkRankInfoLimits, checkRunInfoLimits } from "./checkInputLimits";
+import { checkBatchHeader, checkEventLimits, checkOomLimits, checkRankInfoLimits, checkRunInfoLimits } from "./checkInputLimits";
 import { InvalidInput } from "./errors";
 import { LIMITS, limit } from "./limits";
 import type { OomEvent, RunInfo } from "./types";
@@ -54,6 +54,7 @@ describe("checkRunInfoLimits", () => {
     ["too many command-line arguments", run({ commandLine: Array.from({ length: 5_000 }, () => "x") }), "command_line", /maxCommandLineArgs/],
     ["a command line too large", run({ commandLine: Array.from({ length: 100 }, () => "x".repeat(1_000)) }), "command_line", /maxCommandLineBytes/],
     ["GPU memory above 2^53", run({ gpuMemoryBytes: 2 ** 64 }), "gpu_memory_bytes", /below 2\^53/],
+    ["a NUL in the name", run({ name: "a\u0000b" }), "name", /contains a NUL character/],
   ];
   for (const [name, info, field, message] of cases) {
     it(`rejects ${name}`, () => {
@@ -69,6 +70,7 @@ describe("checkRankInfoLimits", () => {
     expect(fieldOf(() => checkRankInfoLimits({ rank: 0, host: "h".repeat(300), device: "", coords }, "c"))).toBe("hello.host");
     expect(fieldOf(() => checkRankInfoLimits({ rank: 0, host: "h", device: "d".repeat(300), coords }, "c"))).toBe("hello.device");
     expect(fieldOf(() => checkRankInfoLimits({ rank: 0, host: "h", device: "d", coords }, "c".repeat(200)))).toBe("hello.client");
+    expect(fieldOf(() => checkRankInfoLimits({ rank: 0, host: "h", device: "d", coords: { ...coords, dp: 2 ** 32 - 1 } }, "c"))).toBe("hello.coords.dp");
     expect(fieldOf(() => checkRankInfoLimits({ rank: 0, host: "h", device: "d", coords }, "c"))).toBeUndefined();
   });
 });
@@ -81,6 +83,7 @@ describe("checkOomLimits and checkEventLimits", () => {
     ["a valid report", oom({ layer: 2, memory, requestedBytes: 1024, wallTimeMs: 1 }), undefined],
     ["a rank outside the world", oom({ rank: 8 }), "rank"],
     ["a step above 2^53", oom({ step: 2 ** 60 }), "step"],
+    ["a step beyond a 32-bit column", oom({ step: 2 ** 31 }), "step"],
     ["a layer outside the model", oom({ layer: 5 }), "layer"],
     ["NaN memory", oom({ memory: { ...memory, reservedBytes: Number.NaN } }), "memory.reserved_bytes"],
     ["negative memory", oom({ memory: { ...memory, numOoms: -1 } }), "memory.num_ooms"],
@@ -96,5 +99,13 @@ describe("checkOomLimits and checkEventLimits", () => {
     expect(fieldOf(() => checkEventLimits({ rank: -1, step: 0, message: "" }, 8))).toBe("rank");
     expect(fieldOf(() => checkEventLimits({ rank: 0, step: 0, message: "m".repeat(LIMITS.maxEventMessage.value + 1) }, 8))).toBe("message");
     expect(fieldOf(() => checkEventLimits({ rank: 0, step: 0, message: "crashed" }, 8))).toBeUndefined();
+  });
+});
+
+describe("checkBatchHeader", () => {
+  it("accepts exact sequence numbers and rejects ones that lost precision", () => {
+    expect(fieldOf(() => checkBatchHeader(7, 0))).toBeUndefined();
+    expect(fieldOf(() => checkBatchHeader(2 ** 64, 0))).toBe("batch.seq");
+    expect(fieldOf(() => checkBatchHeader(1, 2 ** 64))).toBe("batch.dropped_batches");
   });
 });

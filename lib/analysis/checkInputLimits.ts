@@ -57,11 +57,25 @@ export function checkRunInfoLimits(info: RunInfo): void {
   }
 }
 
-/** checkRankInfoLimits rejects a hello whose host, device or client strings exceed LIMITS. */
+/** checkRankInfoLimits rejects a hello whose strings exceed LIMITS or whose coordinates cannot be a rank's. */
 export function checkRankInfoLimits(info: RankInfo, client: string): void {
   checkStringLength("hello.host", info.host, "maxHost");
   checkStringLength("hello.device", info.device, "maxDevice");
   checkStringLength("hello.client", client, "maxClient");
+  // tp/cp/pp/ep/etp are checked against the run's sizes (validateRank); dp, edp and vpp only here.
+  for (const [k, v] of Object.entries(info.coords)) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v >= limit("maxWorldSize"))) {
+      throw new InvalidInput(`hello.coords.${k} is ${v}; expected 0..${limit("maxWorldSize") - 1} (maxWorldSize)`, `hello.coords.${k}`);
+    }
+  }
+}
+
+/** checkBatchHeader rejects a batch whose sequence number or dropped-batch count is not an exact integer. */
+export function checkBatchHeader(seq: number, droppedBatches: number): void {
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new InvalidInput(`batch.seq ${seq} is not a non-negative integer below 2^53 (maxSeq)`, "batch.seq");
+  if (!Number.isSafeInteger(droppedBatches) || droppedBatches < 0) {
+    throw new InvalidInput(`batch.dropped_batches ${droppedBatches} is not a non-negative integer below 2^53`, "batch.dropped_batches");
+  }
 }
 
 /** MEMORY_FIELDS: each MemorySample field with its wire name; every one is a count in bytes or events. */
@@ -107,7 +121,9 @@ function checkEventBasics(ev: { rank: number; step: number; message: string; wal
   if (!Number.isInteger(ev.rank) || ev.rank < 0 || ev.rank >= worldSize) {
     throw new InvalidInput(`rank ${ev.rank} is outside the run's world size ${worldSize}`, "rank");
   }
-  if (!Number.isSafeInteger(ev.step) || ev.step < 0) throw new InvalidInput(`step ${ev.step} is not a non-negative integer below 2^53`, "step");
+  if (!Number.isSafeInteger(ev.step) || ev.step < 0 || ev.step > limit("maxStep")) {
+    throw new InvalidInput(`step ${ev.step} is not an integer in 0..${limit("maxStep")} (maxStep)`, "step");
+  }
   checkStringLength("message", ev.message, "maxEventMessage");
   if (ev.wallTimeMs !== undefined && !(Number.isFinite(ev.wallTimeMs) && ev.wallTimeMs >= 0)) {
     throw new InvalidInput(`wall_time_ms ${ev.wallTimeMs} is not a finite non-negative time`, "wall_time_ms");

@@ -32,6 +32,13 @@ export const LIMITS = {
   maxLayers: { value: 1_024, unit: "layers", why: "the deepest Megatron models have ~128 layers; bounds per-run arrays and the layer axis" },
   maxWorldSize: { value: 262_144, unit: "ranks", why: "far above the largest training clusters (~100k GPUs); bounds per-rank tables" },
   maxParallelSize: { value: 65_536, unit: "ranks per parallel dimension", why: "TP/PP/CP/EP/ETP beyond this cannot be a real mesh" },
+  maxStep: {
+    value: 2_147_483_647,
+    unit: "iterations",
+    why: "steps are stored as 32-bit integers (PostgreSQL integer); two billion iterations is far beyond any training run",
+  },
+  maxMicroBatches: { value: 1_000_000, unit: "micro-batches per step", why: "stored as a 32-bit integer; a global batch is at most tens of thousands of micro-batches" },
+  maxSeq: { value: Number.MAX_SAFE_INTEGER, unit: "", why: "batch sequence numbers must survive JavaScript numbers exactly (2^53 - 1)" },
   maxRecordsPerBatch: {
     value: 20_000,
     unit: "records per batch",
@@ -65,12 +72,22 @@ export function limit(name: LimitName): number {
   return LIMITS[name].value;
 }
 
-/** checkStringLength throws InvalidInput naming `field` when `value` is longer than the limit. */
-export function checkStringLength(field: string, value: string | undefined | null, name: LimitName): void {
+/**
+ * textProblem says what is wrong with a string field, or null: longer than the limit, or holding a NUL
+ * character (PostgreSQL text cannot store one, and no honest name or message contains it).
+ */
+export function textProblem(value: string, name: LimitName): string | null {
   const max = limit(name);
-  if (value !== undefined && value !== null && value.length > max) {
-    throw new InvalidInput(`${field} has ${value.length} characters; the limit is ${max} (${name})`, field);
-  }
+  if (value.length > max) return `has ${value.length} characters; the limit is ${max} (${name})`;
+  if (value.includes("\u0000")) return "contains a NUL character";
+  return null;
+}
+
+/** checkStringLength throws InvalidInput naming `field` when `value` is longer than the limit or holds a NUL. */
+export function checkStringLength(field: string, value: string | undefined | null, name: LimitName): void {
+  if (value === undefined || value === null) return;
+  const problem = textProblem(value, name);
+  if (problem) throw new InvalidInput(`${field} ${problem}`, field);
 }
 
 /** checkMaxValue throws InvalidInput naming `field` when `value` is above the limit. */

@@ -31,6 +31,8 @@ describe("validateBatch", () => {
     { name: "received counts of the wrong length", report: good({ receivedPerLocalExpert: [1, 2, 3] }), field: "layers[0].received_per_local_expert", reason: /expected 2 values/ },
     { name: "before-drop counts of the wrong length", report: good({ tokensPerExpertBeforeDrop: [1] }), field: "layers[0].tokens_per_expert_before_drop" },
     { name: "negative dropped", report: good({ dropped: -3 }), field: "layers[0].dropped" },
+    { name: "step beyond a 32-bit column", report: good({ step: 2 ** 31 }), field: "layers[0].step", reason: /above the limit 2147483647 \(maxStep\)/ },
+    { name: "absurd micro-batch count", report: good({ microBatches: 2 ** 32 - 1 }), field: "layers[0].micro_batches", reason: /maxMicroBatches/ },
   ];
   for (const c of layerCases) {
     it(c.name, () => {
@@ -71,6 +73,11 @@ describe("validateBatch", () => {
     ]);
     expect(r.scalars.map((p) => p.name)).toEqual(["lm loss", "load_balancing_loss"]);
     expect(r.rejected.map((x) => x.field)).toEqual(["scalars[2].name", "scalars[3].layer", "scalars[4].value"]);
+  });
+
+  it("rejects a scalar name with a NUL character (PostgreSQL text cannot hold it)", () => {
+    const r = validateBatch([], [], ctx, [{ step: 1, name: "grad\u0000norm", layer: 0, value: 1 }]);
+    expect(r.rejected).toEqual([{ code: "INVALID_ARGUMENT", field: "scalars[0].name", reason: "the name contains a NUL character" }]);
   });
 
   it("rejects the second of two records for the same step and layer", () => {

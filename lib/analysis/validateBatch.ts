@@ -4,7 +4,7 @@
  */
 import { MEMORY_FIELDS } from "./checkInputLimits";
 import { InvalidInput } from "./errors";
-import { limit } from "./limits";
+import { limit, textProblem } from "./limits";
 import { LOSS_NAMES, type LayerReport, type ScalarPoint, type StepSample } from "./types";
 
 /** BatchContext: what a batch is validated against. */
@@ -73,8 +73,11 @@ export function validateBatch(layers: LayerReport[], steps: StepSample[], ctx: B
 }
 
 function checkScalar(p: ScalarPoint, ctx: BatchContext): Problem {
-  if (!Number.isSafeInteger(p.step) || p.step < 0) return { field: "step", reason: `${p.step} is not a non-negative integer` };
+  const s = checkStep(p.step);
+  if (s) return s;
   if (p.name.length === 0 || p.name.length > MAX_SCALAR_NAME) return { field: "name", reason: `the name must have 1 to ${MAX_SCALAR_NAME} characters` };
+  const text = textProblem(p.name, "maxScalarName");
+  if (text) return { field: "name", reason: `the name ${text}` };
   if (!Number.isInteger(p.layer) || p.layer < 0 || p.layer > ctx.numLayers) {
     return { field: "layer", reason: `layer ${p.layer} is outside 0..${ctx.numLayers} (0 = run-level)` };
   }
@@ -95,6 +98,10 @@ function checkCount(field: string, v: number): Problem {
   return null;
 }
 
+function checkStep(v: number): Problem {
+  return checkCount("step", v) ?? (v > limit("maxStep") ? { field: "step", reason: `${v} is above the limit ${limit("maxStep")} (maxStep)` } : null);
+}
+
 function checkVector(field: string, values: number[], expected: number, what: string, max: number): Problem {
   if (values.length !== expected) {
     return { field, reason: `expected ${expected} values (${what}), got ${values.length}` };
@@ -109,7 +116,7 @@ function checkVector(field: string, values: number[], expected: number, what: st
 
 function checkLayerReport(r: LayerReport, ctx: BatchContext): Problem {
   const p =
-    checkCount("step", r.step) ??
+    checkStep(r.step) ??
     checkCount("tokens", r.tokens) ??
     (Number.isInteger(r.layer) && r.layer >= 1 && r.layer <= ctx.numLayers
       ? null
@@ -118,9 +125,9 @@ function checkLayerReport(r: LayerReport, ctx: BatchContext): Problem {
     (!ctx.stageLayers || ctx.stageLayers.has(r.layer)
       ? null
       : { field: "layer", reason: `layer ${r.layer} is not held by this rank's pipeline stage ${ctx.stage ?? "?"}` }) ??
-    (Number.isInteger(r.microBatches) && r.microBatches >= 1
+    (Number.isInteger(r.microBatches) && r.microBatches >= 1 && r.microBatches <= limit("maxMicroBatches")
       ? null
-      : { field: "micro_batches", reason: `${r.microBatches} micro-batches; expected at least 1` }) ??
+      : { field: "micro_batches", reason: `${r.microBatches} micro-batches; expected 1..${limit("maxMicroBatches")} (maxMicroBatches)` }) ??
     checkVector("tokens_per_expert", r.tokensPerExpert, ctx.numExperts, "num_experts", r.tokens) ??
     (r.tokensPerExpertBeforeDrop && r.tokensPerExpertBeforeDrop.length > 0
       ? checkVector("tokens_per_expert_before_drop", r.tokensPerExpertBeforeDrop, ctx.numExperts, "num_experts", r.tokens)
@@ -153,7 +160,7 @@ function checkLayerReport(r: LayerReport, ctx: BatchContext): Problem {
 }
 
 function checkStepSample(s: StepSample): Problem {
-  const p = checkCount("step", s.step);
+  const p = checkStep(s.step);
   if (p) return p;
   if (s.iterationTimeMs !== undefined && !(Number.isFinite(s.iterationTimeMs) && s.iterationTimeMs >= 0)) {
     return { field: "iteration_time_ms", reason: `${s.iterationTimeMs} is not a finite non-negative duration` };
