@@ -30,6 +30,7 @@ from typing import Callable, Optional, Sequence
 
 import grpc
 
+from ._channel import AUTH_CODES, auth_hint
 from ._stubs import pb, pb_grpc
 from ._util import Counters, RateLimitedLog, logger
 
@@ -68,6 +69,7 @@ class Sender:
         backoff_max: float = 10.0,
         counters: Optional[Counters] = None,
         on_welcome: Optional[Callable] = None,
+        channel_factory: Optional[Callable[[str], "grpc.Channel"]] = None,
     ):
         if not addresses:
             raise ValueError("no collector address")
@@ -81,7 +83,9 @@ class Sender:
         self.backoff_max = backoff_max
         self.counters = counters or Counters()
         self.on_welcome = on_welcome
+        self._make_channel = channel_factory or (lambda addr: grpc.insecure_channel(addr, options=CHANNEL_OPTIONS))
         self._rl = RateLimitedLog(30.0)
+        self._auth_logged = False
 
         self._cond = threading.Condition(threading.Lock())
         self._pending: collections.deque = collections.deque()
@@ -207,7 +211,7 @@ class Sender:
         """One connection: register, stream until it breaks. Returns True if a Welcome arrived."""
         conn = _Conn()
         conn.address = addr
-        channel = grpc.insecure_channel(addr, options=CHANNEL_OPTIONS)
+        channel = self._make_channel(addr)
         self._channel = channel
         self._channel_addr = addr
         call = None
@@ -228,7 +232,9 @@ class Sender:
                 self._rl(logging.WARNING, "eos:" + addr, "moe_telemetry: collector %s ended the stream; reconnecting", addr)
         except grpc.RpcError as e:
             code = e.code() if hasattr(e, "code") else None
-            if not (self._stop.is_set() and code == grpc.StatusCode.CANCELLED):
+            if code in AUTH_CODES:
+                self._auth_refused(addr, code, e)
+            elif not (self._stop.is_set() and code == grpc.StatusCode.CANCELLED):
                 self.counters.inc("rpc_errors")
                 details = e.details() if hasattr(e, "details") else str(e)
                 self._rl(logging.WARNING, "rpc:%s:%s" % (addr, code),
@@ -251,6 +257,18 @@ class Sender:
             except Exception:
                 pass
         return conn.welcomed.is_set()
+
+    def _auth_refused(self, addr: str, code, e) -> None:
+        """The collector refused the token: say so once, clearly (training goes on; the sender keeps
+        retrying at its back-off, in case the collector's configuration is what gets fixed)."""
+        self.counters.inc("auth_errors")
+        if self._auth_logged:
+            return
+        self._auth_logged = True
+        details = e.details() if hasattr(e, "details") else str(e)
+        logger.error("moe_telemetry: collector %s refused this rank: %s: %s; %s. Training continues; "
+                     "telemetry is buffered (oldest dropped when full) and retried.",
+                     addr, code.name if hasattr(code, "name") else code, details, auth_hint(code))
 
     def _on_message(self, conn: _Conn, msg) -> None:
         kind = msg.WhichOneof("kind")

@@ -20,6 +20,7 @@ from . import memory as _memory
 from . import topology as _topo
 from ._stubs import pb, pb_grpc
 from ._util import Counters, RateLimitedLog, logger
+from ._channel import AUTH_CODES, ChannelFactory, auth_hint
 from .sender import CHANNEL_OPTIONS, Sender
 
 __version__ = "0.1.0"
@@ -181,7 +182,15 @@ class Session:
         oom_observer: bool = True,
         track_backward_layer: bool = True,
         command_line: Optional[Sequence[str]] = None,
+        token: Optional[str] = None,
+        tls_ca=None,
+        tls_cert=None,
+        tls_key=None,
+        tls_server_name: Optional[str] = None,
     ):
+        # First, so unreadable TLS files fail init() (which logs once and turns telemetry off).
+        self._channels = ChannelFactory(CHANNEL_OPTIONS, token=token, tls_ca=tls_ca, tls_cert=tls_cert,
+                                        tls_key=tls_key, tls_server_name=tls_server_name)
         self.run_key = run_key
         self.collectors = list(collectors)
         self.counters = Counters()
@@ -268,7 +277,8 @@ class Session:
             self.hello = pb.RankHello(run_key=self.run_key, rank=self.rank, host=_topo.hostname(),
                                       device=_topo.device_string(), coords=rc, client=CLIENT_NAME)
             self.register_request = req
-            sender = Sender(self.collectors, req, self.hello, counters=self.counters, **self._sender_opts)
+            sender = Sender(self.collectors, req, self.hello, counters=self.counters,
+                            channel_factory=self._channels, **self._sender_opts)
             sender.start()
             self._sender = sender
             return sender
@@ -510,13 +520,19 @@ class Session:
                     break  # another collector would say the same
             except Exception as e:  # channel closed under us, etc.
                 last_err = e
-        self._rl(logging.WARNING, "unary:" + method, "moe_telemetry: %s failed: %r", method, last_err)
+        code = last_err.code() if isinstance(last_err, grpc.RpcError) and hasattr(last_err, "code") else None
+        if code in AUTH_CODES:
+            self.counters.inc("auth_errors")
+            self._rl(logging.ERROR, "unary-auth", "moe_telemetry: %s refused: %s: %s; %s", method, code.name,
+                     last_err.details() if hasattr(last_err, "details") else last_err, auth_hint(code))
+        else:
+            self._rl(logging.WARNING, "unary:" + method, "moe_telemetry: %s failed: %r", method, last_err)
         return False
 
     def _unary_channel(self, addr):
         ch = self._unary_channels.get(addr)
         if ch is None:
-            ch = grpc.insecure_channel(addr, options=CHANNEL_OPTIONS)
+            ch = self._channels(addr)
             self._unary_channels[addr] = ch
         return ch
 
@@ -712,12 +728,17 @@ def _split_collectors(c) -> list:
 
 def init(collector=None, run_key: Optional[str] = None, args: Any = None, rank: Optional[int] = None,
          coords: Optional[dict] = None, world_size: Optional[int] = None, gpus_per_node: Optional[int] = None,
-         gpu_memory_bytes: Optional[int] = None, name: Optional[str] = None, simulated: bool = False, **options):
+         gpu_memory_bytes: Optional[int] = None, name: Optional[str] = None, simulated: bool = False,
+         token: Optional[str] = None, tls_ca=None, tls_cert=None, tls_key=None, **options):
     """Start telemetry for this rank. Returns a Session (or a NullSession when disabled).
 
     collector: "host:port", or several comma-separated (or a list); MOE_TELEMETRY_COLLECTOR overrides.
     run_key: stable across restarts of the job; MOE_TELEMETRY_RUN_KEY overrides; falls back to
              SLURM_JOB_ID / TORCHELASTIC_RUN_ID. MOE_TELEMETRY_DISABLED=1 turns everything off.
+    token: ingest token of the run's project (`moe-telemetry tokens create`); default MOE_TELEMETRY_TOKEN.
+    tls_ca / tls_cert / tls_key: PEM text or file paths; TLS to the collector when tls_ca (or a client
+             certificate) is given; defaults MOE_TELEMETRY_TLS_CA / _CERT / _KEY (and
+             MOE_TELEMETRY_TLS_SERVER_NAME, or tls_server_name=, when the certificate names another host).
     Call it after Megatron's parallel state is initialized (coordinates are read from it then).
     Never raises for telemetry problems: logs and returns a NullSession instead.
     """
@@ -738,7 +759,8 @@ def init(collector=None, run_key: Optional[str] = None, args: Any = None, rank: 
             return NullSession()
         return Session(collectors, rk, args=args, rank=rank, coords=coords, world_size=world_size,
                        gpus_per_node=gpus_per_node, gpu_memory_bytes=gpu_memory_bytes, name=name,
-                       simulated=simulated, **options)
+                       simulated=simulated, token=token, tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key,
+                       **options)
     except TypeError:
         raise  # a wrong keyword is a programming error, not a telemetry outage
     except Exception as e:

@@ -43,16 +43,21 @@ ARGS = {"num_experts": 4, "moe_router_topk": 2, "num_layers": 2, "hidden_size": 
 
 
 class Collector:
-    def __init__(self, db_path):
+    """A real collector process. Ingest tokens are off unless `env` sets INGEST_AUTH (test_auth_tls.py);
+    `args` adds command-line flags (TLS)."""
+
+    def __init__(self, db_path, env=None, args=()):
         self.db = "file:" + db_path
         self.proc = None
         self.port = None
         self.lines = []
+        self.env = {**os.environ, "INGEST_AUTH": "off", **(env or {})}
+        self.args = list(args)
 
     def start(self, port=0):
-        self.proc = subprocess.Popen([NODE, CLI, "collector", "--port", str(port), "--database", self.db],
+        self.proc = subprocess.Popen([NODE, CLI, "collector", "--port", str(port), "--database", self.db] + self.args,
                                      cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True)
+                                     start_new_session=True, env=self.env)
         found = threading.Event()
 
         def reader(proc=self.proc):
