@@ -30,8 +30,10 @@ export const OPENAPI_DOCUMENT = {
       "Read-only JSON API over what the collector stored: runs, per-layer router losses, expert-load heatmaps and cross-rank aggregates. " +
       "Series are downsampled on the server (bucket min/max kept). Live changes are pushed as Server-Sent Events.",
   },
+  // Every operation needs the session cookie unless it says `security: []`.
+  security: [{ session: [] }],
   paths: {
-    "/api/health": { get: { summary: "Database reachability", responses: { 200: { description: "OK" }, 500: err } } },
+    "/api/health": { get: { summary: "Database reachability", security: [], responses: { 200: { description: "OK" }, 500: err } } },
     "/api/runs": { get: { summary: "All runs, newest first", responses: { 200: ok("RunSummary", true) } } },
     "/api/runs/{runId}": { get: { summary: "One run: configuration, layers, derived sizes, events", parameters: [runId], responses: { 200: ok("RunDetail"), 404: err } } },
     "/api/runs/{runId}/losses": {
@@ -211,9 +213,88 @@ export const OPENAPI_DOCUMENT = {
     },
     "/metrics": { get: { summary: "Prometheus text format: moe_alert_firing, moe_run_ep_imbalance_worst, moe_layer_maxvio, moe_layer_ep_imbalance, moe_rank_peak_memory_ratio, moe_run_last_step", responses: { 200: { description: "text/plain" } } } },
     "/api/openapi.json": { get: { summary: "This document", responses: { 200: { description: "OK" } } } },
+    "/api/auth/login": {
+      post: {
+        summary: "Sign in: sets the HttpOnly session cookie. One message for every failure (401); 429 with Retry-After after repeated failures",
+        security: [],
+        requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/Credentials" } } } },
+        responses: { 200: { description: "Signed in (Set-Cookie: moe_session)" }, 400: err, 401: err, 403: err, 429: err },
+      },
+    },
+    "/api/auth/logout": { post: { summary: "Sign out: deletes the session, so the old cookie stops working", security: [], responses: { 200: { description: "OK" } } } },
+    "/api/auth/me": { get: { summary: "Whether login is on, and who is signed in ({auth, user: {username, role} | null})", security: [], responses: { 200: { description: "OK" } } } },
+    "/api/auth/setup": {
+      get: { summary: "Whether the first admin still has to be created", security: [], responses: { 200: { description: "OK" } } },
+      post: {
+        summary: "Create the first admin with the setup code the server printed at start (only while there is no user); signs in",
+        security: [],
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: { allOf: [{ $ref: "#/components/schemas/Credentials" }, { type: "object", required: ["code"], properties: { code: { type: "string" } } }] } } },
+        },
+        responses: { 200: { description: "Created and signed in" }, 400: err, 403: err, 409: err, 429: err },
+      },
+    },
+    "/api/admin/users": {
+      get: { summary: "Dashboard users (admin)", responses: { 200: ok("User", true), 401: err, 403: err } },
+      post: {
+        summary: "Create a user (admin)",
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: { allOf: [{ $ref: "#/components/schemas/Credentials" }, { type: "object", required: ["role"], properties: { role: { $ref: "#/components/schemas/Role" } } }] } } },
+        },
+        responses: { 201: ok("User"), 400: err, 401: err, 403: err, 409: err },
+      },
+    },
+    "/api/admin/users/{username}": {
+      patch: {
+        summary: "Change a user's role, disable/enable them, or reset their password (ends their sessions) (admin); the last enabled admin cannot be demoted or disabled (409)",
+        parameters: [{ name: "username", in: "path", required: true, schema: { type: "string" } }],
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: { type: "object", properties: { role: { $ref: "#/components/schemas/Role" }, disabled: { type: "boolean" }, password: { type: "string" } } } } },
+        },
+        responses: { 200: ok("User"), 400: err, 401: err, 403: err, 404: err, 409: err },
+      },
+    },
+    "/api/admin/tokens": {
+      get: { summary: "Projects and ingest tokens, never the secrets (admin): {ingestAuth, projects, tokens}", responses: { 200: { description: "OK" }, 401: err, 403: err } },
+      post: {
+        summary: "Create an ingest token (and its project if new) (admin); the answer's `token` is the only time the secret is shown",
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: { type: "object", required: ["projectName", "name"], properties: { projectName: { type: "string" }, name: { type: "string" } } } } },
+        },
+        responses: { 201: { description: "{token, info}" }, 400: err, 401: err, 403: err },
+      },
+    },
+    "/api/admin/tokens/{tokenId}": {
+      delete: {
+        summary: "Revoke an ingest token (it stays listed as revoked) (admin)",
+        parameters: [{ name: "tokenId", in: "path", required: true, schema: { type: "string" } }],
+        responses: { 200: { description: "OK" }, 401: err, 403: err, 404: err },
+      },
+    },
   },
   components: {
+    securitySchemes: {
+      session: {
+        type: "apiKey",
+        in: "cookie",
+        name: "moe_session",
+        description:
+          "Session cookie from POST /api/auth/login. Without it every route but /api/health and /api/auth/* answers 401. Roles: viewer reads; editor also " +
+          "changes alert rules and imports; admin also manages users and ingest tokens (403 names the role needed). State-changing requests must come " +
+          "from the dashboard's own origin (Origin / Sec-Fetch-Site), else 403. DASHBOARD_AUTH=off turns all of this off.",
+      },
+    },
     schemas: {
+      Role: { type: "string", enum: ["viewer", "editor", "admin"] },
+      Credentials: { type: "object", required: ["username", "password"], properties: { username: { type: "string" }, password: { type: "string", minLength: 10 } } },
+      User: {
+        type: "object",
+        properties: { id: { type: "string" }, username: { type: "string" }, role: { $ref: "#/components/schemas/Role" }, disabled: { type: "boolean" }, createdAtMs: { type: "integer" } },
+      },
       Error: { type: "object", required: ["error"], properties: { error: { type: "string" }, field: { type: "string" } } },
       Alert: {
         type: "object",

@@ -1,6 +1,6 @@
 /**
  * Dashboard roles. They are ordered: each role can do everything the one below it can.
- * viewer reads; editor also changes alert rules, acknowledges alerts and imports; admin also manages
+ * viewer reads; editor also changes alert rules and imports runs; admin also manages
  * users and ingest tokens.
  */
 
@@ -22,6 +22,6 @@ export function roleAtLeast(role: Role, needed: Role): boolean {
 /** ROLE_RIGHTS: one line per role for help texts and the users page. */
 export const ROLE_RIGHTS: Record<Role, string> = {
   viewer: "reads runs, alerts and rules",
-  editor: "also changes alert rules, acknowledges alerts and imports",
+  editor: "also changes alert rules and imports runs",
   admin: "also manages users and ingest tokens",
 };
