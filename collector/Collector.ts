@@ -427,6 +427,8 @@ export class Collector {
       }
       if (!msg.batch) return;
       if (!identity) throw new InvalidInput("the stream's first message must be a RankHello", "hello");
+      // Re-checked per batch (a cache hit, normally): a revoked token also ends the streams it opened.
+      if (this.auth.enabled) await this.auth.authenticate(call.metadata, call.getPeer());
       const { pending, rejected } = this.prepare(identity.run, identity.rank, identity.pp, msg.batch);
       send({ result: { seq: pending.seq, accepted: pending.layers.length + pending.steps.length + (pending.scalars?.length ?? 0), rejected } });
       if (rejected.length > 0) {

@@ -143,6 +143,16 @@ describe("ingest tokens", () => {
     expect(grpc.status[r.code]).toBe("UNAUTHENTICATED");
   });
 
+  it("ends an open stream once its token is revoked", async () => {
+    const fresh = await createIngestToken(c.db, { projectName: "alpha", name: "streaming", createdBy: "test" });
+    const stream = clientWith(fresh.token).openStream("alpha-run", smallRanks()[0]);
+    stream.send([report(0, 10, 2)], []);
+    await stream.acked();
+    await revokeIngestToken(c.db, fresh.info.id);
+    stream.send([report(0, 11, 2)], []);
+    await expect(stream.acked()).rejects.toThrow(/UNAUTHENTICATED: the ingest token was revoked/);
+  });
+
   it("lets a project claim a run registered while authentication was off, and keeps others out", async () => {
     const off = await startCollector(c.db.target.url, { auth: { mode: "off" } });
     const anon = new TelemetryClient(off.address, { token: "" });
