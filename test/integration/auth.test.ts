@@ -3,13 +3,23 @@
  * counts at once instead of after the 2 s window), a real database, the TypeScript client. Every RPC is
  * tried with no token, a malformed one, an unknown one, a revoked one and another project's one.
  */
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { helloOf, TelemetryClient } from "../../lib/client/TelemetryClient";
 import { createIngestToken, revokeIngestToken } from "../../lib/server/ingestTokens";
 import type { ClientMessage } from "../../generated/proto/moe/telemetry/v1/ClientMessage";
 import type { ServerMessage__Output } from "../../generated/proto/moe/telemetry/v1/ServerMessage";
-import { report, smallRanks, smallRun, startCollector, tempDatabaseUrl, waitFor } from "./harness";
+import { report, smallRanks, smallRun, spawnCollector, startCollector, tempDatabaseUrl, waitFor } from "./harness";
+
+const CLI = path.resolve(import.meta.dirname, "../../bin/moe-telemetry.mjs");
+const run = promisify(execFile);
+/** cli runs `moe-telemetry ...args` and returns its stdout and stderr. */
+async function cli(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, [CLI, ...args], { cwd: path.dirname(path.dirname(CLI)) });
+}
 
 type Started = Awaited<ReturnType<typeof startCollector>>;
 type Outcome = { code: grpc.status; details: string };
@@ -213,5 +223,63 @@ describe("ingest authentication off", () => {
       client.close();
       await c.stop();
     }
+  });
+});
+
+describe("ingest tokens from the command line", () => {
+  it("creates (printing the token once), lists, and revokes tokens; lists projects", async () => {
+    const url = tempDatabaseUrl();
+    const created = await cli("tokens", "create", "--project", "gamma", "--name", "cluster A", "--database", url);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^moe_[A-Za-z0-9_-]{43}$/);
+    expect(created.stderr).toMatch(/shown only this once/);
+    expect(created.stderr).toMatch(/export MOE_TELEMETRY_TOKEN=/);
+
+    const listed = JSON.parse((await cli("tokens", "list", "--json", "--database", url)).stdout) as Array<{ id: string; projectName: string; name: string; prefix: string; revokedAtMs: number | null }>;
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ projectName: "gamma", name: "cluster A", prefix: token.slice(0, 12), revokedAtMs: null });
+    const table = (await cli("tokens", "list", "--database", url)).stdout;
+    expect(table).toMatch(/ID\s+PROJECT\s+NAME\s+PREFIX\s+CREATED\s+LAST USED\s+REVOKED/);
+    expect(table).not.toContain(token);
+
+    expect((await cli("tokens", "revoke", listed[0].id, "--database", url)).stdout).toMatch(/revoked ingest token/);
+    const after = JSON.parse((await cli("tokens", "list", "--json", "--database", url)).stdout) as Array<{ revokedAtMs: number | null }>;
+    expect(after[0].revokedAtMs).not.toBeNull();
+    await expect(cli("tokens", "revoke", "no-such-id", "--database", url)).rejects.toThrow(/ingest token "no-such-id" does not exist/);
+    expect((await cli("projects", "list", "--database", url)).stdout).toMatch(/gamma/);
+  });
+
+  it("prints a quick-start token on the collector's first start only, and that token works", async () => {
+    const url = tempDatabaseUrl();
+    const first = await spawnCollector(url, 0, { INGEST_AUTH: "on" });
+    let token = "";
+    try {
+      const m = /export MOE_TELEMETRY_TOKEN=(moe_\S+)/.exec(first.output());
+      expect(m).not.toBeNull();
+      token = m![1];
+      const client = new TelemetryClient(`127.0.0.1:${first.port}`, { token });
+      try {
+        expect((await client.registerRun(smallRun("quick"))).created).toBe(true);
+      } finally {
+        client.close();
+      }
+    } finally {
+      first.child.kill("SIGTERM");
+      await new Promise((r) => first.child.once("exit", r));
+    }
+    const second = await spawnCollector(url, 0, { INGEST_AUTH: "on" });
+    try {
+      expect(second.output()).not.toMatch(/MOE_TELEMETRY_TOKEN=moe_/);
+      expect(second.output()).not.toContain(token);
+    } finally {
+      second.child.kill("SIGTERM");
+      await new Promise((r) => second.child.once("exit", r));
+    }
+  });
+
+  it("refuses to start with TLS files that cannot be used, naming the setting", async () => {
+    await expect(spawnCollector(tempDatabaseUrl(), 0, { COLLECTOR_TLS_CERT: "/nonexistent/cert.pem", COLLECTOR_TLS_KEY: "/nonexistent/key.pem" })).rejects.toThrow(
+      /COLLECTOR_TLS_CERT: cannot read \/nonexistent\/cert\.pem \(ENOENT\)/,
+    );
   });
 });

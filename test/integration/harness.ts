@@ -78,7 +78,11 @@ export async function startCollector(
 }
 
 /** spawnCollector runs `moe-telemetry collector` as a child process and waits until it listens (ingest auth off unless `env` sets INGEST_AUTH). */
-export async function spawnCollector(url: string, port = 0, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
+export async function spawnCollector(
+  url: string,
+  port = 0,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   const child = spawn(process.execPath, [path.join(ROOT, "bin/moe-telemetry.mjs"), "collector", "--host", "127.0.0.1", "--port", String(port), "--database", url], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: "info", INGEST_AUTH: "off", ...env },
@@ -99,7 +103,7 @@ export async function spawnCollector(url: string, port = 0, env: Record<string, 
     child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
     child.on("exit", (code) => reject(new Error(`collector exited with ${code}: ${out}`)));
   });
-  return { child, port: bound };
+  return { child, port: bound, output: () => out };
 }
 
 /**
