@@ -21,6 +21,7 @@ import type { Db } from "../lib/server/db";
 import type { AlertEngine } from "../lib/server/AlertEngine";
 import { IngestBuffer } from "../lib/server/IngestBuffer";
 import { writeBatches, type PendingBatch } from "../lib/server/ingestStore";
+import { refreshRollupsAfterFlush } from "../lib/server/rollups";
 import {
   claimRun,
   findRunByKey,
@@ -89,6 +90,8 @@ export class Collector {
         const refreshed = await writeBatches(opts.db, batches, nowMs, (err, where) => this.log.error({ err, ...where }, "aggregate skipped"));
         // Evaluated after the commit and not awaited: alerting never delays an ack.
         void opts.alerts?.afterFlush(batches, refreshed, nowMs);
+        // Roll up the 64-step blocks this flush closed or changed (not awaited either; views fill any block missed).
+        void refreshRollupsAfterFlush(opts.db, refreshed).catch((err: unknown) => this.log.error({ err }, "rollup refresh failed"));
       },
       intervalMs: opts.flushIntervalMs ?? 50,
       maxRecords: opts.flushMaxRecords ?? 20_000,

@@ -7,7 +7,8 @@ import type { CompareDto, CompareRunDto, CompareSeriesDto } from "../dto";
 import { deriveRunStatus } from "../analysis/deriveRunStatus";
 import type { LossName } from "../analysis/types";
 import { prepareConfigRows } from "../ui/prepareConfigRows";
-import { bucketSizeFor } from "./queries";
+import { meanOf, type MetricColumn } from "./bucketStats";
+import { bucketSizeFor, readStepBuckets } from "./stepBuckets";
 import { runFromRow, type RunRecord } from "./runsRepo";
 import { getDb } from "./webDb";
 
@@ -49,31 +50,28 @@ async function seriesOf(run: RunRecord, opts: CompareOptions): Promise<CompareRu
   if (lo == null || hi == null) return { ...base, bucketSize: 1, series: [] };
   const from = Number(lo);
   const bucket = bucketSizeFor(from, Number(hi), opts.maxPoints ?? 300);
-  const metric = (name: string, col: string) => `AVG("${col}") AS "${name}_avg", MIN("${col}") AS "${name}_min", MAX("${col}") AS "${name}_max"`;
-  const layerFilter = opts.layer === undefined ? "" : ` AND "layer" = ${p(4)}`;
-  const rows = (await db.prisma.$queryRawUnsafe(
-    `SELECT "layer", ("step" - CAST(${p(1)} AS INTEGER)) / CAST(${p(2)} AS INTEGER) AS bucket, MIN("step") AS step, SUM("tokens") AS tokens,
-            ${metric("aux", aux.column)}, ${metric("maxVio", "maxVio")}, ${metric("epImbalance", "epImbalance")}
-       FROM "LayerAggregate" WHERE "runId" = ${p(3)}${layerFilter}
-      GROUP BY "layer", bucket ORDER BY "layer", bucket`,
-    ...(opts.layer === undefined ? [from, bucket, run.id] : [from, bucket, run.id, opts.layer]),
-  )) as Row[];
+  const columns = { aux: aux.column as MetricColumn, maxVio: "maxVio", epImbalance: "epImbalance" } as const;
+  const buckets = await readStepBuckets(db, {
+    runId: run.id, moeLayers: run.moeLayers, layers: opts.layer === undefined ? undefined : [opts.layer],
+    fromStep: from, toStep: Number(hi), firstStoredStep: from, bucketSize: bucket, metrics: Object.values(columns),
+  });
 
   const series = new Map<string, CompareSeriesDto>();
   const cumulative = new Map<number, number>();
-  for (const r of rows) {
-    const layer = Number(r.layer);
+  for (const r of buckets) {
+    const layer = r.layer;
     // x for tokens: tokens this layer processed up to the end of the bucket (sum of aggregate tokens over steps).
-    const tokens = (cumulative.get(layer) ?? 0) + Number(r.tokens ?? 0);
+    const tokens = (cumulative.get(layer) ?? 0) + r.tokens;
     cumulative.set(layer, tokens);
-    const step = Number(r.step);
+    const step = r.firstStep;
     for (const [name, metricName] of [["aux", "auxLoss"], ["maxVio", "maxVio"], ["epImbalance", "epImbalance"]] as const) {
-      const avg = r[`${name}_avg`];
-      if (avg === null || avg === undefined) continue;
+      const stats = r.metrics[columns[name]];
+      const avg = meanOf(stats);
+      if (avg === null || !stats) continue;
       const key = `${layer}/${metricName}`;
       let s = series.get(key);
       if (!s) series.set(key, (s = { layer, metric: metricName, points: [] }));
-      s.points.push({ x: opts.alignBy === "tokens" ? tokens : step, step, value: Number(avg), min: Number(r[`${name}_min`]), max: Number(r[`${name}_max`]) });
+      s.points.push({ x: opts.alignBy === "tokens" ? tokens : step, step, value: avg, min: stats.min!, max: stats.max! });
     }
   }
   return { ...base, bucketSize: bucket, series: [...series.values()] };

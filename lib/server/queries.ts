@@ -35,6 +35,10 @@ import type { RunEvent as RunEventRow } from "../../generated/prisma/client";
 import type { Db } from "./db";
 import { listRanks, runFromRow, type RunRecord } from "./runsRepo";
 import { getDb } from "./webDb";
+import { meanOf, type MetricColumn } from "./bucketStats";
+import { bucketSizeFor, groupedStepBuckets, readStepBuckets } from "./stepBuckets";
+
+export { bucketSizeFor };
 
 const LOSS_COLUMN: Record<LossName, string> = {
   load_balancing_loss: "loadBalancingLoss",
@@ -136,12 +140,6 @@ export async function getRun(runId: string, nowMs: number = Date.now()): Promise
   };
 }
 
-/** bucketSizeFor is the number of steps per bucket so that a step range fits in maxPoints buckets. */
-export function bucketSizeFor(fromStep: number, toStep: number, maxPoints: number): number {
-  const span = Math.max(1, toStep - fromStep + 1);
-  return Math.max(1, Math.ceil(span / Math.max(1, maxPoints)));
-}
-
 async function stepRange(db: Db, runId: string, layer?: number): Promise<{ min: number; max: number } | null> {
   const p = db.sql.param;
   const rows = (await db.prisma.$queryRawUnsafe(
@@ -182,31 +180,20 @@ export async function getLossSeries(
   const bucket = bucketSizeFor(from, to, opts.maxPoints ?? 600);
   const layers = (opts.layers?.length ? opts.layers : run.moeLayers).filter((l) => run.moeLayers.includes(l));
   if (layers.length === 0 || from > to) return { runId, fromStep: from, toStep: to, bucketSize: bucket, series: [] };
-  const p = db.sql.param;
-  const cols = LOSS_NAMES.map((n) => {
-    const c = `"${LOSS_COLUMN[n]}"`;
-    return `AVG(${c}) AS "${n}_avg", MIN(${c}) AS "${n}_min", MAX(${c}) AS "${n}_max"`;
-  }).join(", ");
-  // Integer division groups steps into buckets in the database: the browser never gets raw points.
-  const rows = (await db.prisma.$queryRawUnsafe(
-    `SELECT "layer", ("step" - CAST(${p(1)} AS INTEGER)) / CAST(${p(2)} AS INTEGER) AS bucket, MIN("step") AS step, ${cols}
-       FROM "LayerAggregate"
-      WHERE "runId" = ${p(3)} AND "step" >= ${p(4)} AND "step" <= ${p(5)}
-      GROUP BY "layer", bucket ORDER BY "layer", bucket`,
-    from, bucket, runId, from, to,
-  )) as Array<Record<string, number | bigint | null>>;
-  const wanted = new Set(layers);
+  const buckets = await readStepBuckets(db, {
+    runId, moeLayers: run.moeLayers, layers, fromStep: from, toStep: to, firstStoredStep: range.min, bucketSize: bucket,
+    metrics: LOSS_NAMES.map((n) => LOSS_COLUMN[n] as MetricColumn),
+  });
   const series = new Map<string, { layer: number; loss: LossName; points: SeriesPointDto[] }>();
-  for (const row of rows) {
-    const layer = Number(row.layer);
-    if (!wanted.has(layer)) continue;
+  for (const bk of buckets) {
     for (const loss of LOSS_NAMES) {
-      const avg = row[`${loss}_avg`];
-      if (avg === null || avg === undefined) continue;
-      const key = `${layer}/${loss}`;
+      const stats = bk.metrics[LOSS_COLUMN[loss] as MetricColumn];
+      const avg = meanOf(stats);
+      if (avg === null || !stats) continue;
+      const key = `${bk.layer}/${loss}`;
       let s = series.get(key);
-      if (!s) series.set(key, (s = { layer, loss, points: [] }));
-      s.points.push({ step: Number(row.step), value: Number(avg), min: Number(row[`${loss}_min`]), max: Number(row[`${loss}_max`]) });
+      if (!s) series.set(key, (s = { layer: bk.layer, loss, points: [] }));
+      s.points.push({ step: bk.firstStep, value: avg, min: stats.min!, max: stats.max! });
     }
   }
   return { runId, fromStep: from, toStep: to, bucketSize: bucket, series: [...series.values()] };
@@ -248,8 +235,12 @@ function aggregateOf(a: AggregateRow): LayerAggregateDto {
 export async function latestStep(db: Db, run: RunRecord): Promise<number | null> {
   const p = db.sql.param;
   const rows = (await db.prisma.$queryRawUnsafe(
+    // Only the newest 16 steps are read (an index range), never the whole run's aggregates.
     `SELECT "step", COUNT(*) AS n, SUM(CASE WHEN "ranksReported" >= "ranksExpected" THEN 1 ELSE 0 END) AS complete
-       FROM "LayerAggregate" WHERE "runId" = ${p(1)} GROUP BY "step" ORDER BY "step" DESC LIMIT 16`,
+       FROM "LayerAggregate" WHERE "runId" = ${p(1)}
+        AND "step" > (SELECT MAX("step") FROM "LayerAggregate" WHERE "runId" = ${p(2)}) - 16
+      GROUP BY "step" ORDER BY "step" DESC`,
+    run.id,
     run.id,
   )) as Array<{ step: number | bigint; n: number | bigint; complete: number | bigint }>;
   if (rows.length === 0) return null;
@@ -287,25 +278,11 @@ export async function getExpertHeatmap(
   const from = Math.max(opts.fromStep ?? range.min, range.min);
   const to = Math.min(opts.toStep ?? range.max, range.max);
   const bucket = bucketSizeFor(from, to, opts.maxColumns ?? 400);
-  const rows = await db.prisma.layerAggregate.findMany({
-    where: { runId, layer, step: { gte: from, lte: to } },
-    select: { step: true, load: true },
-    orderBy: { step: "asc" },
+  // Each expert's maximum in the bucket, so a spike is never averaged away (stored rollups hold the max too).
+  const buckets = await readStepBuckets(db, {
+    runId, moeLayers: run.moeLayers, layers: [layer], fromStep: from, toStep: to, firstStoredStep: range.min, bucketSize: bucket, metrics: [], loads: true,
   });
-  const columns: ExpertHeatmapDto["columns"] = [];
-  let current: { step: number; load: number[]; index: number } | null = null;
-  for (const r of rows) {
-    const index = Math.floor((r.step - from) / bucket);
-    const load = unpackCounts(r.load);
-    if (!current || current.index !== index) {
-      if (current) columns.push({ step: current.step, load: current.load });
-      current = { step: r.step, load, index };
-    } else {
-      // Keep each expert's maximum in the bucket so a spike is never averaged away.
-      for (let e = 0; e < load.length; e++) if (load[e] > current.load[e]) current.load[e] = load[e];
-    }
-  }
-  if (current) columns.push({ step: current.step, load: current.load });
+  const columns: ExpertHeatmapDto["columns"] = buckets.map((bk) => ({ step: bk.firstStep, load: bk.loadMax ?? [] }));
   return { runId, layer, numExperts: run.numExperts, bucketSize: bucket, columns };
 }
 
@@ -357,7 +334,7 @@ export async function getGlobalVersion(): Promise<string> {
   return `${Number(rows[0]?.n ?? 0)}:${Number(rows[0]?.v ?? 0)}:${Number(rows[0]?.a ?? 0)}`;
 }
 
-const IMBALANCE_COLUMN: Record<ImbalanceMetric, string> = {
+const IMBALANCE_COLUMN: Record<ImbalanceMetric, MetricColumn> = {
   maxVio: "maxVio",
   cv: "cv",
   entropy: "entropy",
@@ -382,29 +359,20 @@ export async function getImbalanceHeatmap(
   const to = Math.min(opts.toStep ?? range.max, range.max);
   if (from > to) return empty;
   const bucket = bucketSizeFor(from, to, opts.maxColumns ?? 300);
-  const p = db.sql.param;
-  const col = `"${IMBALANCE_COLUMN[metric]}"`;
-  const rows = (await db.prisma.$queryRawUnsafe(
-    `SELECT "layer", ("step" - CAST(${p(1)} AS INTEGER)) / CAST(${p(2)} AS INTEGER) AS bucket, MIN("step") AS step, ${reduce.toUpperCase()}(${col}) AS v
-       FROM "LayerAggregate" WHERE "runId" = ${p(3)} AND "step" >= ${p(4)} AND "step" <= ${p(5)}
-      GROUP BY "layer", bucket ORDER BY bucket`,
-    from, bucket, runId, from, to,
-  )) as Array<{ layer: number | bigint; bucket: number | bigint; step: number | bigint; v: number | null }>;
+  const col = IMBALANCE_COLUMN[metric];
+  const rows = await readStepBuckets(db, {
+    runId, moeLayers: run.moeLayers, fromStep: from, toStep: to, firstStoredStep: range.min, bucketSize: bucket, metrics: [col],
+  });
   const layerIndex = new Map(run.moeLayers.map((l, i) => [l, i]));
   const bucketIndex = new Map<number, number>();
-  const steps: number[] = [];
-  for (const r of rows) {
-    const b = Number(r.bucket);
-    if (!bucketIndex.has(b)) {
-      bucketIndex.set(b, steps.length);
-      steps.push(from + b * bucket);
-    }
-  }
+  for (const b of [...new Set(rows.map((r) => r.bucket))].sort((x, y) => x - y)) bucketIndex.set(b, bucketIndex.size);
+  const steps = [...bucketIndex.keys()].map((b) => Math.max(from, b * bucket));
   const values = run.moeLayers.map(() => Array<number | null>(steps.length).fill(null));
   for (const r of rows) {
-    const li = layerIndex.get(Number(r.layer));
-    if (li === undefined || r.v === null) continue;
-    values[li][bucketIndex.get(Number(r.bucket))!] = Number(r.v);
+    const li = layerIndex.get(r.layer);
+    const v = r.metrics[col]?.[reduce];
+    if (li === undefined || v === null || v === undefined) continue;
+    values[li][bucketIndex.get(r.bucket)!] = v;
   }
   const summary = steps.map((step, si) => {
     const column = values.map((v) => v[si]).filter((v): v is number => v !== null);
@@ -528,19 +496,17 @@ export async function getScalarSeries(
   const from = Number(range[0].lo);
   const bucket = bucketSizeFor(from, Number(range[0].hi), opts.maxPoints ?? 600);
   const names = opts.names ?? [];
-  const rows = (await db.prisma.$queryRawUnsafe(
-    `SELECT "name", "layer", ("step" - CAST(${p(1)} AS INTEGER)) / CAST(${p(2)} AS INTEGER) AS bucket, MIN("step") AS step,
-            AVG("value") AS v, MIN("value") AS lo, MAX("value") AS hi
-       FROM "RunScalar" WHERE "runId" = ${p(3)}${names.length ? ` AND "name" IN (${names.map((_, i) => p(4 + i)).join(", ")})` : ""}
-      GROUP BY "name", "layer", bucket ORDER BY "name", "layer", bucket`,
-    from, bucket, runId, ...names,
-  )) as Array<{ name: string; layer: number | bigint; step: number | bigint; v: number; lo: number; hi: number }>;
+  const rows = await groupedStepBuckets(db, {
+    table: "RunScalar", keys: ["name", "layer"], values: ["value"], runId, fromStep: from, toStep: Number(range[0].hi), bucketSize: bucket,
+    where: (ph) => (names.length ? ` AND "name" IN (${names.map((n) => ph(n)).join(", ")})` : ""),
+  });
+  rows.sort((x, y) => String(x.name).localeCompare(String(y.name)) || Number(x.layer) - Number(y.layer) || Number(x.b) - Number(y.b));
   const series = new Map<string, { name: string; layer: number; points: SeriesPointDto[] }>();
   for (const r of rows) {
-    const key = `${r.name}\u0000${r.layer}`;
+    const key = `${String(r.name)}\u0000${Number(r.layer)}`;
     let s = series.get(key);
-    if (!s) series.set(key, (s = { name: r.name, layer: Number(r.layer), points: [] }));
-    s.points.push({ step: Number(r.step), value: Number(r.v), min: Number(r.lo), max: Number(r.hi) });
+    if (!s) series.set(key, (s = { name: String(r.name), layer: Number(r.layer), points: [] }));
+    s.points.push({ step: Number(r.firstStep), value: Number(r.valueSum) / Number(r.valueN), min: Number(r.valueMin), max: Number(r.valueMax) });
   }
   return { runId, bucketSize: bucket, series: [...series.values()] };
 }

@@ -1,0 +1,194 @@
+/**
+ * The one step-bucketing query every series over steps goes through (loss charts, imbalance heatmap,
+ * experts x steps heatmap, run comparison). A view asks for a step range, a bucket size, the metrics it
+ * draws and whether it needs per-expert loads; it gets, per (layer, bucket), min, max, sum and count of
+ * each metric (so a chart can draw the mean with a min-max band, and a heatmap the worst value) and each
+ * expert's max and min load. Buckets are aligned to step 0 (bucket = floor(step / size)); sizes above half
+ * a rollup block are whole multiples of it, so the closed 64-step blocks are read from LayerRollup and only
+ * the partial edges and the open newest block from LayerAggregate.
+ */
+import { unpackCounts } from "../analysis/packCounts";
+import { bucketFromSummaryRow, emptyBucket, foldPoint, mergeBucket, METRIC_COLUMNS, type BucketStats, type MetricColumn } from "./bucketStats";
+import type { Db } from "./db";
+import { ensureRollups, newestStep, rollupFromRow, ROLLUP_STEPS } from "./rollups";
+
+/** BucketQuery: what one view needs. */
+export interface BucketQuery {
+  runId: string;
+  /** The run's MoE layers (every rolled-up block has a row for each). */
+  moeLayers: readonly number[];
+  /** Only these layers; all when omitted. */
+  layers?: readonly number[];
+  fromStep: number;
+  toStep: number;
+  /** The run's first stored step: when fromStep is at or before it, the block holding fromStep is whole. */
+  firstStoredStep?: number;
+  bucketSize: number;
+  metrics: readonly MetricColumn[];
+  /** Per-expert max and min load per bucket (reads the packed loads: ask only for the layers drawn). */
+  loads?: boolean;
+}
+
+/**
+ * bucketSizeFor is the number of steps per bucket so that [fromStep, toStep] fits in maxPoints buckets;
+ * above half a rollup block it is rounded up to whole blocks (at least maxPoints / 2 buckets remain).
+ */
+export function bucketSizeFor(fromStep: number, toStep: number, maxPoints: number): number {
+  const span = Math.max(1, toStep - fromStep + 1);
+  const size = Math.max(1, Math.ceil(span / Math.max(1, maxPoints)));
+  return size > ROLLUP_STEPS / 2 ? Math.ceil(size / ROLLUP_STEPS) * ROLLUP_STEPS : size;
+}
+
+type Row = Record<string, unknown>;
+
+/** A tiny positional-parameter builder: SQLite's "?" binds in order, PostgreSQL's "$n" by number. */
+function params(db: Db) {
+  const args: unknown[] = [];
+  return { args, ph: (v: unknown) => (args.push(v), db.sql.param(args.length)) };
+}
+
+function layerFilter(ph: (v: unknown) => string, layers: readonly number[] | undefined): string {
+  return layers ? ` AND "layer" IN (${layers.map((l) => ph(l)).join(", ")})` : "";
+}
+
+function num(v: unknown): number | null {
+  return v === null || v === undefined ? null : Number(v);
+}
+
+/** readStepBuckets returns the buckets of [fromStep, toStep], sorted by layer then bucket. */
+export async function readStepBuckets(db: Db, q: BucketQuery): Promise<BucketStats[]> {
+  if (q.fromStep > q.toStep || q.layers?.length === 0) return [];
+  const parts: BucketStats[] = [];
+  let rawRanges: Array<[number, number]> = [[q.fromStep, q.toStep]];
+  if (q.bucketSize % ROLLUP_STEPS === 0 && q.moeLayers.length > 0) {
+    const fromBlock = q.firstStoredStep !== undefined && q.fromStep <= q.firstStoredStep
+      ? Math.floor(q.fromStep / ROLLUP_STEPS)
+      : Math.ceil(q.fromStep / ROLLUP_STEPS);
+    const toBlock = Math.floor((q.toStep + 1) / ROLLUP_STEPS) - 1;
+    if (toBlock >= fromBlock) {
+      const lastBlock = await ensureRollups(db, q.runId, q.moeLayers, fromBlock, toBlock, await newestStep(db, q.runId));
+      if (lastBlock >= fromBlock) {
+        parts.push(...(await readRollups(db, q, fromBlock, lastBlock)));
+        rawRanges = [
+          [q.fromStep, fromBlock * ROLLUP_STEPS - 1],
+          [(lastBlock + 1) * ROLLUP_STEPS, q.toStep],
+        ];
+      }
+    }
+  }
+  for (const [lo, hi] of rawRanges) if (lo <= hi) parts.push(...(await readAggregates(db, q, lo, hi)));
+  const merged = new Map<string, BucketStats>();
+  for (const part of parts) {
+    const key = `${part.layer}/${part.bucket}`;
+    const into = merged.get(key);
+    if (into) mergeBucket(into, part);
+    else merged.set(key, part);
+  }
+  return [...merged.values()].filter((b) => b.steps > 0).sort((a, b) => a.layer - b.layer || a.bucket - b.bucket);
+}
+
+/** Raw aggregates: grouped in the database for metrics; row by row (one layer, typically) when loads are needed. */
+async function readAggregates(db: Db, q: BucketQuery, lo: number, hi: number): Promise<BucketStats[]> {
+  const { args, ph } = params(db);
+  if (q.loads) {
+    const rows = (await db.prisma.$queryRawUnsafe(
+      `SELECT "layer", "step", "tokens", "load"${q.metrics.map((m) => `, "${m}"`).join("")}
+         FROM "LayerAggregate" WHERE "runId" = ${ph(q.runId)} AND "step" >= ${ph(lo)} AND "step" <= ${ph(hi)}${layerFilter(ph, q.layers)}
+        ORDER BY "layer", "step"`,
+      ...args,
+    )) as Row[];
+    const out = new Map<string, BucketStats>();
+    for (const r of rows) {
+      const layer = Number(r.layer);
+      const step = Number(r.step);
+      const bucket = Math.floor(step / q.bucketSize);
+      const key = `${layer}/${bucket}`;
+      let b = out.get(key);
+      if (!b) out.set(key, (b = emptyBucket(layer, bucket)));
+      const metrics: Partial<Record<MetricColumn, number | null>> = {};
+      for (const m of q.metrics) metrics[m] = num(r[m]);
+      foldPoint(b, { layer, step, tokens: Number(r.tokens ?? 0), metrics, load: unpackCounts(r.load as Uint8Array) });
+    }
+    return [...out.values()];
+  }
+  const rows = await groupedStepBuckets(db, {
+    table: "LayerAggregate",
+    keys: ["layer"],
+    values: q.metrics,
+    sums: ["tokens"],
+    runId: q.runId,
+    fromStep: lo,
+    toStep: hi,
+    bucketSize: q.bucketSize,
+    where: (ph) => layerFilter(ph, q.layers),
+  });
+  return rows.map((r) => bucketFromSummaryRow(r, q.metrics, Number(r.b)));
+}
+
+/** GroupedSpec: one table's rows of one run grouped by key columns and step bucket, in the database. */
+export interface GroupedSpec {
+  table: string;
+  /** Columns that, with the bucket, identify a group (e.g. layer; name and layer). */
+  keys: readonly string[];
+  /** Columns summarized as <col>Min, <col>Max, <col>Sum, <col>N. */
+  values: readonly string[];
+  /** Columns only summed (e.g. tokens). */
+  sums?: readonly string[];
+  runId: string;
+  fromStep: number;
+  toStep: number;
+  bucketSize: number;
+  /** Extra conditions, starting with " AND ", built with the same parameter builder. */
+  where?: (ph: (v: unknown) => string) => string;
+}
+
+/**
+ * groupedStepBuckets is the single SQL statement behind every series over steps: per key and bucket
+ * (floor(step / bucketSize)) the row count, first and last step and min/max/sum/count of each value.
+ * Returned rows carry the keys, "b" (the bucket), "steps", "firstStep", "lastStep" and the summaries.
+ */
+export async function groupedStepBuckets(db: Db, spec: GroupedSpec): Promise<Row[]> {
+  const { args, ph } = params(db);
+  const keys = spec.keys.map((k) => `"${k}"`);
+  const cols = [
+    ...spec.values.map((m) => `MIN("${m}") AS "${m}Min", MAX("${m}") AS "${m}Max", SUM("${m}") AS "${m}Sum", COUNT("${m}") AS "${m}N"`),
+    ...(spec.sums ?? []).map((c) => `SUM("${c}") AS "${c}"`),
+  ];
+  // Integer division groups steps into buckets in the database: the caller never sees raw rows.
+  return (await db.prisma.$queryRawUnsafe(
+    `SELECT ${keys.join(", ")}, "step" / CAST(${ph(spec.bucketSize)} AS INTEGER) AS "b", COUNT(*) AS "steps", MIN("step") AS "firstStep",
+            MAX("step") AS "lastStep"${cols.map((c) => `, ${c}`).join("")}
+       FROM "${spec.table}" WHERE "runId" = ${ph(spec.runId)} AND "step" >= ${ph(spec.fromStep)} AND "step" <= ${ph(spec.toStep)}${spec.where?.(ph) ?? ""}
+      GROUP BY ${keys.join(", ")}, "b"`,
+    ...args,
+  )) as Row[];
+}
+
+/** Stored 64-step blocks [fromBlock, toBlock]: grouped in the database for metrics; row by row when loads are needed. */
+async function readRollups(db: Db, q: BucketQuery, fromBlock: number, toBlock: number): Promise<BucketStats[]> {
+  const { args, ph } = params(db);
+  if (q.loads) {
+    const rows = (await db.prisma.$queryRawUnsafe(
+      `SELECT "layer", "bucket", "steps", "firstStep", "lastStep", "tokens", "loadMax", "loadMin"${q.metrics
+        .map((m) => `, "${m}Min", "${m}Max", "${m}Sum", "${m}N"`)
+        .join("")}
+         FROM "LayerRollup" WHERE "runId" = ${ph(q.runId)} AND "bucket" >= ${ph(fromBlock)} AND "bucket" <= ${ph(toBlock)}
+          AND "steps" > 0${layerFilter(ph, q.layers)}`,
+      ...args,
+    )) as Row[];
+    return rows.map((r) => rollupFromRow(r, q.metrics, true, q.bucketSize));
+  }
+  const perBucket = q.bucketSize / ROLLUP_STEPS;
+  const cols = q.metrics.map((m) => `MIN("${m}Min") AS "${m}Min", MAX("${m}Max") AS "${m}Max", SUM("${m}Sum") AS "${m}Sum", SUM("${m}N") AS "${m}N"`);
+  const rows = (await db.prisma.$queryRawUnsafe(
+    `SELECT "layer", "bucket" / CAST(${ph(perBucket)} AS INTEGER) AS "b", SUM("steps") AS "steps", MIN("firstStep") AS "firstStep",
+            MAX("lastStep") AS "lastStep", SUM("tokens") AS "tokens"${cols.map((c) => `, ${c}`).join("")}
+       FROM "LayerRollup" WHERE "runId" = ${ph(q.runId)} AND "bucket" >= ${ph(fromBlock)} AND "bucket" <= ${ph(toBlock)}
+        AND "steps" > 0${layerFilter(ph, q.layers)}
+      GROUP BY "layer", "b"`,
+    ...args,
+  )) as Row[];
+  return rows.map((r) => bucketFromSummaryRow(r, q.metrics, Number(r.b)));
+}
+
+export { METRIC_COLUMNS };

@@ -1,0 +1,174 @@
+/**
+ * The run page's series over steps against a brute-force computation on the same stored aggregates:
+ * the experts x steps heatmap (each expert's max per bucket), the imbalance heatmap (worst value per
+ * bucket: max, or min for entropy) and the loss series (mean, min, max), whether a bucket comes from the
+ * stored 64-step rollups, from raw aggregates (partial edges, the open block) or both; and a late change
+ * to a closed block reaching the views after the collector's post-flush rollup refresh.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packCounts } from "../../lib/analysis/packCounts";
+import { createSimulation } from "../../lib/sim/createSimulation";
+import type { Db } from "../../lib/server/db";
+import { getExpertHeatmap, getImbalanceHeatmap, getLossSeries } from "../../lib/server/queries";
+import { refreshRollupsAfterFlush } from "../../lib/server/rollups";
+import { registerRun, type RunRecord } from "../../lib/server/runsRepo";
+import { getDb } from "../../lib/server/webDb";
+import { tempDatabaseUrl } from "./harness";
+
+const STEPS = 700;
+const E = 8;
+let db: Db;
+let run: RunRecord;
+
+interface Agg {
+  layer: number;
+  step: number;
+  load: number[];
+  maxVio: number;
+  entropy: number;
+  lb: number;
+}
+const aggs: Agg[] = [];
+
+/** Packed counts as Prisma's Bytes type wants them (an ArrayBuffer-backed Uint8Array). */
+const bytes = (xs: number[]) => new Uint8Array(packCounts(xs));
+
+// Deterministic pseudo-random values with planted one-step extremes.
+function value(step: number, layer: number, salt: number): number {
+  const x = Math.sin(step * 12.9898 + layer * 78.233 + salt * 37.719) * 43758.5453;
+  return x - Math.floor(x);
+}
+
+beforeAll(async () => {
+  process.env.DATABASE_URL = tempDatabaseUrl();
+  db = await getDb();
+  const sim = createSimulation({ ranks: 2, steps: STEPS, scenario: "balanced", numExperts: E, numLayers: 3, ep: 2, pp: 1 });
+  ({ run } = await registerRun(db, {
+    runKey: "buckets", name: "buckets", config: sim.config, worldSize: sim.worldSize, gpusPerNode: 8, gpuMemoryBytes: 80e9,
+    framework: "megatron-core", frameworkVersion: "0.14", simulated: true, commandLine: [],
+  }));
+  for (let step = 1; step <= STEPS; step++) {
+    for (const layer of run.moeLayers) {
+      const load = Array.from({ length: E }, (_, e) => Math.round(100 + 50 * value(step, layer, e)));
+      let maxVio = value(step, layer, 100);
+      let entropy = 0.9 + 0.1 * value(step, layer, 101);
+      // Planted spikes: a hot expert, a MaxVio spike and an entropy dip at single steps.
+      if (step === 300 && layer === run.moeLayers[1]) load[3] = 5000;
+      if (step === 129) maxVio = 9;
+      if (step === 641) entropy = 0.1;
+      aggs.push({ layer, step, load, maxVio, entropy, lb: 1 + value(step, layer, 102) });
+    }
+  }
+  for (let i = 0; i < aggs.length; i += 500) {
+    await db.prisma.layerAggregate.createMany({
+      data: aggs.slice(i, i + 500).map((a) => ({
+        runId: run.id, layer: a.layer, step: a.step, ranksReported: 2, ranksExpected: 2, tokens: BigInt(1000), load: bytes(a.load),
+        maxVio: a.maxVio, cv: 0.1, entropy: a.entropy, deadExperts: 0, loadBalancingLoss: a.lb, zLoss: 10,
+      })),
+    });
+  }
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+/** Brute force: rows of one layer grouped by floor(step / size) within [from, to]. */
+function groups(layer: number | null, from: number, to: number, size: number): Map<number, Agg[]> {
+  const out = new Map<number, Agg[]>();
+  for (const a of aggs) {
+    if ((layer !== null && a.layer !== layer) || a.step < from || a.step > to) continue;
+    const b = Math.floor(a.step / size);
+    let list = out.get(b);
+    if (!list) out.set(b, (list = []));
+    list.push(a);
+  }
+  return out;
+}
+
+describe("experts x steps heatmap", () => {
+  const ranges: Array<{ name: string; from?: number; to?: number; maxColumns: number }> = [
+    { name: "all steps, rollup-sized buckets", maxColumns: 5 },
+    { name: "partial edges around rolled-up blocks", from: 37, to: 650, maxColumns: 4 },
+    { name: "every step (raw)", maxColumns: 1000 },
+    { name: "small buckets below a block", from: 250, to: 350, maxColumns: 10 },
+  ];
+  for (const r of ranges) {
+    it(`keeps each expert's max per bucket: ${r.name}`, async () => {
+      const layer = run.moeLayers[1];
+      const dto = await getExpertHeatmap(run.id, layer, { fromStep: r.from, toStep: r.to, maxColumns: r.maxColumns });
+      expect(dto).not.toBeNull();
+      const from = r.from ?? 1;
+      const to = r.to ?? STEPS;
+      const want = [...groups(layer, from, to, dto!.bucketSize).values()].map((list) => ({
+        step: Math.min(...list.map((a) => a.step)),
+        load: Array.from({ length: E }, (_, e) => Math.max(...list.map((a) => a.load[e]))),
+      }));
+      expect(dto!.columns).toEqual(want);
+      // The planted hot expert is in exactly one column, at its full value.
+      if (from <= 300 && to >= 300) expect(dto!.columns.filter((c) => c.load[3] === 5000)).toHaveLength(1);
+    });
+  }
+});
+
+describe("imbalance heatmap and loss series", () => {
+  for (const maxColumns of [5, 9, 1000]) {
+    it(`worst value per bucket (max MaxVio, min entropy), ${maxColumns} columns`, async () => {
+      for (const metric of ["maxVio", "entropy"] as const) {
+        const dto = (await getImbalanceHeatmap(run.id, metric, { maxColumns }))!;
+        const g = groups(null, 1, STEPS, dto.bucketSize);
+        expect(dto.steps).toEqual([...g.keys()].map((b) => Math.max(1, b * dto.bucketSize)));
+        dto.layers.forEach((layer, li) => {
+          const want = [...g.values()].map((list) => {
+            const vs = list.filter((a) => a.layer === layer).map((a) => a[metric]);
+            return metric === "entropy" ? Math.min(...vs) : Math.max(...vs);
+          });
+          expect(dto.values[li]).toEqual(want);
+        });
+      }
+      const vio = (await getImbalanceHeatmap(run.id, "maxVio", { maxColumns }))!;
+      expect(vio.values.flat().filter((v) => v === 9)).toHaveLength(run.moeLayers.length);
+    });
+
+    it(`loss mean, min and max per bucket, ${maxColumns} points`, async () => {
+      const dto = (await getLossSeries(run.id, { maxPoints: maxColumns }))!;
+      const lb = dto.series.filter((s) => s.loss === "load_balancing_loss");
+      expect(lb.map((s) => s.layer)).toEqual(run.moeLayers);
+      for (const s of lb) {
+        const want = [...groups(s.layer, 1, STEPS, dto.bucketSize).values()].map((list) => ({
+          step: Math.min(...list.map((a) => a.step)),
+          mean: list.reduce((t, a) => t + a.lb, 0) / list.length,
+          min: Math.min(...list.map((a) => a.lb)),
+          max: Math.max(...list.map((a) => a.lb)),
+        }));
+        expect(s.points.map((p) => p.step)).toEqual(want.map((w) => w.step));
+        s.points.forEach((p, i) => {
+          expect(p.value).toBeCloseTo(want[i].mean, 9);
+          expect(p.min).toBe(want[i].min);
+          expect(p.max).toBe(want[i].max);
+        });
+      }
+    });
+  }
+});
+
+describe("rollups", () => {
+  it("stores every closed block, not the open one", async () => {
+    await getExpertHeatmap(run.id, run.moeLayers[0], { maxColumns: 5 });
+    const rows = await db.prisma.layerRollup.findMany({ where: { runId: run.id, layer: run.moeLayers[0] }, orderBy: { bucket: "asc" } });
+    // Steps 1..700: blocks 0..10; block 10 (640..703) holds the newest step and stays open.
+    expect(rows.map((r) => r.bucket)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(rows.map((r) => r.steps)).toEqual([63, 64, 64, 64, 64, 64, 64, 64, 64, 64]);
+  });
+
+  it("a late change to a closed block reaches the heatmap after the post-flush refresh", async () => {
+    const layer = run.moeLayers[0];
+    const a = aggs.find((x) => x.layer === layer && x.step === 200)!;
+    a.load = a.load.map((v, e) => (e === 5 ? 7777 : v));
+    await db.prisma.layerAggregate.update({ where: { runId_layer_step: { runId: run.id, layer, step: 200 } }, data: { load: bytes(a.load) } });
+    // What the collector calls after committing a flush that refreshed this aggregate.
+    await refreshRollupsAfterFlush(db, [{ run, aggregate: { step: 200, layer } as never }]);
+    const dto = (await getExpertHeatmap(run.id, layer, { maxColumns: 5 }))!;
+    expect(dto.columns.filter((c) => c.load[5] === 7777)).toHaveLength(1);
+  });
+});
