@@ -2,48 +2,27 @@
  * Limit (b) of the ingest bench: the rows the product stores for a dataset, written straight through
  * better-sqlite3 prepared statements, one transaction per `stepsPerTransaction` steps, into a file that
  * has the product's own schema (its migrations applied) and the product's pragmas (WAL, synchronous
- * NORMAL). Row content uses the product's encoding (lib/analysis/packCounts). No validation, no
- * aggregates, no acks: only the write. Rows are built before the clock starts.
+ * FULL). Rows are built by the product's own functions (lib/server/flushRows: same columns, same packed
+ * encoding). No validation, no aggregates, no acks: only the write. Rows are built before the clock starts.
  */
 import path from "node:path";
 import Database from "better-sqlite3";
-import { packCounts } from "../../lib/analysis/packCounts";
+import { LAYER_COLUMNS, LAYER_CONFLICT, layerRow, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue } from "../../lib/server/flushRows";
 import { migrateSqlite } from "../../lib/server/migrate";
 import { diskBytes, tempDir } from "./proc";
 import type { Dataset } from "./shapes";
 
-type Row = Array<string | number | Uint8Array | null>;
+function insertSql(table: string, columns: string[], conflict: string): string {
+  return `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) ${conflict}`;
+}
 
-const LAYER_SQL = `INSERT INTO "LayerReport" ("runId", "step", "layer", "rank", "microBatches", "tokens", "counts", "countsBeforeDrop", "received",
-  "dropped", "loadBalancingLoss", "seqLoadBalancingLoss", "globalLoadBalancingLoss", "zLoss") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT ("runId", "step", "layer", "rank") DO NOTHING`;
-const STEP_SQL = `INSERT INTO "StepSample" ("runId", "rank", "step", "iterationTimeMs", "lmLoss", "allocatedBytes", "reservedBytes",
-  "peakAllocatedBytes", "numOoms", "numAllocRetries", "wallTimeMs") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT ("runId", "rank", "step") DO NOTHING`;
-
-/** rowsOfStep: the LayerReport and StepSample rows one step of a dataset becomes in the product's store. */
-function rowsOfStep(runId: string, d: Dataset, index: number): { layers: Row[]; samples: Row[] } {
+/** rowsOfStep: the LayerReport and StepSample rows one step becomes, built by the product's own row functions. */
+function rowsOfStep(runId: string, d: Dataset, index: number): { layers: SqlValue[][]; samples: SqlValue[][] } {
   const s = d.steps[index];
-  const layers: Row[] = [];
-  const samples: Row[] = [];
-  for (const [rank, reports] of s.layers) {
-    for (const r of reports) {
-      layers.push([
-        runId, r.step, r.layer, rank, r.microBatches, r.tokens, packCounts(r.tokensPerExpert),
-        r.tokensPerExpertBeforeDrop?.length ? packCounts(r.tokensPerExpertBeforeDrop) : null,
-        r.receivedPerLocalExpert?.length ? packCounts(r.receivedPerLocalExpert) : null,
-        r.dropped ?? null, r.losses.load_balancing_loss ?? null, r.losses.seq_load_balancing_loss ?? null,
-        r.losses.global_load_balancing_loss ?? null, r.losses.z_loss ?? null,
-      ]);
-    }
-  }
-  for (const [rank, x] of s.samples) {
-    const m = x.memory;
-    samples.push([
-      runId, rank, x.step, x.iterationTimeMs ?? null, x.lmLoss ?? null, m?.allocatedBytes ?? null, m?.reservedBytes ?? null,
-      m?.peakAllocatedBytes ?? null, m?.numOoms ?? null, m?.numAllocRetries ?? null, x.wallTimeMs ?? null,
-    ]);
-  }
+  const layers: SqlValue[][] = [];
+  const samples: SqlValue[][] = [];
+  for (const [rank, reports] of s.layers) for (const r of reports) layers.push(layerRow(runId, rank, r));
+  for (const [rank, x] of s.samples) samples.push(stepRow(runId, rank, x));
   return { layers, samples };
 }
 
@@ -62,10 +41,11 @@ export function rawSqliteWrite(d: Dataset, stepsPerTransaction = 1): RawWriteRes
   const db = new Database(file);
   try {
     db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
-    const insLayer = db.prepare(LAYER_SQL);
-    const insStep = db.prepare(STEP_SQL);
-    const write = db.transaction((chunk: Array<{ layers: Row[]; samples: Row[] }>) => {
+    // As the product's connection (lib/server/db.ts): every acked commit is on disk.
+    db.pragma("synchronous = FULL");
+    const insLayer = db.prepare(insertSql("LayerReport", LAYER_COLUMNS, LAYER_CONFLICT));
+    const insStep = db.prepare(insertSql("StepSample", STEP_COLUMNS, STEP_CONFLICT));
+    const write = db.transaction((chunk: Array<{ layers: SqlValue[][]; samples: SqlValue[][] }>) => {
       for (const c of chunk) {
         for (const r of c.layers) insLayer.run(r);
         for (const r of c.samples) insStep.run(r);
