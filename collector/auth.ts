@@ -5,7 +5,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { MoeTelemetryError } from "../lib/analysis/errors";
+import { MoeTelemetryError, Unavailable } from "../lib/analysis/errors";
 import type { Db } from "../lib/server/db";
 import { TokenVerifier } from "../lib/server/ingestTokens";
 import type { RunRecord } from "../lib/server/runsRepo";
@@ -83,7 +83,10 @@ export class IngestAuth {
     if (!this.verifier) return null;
     try {
       const token = tokenOf(md);
-      const check = await this.verifier.verify(token);
+      // A database that cannot answer now is not a bad token: UNAVAILABLE, so clients retry.
+      const check = await this.verifier.verify(token).catch((err: unknown) => {
+        throw new Unavailable(`cannot check the ingest token now (${err instanceof Error ? err.message : String(err)}); retry`);
+      });
       if (check.ok) return { tokenId: check.tokenId, projectId: check.projectId, projectName: check.projectName };
       switch (check.reason) {
         case "malformed":
