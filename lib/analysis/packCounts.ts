@@ -19,9 +19,15 @@ const FORMAT_DELTA_BITS = 2;
 /** Widest delta format 2 packs; wider vectors (values beyond ~2^30 apart) use varints. */
 const MAX_WIDTH = 30;
 
+/** Scratch space both encodings are written into; the result is one exact-size copy (allocation dominates). */
+let scratch = new Uint8Array(1024);
+
 /** packCounts encodes non-negative safe integers into the shorter of the two packed formats. */
 export function packCounts(values: readonly number[]): Uint8Array {
-  const out = new Uint8Array(1 + 10 * (values.length + 1));
+  // Worst case: format 1 takes 1 + 10 (n + 1) bytes; format 2 after it at most 22 + ceil(30 n / 8).
+  const need = 2 * (22 + 10 * (values.length + 1));
+  if (scratch.length < need) scratch = new Uint8Array(need);
+  const out = scratch;
   out[0] = FORMAT_VARINT;
   let pos = writeVarint(out, 1, values.length);
   let sum = 0;
@@ -33,37 +39,52 @@ export function packCounts(values: readonly number[]): Uint8Array {
     pos = writeVarint(out, pos, v);
     sum += v;
   }
-  const varints = out.subarray(0, pos);
-  const packed = values.length > 1 && Number.isSafeInteger(sum) ? packDeltaBits(values, Math.floor(sum / values.length)) : null;
-  return packed && packed.length < varints.length ? packed : varints;
+  const varintEnd = pos;
+  if (values.length > 1 && Number.isSafeInteger(sum)) {
+    const end = packDeltaBits(values, Math.floor(sum / values.length), out, varintEnd);
+    if (end !== null && end - varintEnd < varintEnd) return out.slice(varintEnd, end);
+  }
+  return out.slice(0, varintEnd);
 }
 
-/** packDeltaBits writes format 2, or returns null if a delta is wider than MAX_WIDTH bits. */
-function packDeltaBits(values: readonly number[], base: number): Uint8Array | null {
+/** packDeltaBits writes format 2 into `out` at `start` and returns its end, or null if a delta is wider than MAX_WIDTH bits. */
+function packDeltaBits(values: readonly number[], base: number, out: Uint8Array, start: number): number | null {
   let widest = 0;
   for (const v of values) widest = Math.max(widest, zigzag(v - base));
   let width = 0;
   while (width <= MAX_WIDTH && 2 ** width <= widest) width++;
   if (width > MAX_WIDTH) return null;
-  const out = new Uint8Array(1 + 10 + 10 + 1 + Math.ceil((values.length * width) / 8));
-  out[0] = FORMAT_DELTA_BITS;
-  let pos = writeVarint(out, 1, values.length);
+  out[start] = FORMAT_DELTA_BITS;
+  let pos = writeVarint(out, start + 1, values.length);
   pos = writeVarint(out, pos, base);
   out[pos++] = width;
-  // Bits accumulate in a number (at most 7 + 30 bits: exact), flushed a byte at a time.
+  // Bits accumulate in an integer flushed a byte at a time: at most 7 + width bits are pending, so up to
+  // 24 bits wide 32-bit integer operations are exact (the hot case); wider deltas use exact arithmetic.
   let acc = 0;
   let bits = 0;
-  for (const v of values) {
-    acc += zigzag(v - base) * 2 ** bits;
-    bits += width;
-    while (bits >= 8) {
-      out[pos++] = acc % 256;
-      acc = Math.floor(acc / 256);
-      bits -= 8;
+  if (width <= 24) {
+    for (const v of values) {
+      acc |= zigzag(v - base) << bits;
+      bits += width;
+      while (bits >= 8) {
+        out[pos++] = acc & 0xff;
+        acc >>>= 8;
+        bits -= 8;
+      }
+    }
+  } else {
+    for (const v of values) {
+      acc += zigzag(v - base) * 2 ** bits;
+      bits += width;
+      while (bits >= 8) {
+        out[pos++] = acc % 256;
+        acc = Math.floor(acc / 256);
+        bits -= 8;
+      }
     }
   }
   if (bits > 0) out[pos++] = acc;
-  return out.subarray(0, pos);
+  return pos;
 }
 
 function zigzag(d: number): number {
@@ -98,16 +119,17 @@ function unpackDeltaBits(bytes: Uint8Array): number[] {
   }
   const values = new Array<number>(n);
   const mod = 2 ** width;
+  const small = width <= 24; // then acc holds at most 31 bits: 32-bit integer operations are exact
   let acc = 0;
   let bits = 0;
   let pos = cursor.pos;
   for (let i = 0; i < n; i++) {
     while (bits < width) {
-      acc += bytes[pos++] * 2 ** bits;
+      acc = small ? acc | (bytes[pos++] << bits) : acc + bytes[pos++] * 2 ** bits;
       bits += 8;
     }
-    const z = acc % mod;
-    acc = Math.floor(acc / mod);
+    const z = small ? acc & (mod - 1) : acc % mod;
+    acc = small ? acc >>> width : Math.floor(acc / mod);
     bits -= width;
     const v = base + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
     if (v < 0 || !Number.isSafeInteger(v)) throw new InvalidInput(`unpackCounts: value at index ${i} decodes to ${v}`);

@@ -61,6 +61,27 @@ describe("IngestBuffer", () => {
     expect(maxRunning).toBe(1);
   });
 
+  it("writes what arrived during a write right after it, without waiting out another interval", async () => {
+    const writes: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // maxRecords 2 starts the first write at once; the interval is long enough that only group commit can run the second.
+    const buf = new IngestBuffer({
+      intervalMs: 60_000,
+      maxRecords: 2,
+      write: async (b) => {
+        writes.push(b.map((x) => x.seq));
+        if (writes.length === 1) await gate;
+      },
+    });
+    const first = buf.enqueue(batch(1));
+    const second = buf.enqueue(batch(2, 0)); // 1 record: below maxRecords on its own
+    release();
+    await first;
+    await second;
+    expect(writes).toEqual([[1], [2]]);
+  });
+
   it("refuses batches after close, having flushed what was waiting", async () => {
     const writes: number[][] = [];
     const buf = new IngestBuffer({ intervalMs: 60_000, write: async (b) => void writes.push(b.map((x) => x.seq)) });

@@ -1,7 +1,9 @@
 /**
  * The collector's write buffer: batches wait here until a flush makes them durable. A flush runs when
  * the buffer holds `maxRecords` records or `intervalMs` after the first waiting batch, never two at
- * once, and writes everything waiting in one transaction. `enqueue` resolves only after the commit, so
+ * once, and writes everything waiting in one transaction. What arrives during a flush is written right
+ * after it (group commit): under load the flushes run back to back and grow with the load, instead of
+ * each batch also waiting out a fresh interval. `enqueue` resolves only after the commit, so
  * whoever acks on it acks only durable data.
  */
 import type { PendingBatch } from "./ingestStore";
@@ -69,12 +71,12 @@ export class IngestBuffer {
     return this.records;
   }
 
-  private schedule(): void {
+  private schedule(delayMs = this.intervalMs): void {
     if (this.timer || this.flushing) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.flush();
-    }, this.intervalMs);
+    }, delayMs);
   }
 
   /** flush writes everything waiting now; concurrent callers share the running flush, then run again. */
@@ -104,7 +106,8 @@ export class IngestBuffer {
       const listeners = this.drainListeners;
       this.drainListeners = [];
       for (const fn of listeners) fn();
-      if (this.waiting.length > 0) this.schedule();
+      // Batches that arrived during the write have waited one write already: write them next.
+      if (this.waiting.length > 0) this.schedule(0);
     }
   }
 
