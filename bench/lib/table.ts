@@ -47,13 +47,17 @@ export function median(xs: number[]): number {
 
 /** printContext prints when, on which commit and under which load a bench ran (the tables' caveat). */
 export function printContext(name: string): void {
-  let commit = "unknown";
+  console.log(`${name}: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, commit ${commitLabel()}, load average ${loadAverage()}`);
+}
+
+/** commitLabel: BENCH_COMMIT (set by bench/snapshot.sh, whose copy has no .git), else HEAD and whether the tree differs. */
+function commitLabel(): string {
+  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
   try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
-    if (dirty) commit += " + uncommitted changes";
+    const dirty = git("status", "--porcelain", "--untracked-files=no") !== "";
+    return `${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted changes" : ""}`;
   } catch {
-    // not a git checkout
+    return "unknown (not a git checkout)";
   }
-  console.log(`${name}: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, commit ${commit}, load average ${loadAverage()}`);
 }
