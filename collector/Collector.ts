@@ -114,7 +114,11 @@ export class Collector {
     });
     const proto = loadTelemetryProto();
     // Undecodable requests are the sender's fault: INVALID_ARGUMENT, not grpc-js's INTERNAL (collector/decodeGuard.ts).
-    this.server.addService(tolerantService(proto.Telemetry.service), guardUnary(this.handlers()));
+    // An overloaded collector refuses a Write from its wire size, before decoding it.
+    this.server.addService(
+      tolerantService(proto.Telemetry.service, (method, bytes) => this.admission.refuseBeforeDecode(method, bytes)),
+      guardUnary(this.handlers()),
+    );
     this.health.addToServer(this.server);
   }
 
@@ -411,7 +415,10 @@ export class Collector {
       failed = true;
       this.streams.delete(call);
       clearTimers();
-      call.emit("error", overloadStatus(err) ?? toServiceError(err, this.log));
+      const overload = overloadStatus(err);
+      // Overload and idle endings are the collector's decision: say so in its log, with the peer.
+      if (overload) this.log.warn({ peer: call.getPeer(), code: grpc.status[overload.code ?? 0], reason: overload.details }, "stream ended by the collector");
+      call.emit("error", overload ?? toServiceError(err, this.log));
     };
     // The token is checked once per stream, from its metadata, before any message is handled.
     const principal = this.auth.authenticate(call.metadata, call.getPeer());

@@ -109,6 +109,8 @@ export function overloadStatus(err: unknown): Partial<grpc.StatusObject> | null 
 // double (8 bytes) per array element. These estimates err high so the bound holds.
 const RECORD_OVERHEAD_BYTES = 320;
 const NUMBER_BYTES = 16;
+/** A varint count is 1-3 bytes on the wire and NUMBER_BYTES in the estimate: a conservative ratio for refusing before decoding. */
+const WIRE_TO_MEMORY = 4;
 
 /** estimateBatchBytes estimates the memory a decoded batch occupies until it is durable. */
 export function estimateBatchBytes(batch: Batch__Output | null | undefined): number {
@@ -158,12 +160,26 @@ export class Admission {
   admit(bytes: number): Ticket {
     if (this.pending > 0 && this.pending + bytes > this.settings.maxPendingBytes) {
       this.refused++;
-      throw new Overloaded(
-        `collector overloaded: ${this.mib(this.pending)} MiB of accepted batches are waiting to be written (bound ${this.mib(this.settings.maxPendingBytes)} MiB); nothing of this batch was stored, retry after ${this.retryAfterMs()} ms`,
-        this.retryAfterMs(),
-      );
+      throw this.full();
     }
     return this.hold(bytes);
+  }
+
+  /**
+   * refuseBeforeDecode refuses a unary Write from its wire size alone while the collector is over its
+   * bound (a decoded batch occupies several times its wire size, WIRE_TO_MEMORY).
+   */
+  refuseBeforeDecode(method: string, wireBytes: number): Overloaded | null {
+    if (method !== "Write" || this.pending === 0 || this.pending + wireBytes * WIRE_TO_MEMORY <= this.settings.maxPendingBytes) return null;
+    this.refused++;
+    return this.full();
+  }
+
+  private full(): Overloaded {
+    return new Overloaded(
+      `collector overloaded: ${this.mib(this.pending)} MiB of accepted batches are waiting to be written (bound ${this.mib(this.settings.maxPendingBytes)} MiB); nothing of this batch was stored, retry after ${this.retryAfterMs()} ms`,
+      this.retryAfterMs(),
+    );
   }
 
   /** hold holds `bytes` unconditionally (a stream's batch already read; the stream pauses instead). */

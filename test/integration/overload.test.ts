@@ -1,0 +1,203 @@
+/**
+ * Overload (issue 10 part 5) against the real collector process (`moe-telemetry collector`, ingest auth
+ * off): a burst from many clients offering ten times the collector's pending-bytes bound at once must be
+ * answered with RESOURCE_EXHAUSTED and a retry hint instead of memory, the process RSS (sampled from
+ * /proc/<pid>/status, plus the kernel's peak VmHWM) must stay under the bound documented in the README,
+ * and every record the collector acknowledged must be stored. Then a stalled stream and a client that does
+ * not read its acks are each ended with a clear status. Memory bounds only; nothing here is timed.
+ */
+import fs from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TelemetryClient, retryDelayMs } from "../../lib/client/TelemetryClient";
+import { loadTelemetryProto } from "../../lib/grpc/loadTelemetryProto";
+import { openDatabase, type Db } from "../../lib/server/db";
+import type { LayerReport, RankInfo, RunInfo } from "../../lib/analysis/types";
+import { spawnCollector, tempDatabaseUrl } from "./harness";
+
+// The bound the burst is measured against (README "Limits and overload"). Small so a 10x burst fits a CI box.
+const PENDING_BOUND = 2 * 1024 * 1024;
+/**
+ * Documented RSS bound of the collector process in this burst (README "Limits and overload"): ~200 MB at
+ * rest (Node, tsx, Prisma), the ingest report memory of the burst's steps, the pending bound, and V8's
+ * garbage headroom. Measured peaks were 400-460 MB on a loaded 2-core machine.
+ */
+const RSS_BOUND_MB = 600;
+const CLIENTS = 48;
+const BATCHES_PER_CLIENT = 4;
+const STEPS_PER_BATCH = 14;
+const EXPERTS = 64;
+const LAYERS = 32;
+
+const run: RunInfo = {
+  runKey: "overload-burst",
+  name: "overload burst",
+  config: {
+    num_layers: LAYERS,
+    num_experts: EXPERTS,
+    moe_router_topk: 2,
+    tensor_model_parallel_size: 1,
+    pipeline_model_parallel_size: 1,
+    context_parallel_size: 1,
+    expert_model_parallel_size: 8,
+  },
+  worldSize: CLIENTS,
+  gpusPerNode: 8,
+  gpuMemoryBytes: 80 * 2 ** 30,
+  framework: "test",
+  frameworkVersion: "0",
+  simulated: false,
+  commandLine: [],
+};
+
+const rankInfo = (rank: number): RankInfo => ({
+  rank,
+  host: `node${Math.floor(rank / 8)}`,
+  device: `cuda:${rank % 8}`,
+  coords: { tp: 0, cp: 0, dp: rank, pp: 0, ep: rank % 8, etp: 0, edp: Math.floor(rank / 8) },
+});
+
+/** layerReport: 1,024 tokens, top-2 over 64 experts, counts depending on (rank, step, layer) so they are checkable. */
+function layerReport(rank: number, step: number, layer: number): LayerReport {
+  const shift = (rank + step + layer) % 16;
+  const tokensPerExpert = Array.from({ length: EXPERTS }, (_, e) => 32 + (e % 2 === 0 ? shift : -shift));
+  return { step, layer, microBatches: 1, tokens: 1024, tokensPerExpert, losses: { load_balancing_loss: 1.01 } };
+}
+
+function readStatus(pid: number): { rssMb: number; hwmMb: number } {
+  const text = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? Number.NaN);
+  return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
+}
+
+describe("overload: a 10x burst against the collector process", () => {
+  let child: ChildProcess;
+  let port: number;
+  let db: Db;
+  let logs = "";
+  const url = tempDatabaseUrl();
+
+  beforeAll(async () => {
+    ({ child, port } = await spawnCollector(url, 0, {
+      COLLECTOR_MAX_PENDING_BYTES: String(PENDING_BOUND),
+      COLLECTOR_STREAM_IDLE_MS: "1000",
+      COLLECTOR_MAX_OUTBOUND_MESSAGES: "64",
+      ...(process.env.OVERLOAD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.OVERLOAD_NODE_OPTIONS } : {}),
+    }));
+    child.stdout!.on("data", (c: Buffer) => (logs += c.toString()));
+    child.stderr!.on("data", (c: Buffer) => (logs += c.toString()));
+    db = await openDatabase(url);
+  });
+
+  afterAll(async () => {
+    child?.kill("SIGTERM");
+    await db?.close();
+  });
+
+  it(`keeps RSS under ${RSS_BOUND_MB} MB, answers RESOURCE_EXHAUSTED with a hint, and stores every acknowledged record`, async () => {
+    const address = `127.0.0.1:${port}`;
+    const setup = new TelemetryClient(address);
+    await setup.registerRun(run);
+    setup.close();
+    const before = readStatus(child.pid!);
+
+    let peakRss = before.rssMb;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, readStatus(child.pid!).rssMb)), 50);
+    let exhausted = 0;
+    const hints: number[] = [];
+    const acked: Array<{ rank: number; steps: number[] }> = [];
+    // Every client offers all its batches at once, one per step range: 48 x 8 x ~0.6 MB estimated
+    // in flight against an 8 MiB bound is far more than 10x; each client backs off as the collector says.
+    const clients = Array.from({ length: CLIENTS }, () => new TelemetryClient(address, { overloadRetries: 0, deadlineMs: 120_000 }));
+    const writeOne = async (client: TelemetryClient, rank: number, b: number) => {
+      const steps = Array.from({ length: STEPS_PER_BATCH }, (_, i) => 1 + b * STEPS_PER_BATCH + i);
+      const layers = steps.flatMap((s) => Array.from({ length: LAYERS }, (_, l) => layerReport(rank, s, l + 1)));
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await client.write(run.runKey, rankInfo(rank), b + 1, layers, steps.map((step) => ({ step, iterationTimeMs: 1000 })));
+          acked.push({ rank, steps });
+          return;
+        } catch (err) {
+          const e = err as grpc.ServiceError;
+          expect(e.code, e.details).toBe(grpc.status.RESOURCE_EXHAUSTED);
+          exhausted++;
+          hints.push(Number(e.metadata.get("retry-after-ms")[0]));
+          await new Promise((r) => setTimeout(r, retryDelayMs(err, attempt, [50, 2_000])));
+        }
+      }
+    };
+    await Promise.all(clients.flatMap((client, rank) => Array.from({ length: BATCHES_PER_CLIENT }, (_, b) => writeOne(client, rank, b))));
+    clearInterval(sampler);
+    for (const c of clients) c.close();
+    const after = readStatus(child.pid!);
+    peakRss = Math.max(peakRss, after.rssMb);
+    console.log(
+      `overload: RSS before ${before.rssMb.toFixed(0)} MB, sampled peak ${peakRss.toFixed(0)} MB, kernel peak (VmHWM) ${after.hwmMb.toFixed(0)} MB; ` +
+        `${exhausted} RESOURCE_EXHAUSTED answers, hints ${Math.min(...hints)}..${Math.max(...hints)} ms; ${acked.length} batches acknowledged`,
+    );
+
+    expect(exhausted).toBeGreaterThan(0);
+    expect(hints.every((h) => Number.isInteger(h) && h > 0)).toBe(true);
+    expect(after.hwmMb).toBeLessThan(RSS_BOUND_MB);
+    expect(peakRss).toBeLessThan(RSS_BOUND_MB);
+
+    // Every acknowledged batch is stored, record for record.
+    expect(acked).toHaveLength(CLIENTS * BATCHES_PER_CLIENT);
+    const runRow = await db.prisma.run.findUniqueOrThrow({ where: { runKey: run.runKey } });
+    expect(await db.prisma.layerReport.count({ where: { runId: runRow.id } })).toBe(CLIENTS * BATCHES_PER_CLIENT * STEPS_PER_BATCH * LAYERS);
+    expect(await db.prisma.stepSample.count({ where: { runId: runRow.id } })).toBe(CLIENTS * BATCHES_PER_CLIENT * STEPS_PER_BATCH);
+    const sample = await db.prisma.layerReport.findUniqueOrThrow({ where: { runId_step_layer_rank: { runId: runRow.id, step: 50, layer: 7, rank: 13 } } });
+    expect(Number(sample.tokens)).toBe(1024);
+  });
+
+  const svc = loadTelemetryProto().Telemetry.service;
+  const identity = (b: Buffer) => b;
+  const RawStream = grpc.makeGenericClientConstructor(
+    { Stream: { ...svc.Stream, requestSerialize: identity, responseDeserialize: identity } } as unknown as grpc.ServiceDefinition,
+    "RawStream",
+  );
+  const hello = (rank: number) => svc.Stream.requestSerialize({ hello: { run_key: run.runKey, rank, host: "h", device: "d", coords: rankInfo(rank).coords, client: "raw" } });
+
+  it("closes a stream that sends nothing with DEADLINE_EXCEEDED (COLLECTOR_STREAM_IDLE_MS)", async () => {
+    const raw = new RawStream(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as { Stream: () => grpc.ClientDuplexStream<Buffer, Buffer>; close: () => void };
+    const call = raw.Stream();
+    const replies: Buffer[] = [];
+    call.on("data", (b: Buffer) => replies.push(b));
+    call.on("error", () => undefined);
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on("status", resolve));
+    call.write(hello(0));
+    // ...and then nothing: the collector must end the stream by itself.
+    const s = await status;
+    raw.close();
+    expect(replies.length).toBe(1); // the Welcome
+    expect(s.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(s.details).toMatch(/sent nothing for 1000 ms \(COLLECTOR_STREAM_IDLE_MS\)/);
+  });
+
+  it("ends a stream whose client does not read its acks instead of queueing replies without bound", async () => {
+    const raw = new RawStream(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as { Stream: () => grpc.ClientDuplexStream<Buffer, Buffer>; close: () => void };
+    const call = raw.Stream();
+    call.on("error", () => undefined);
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on("status", resolve));
+    // Not reading: no 'data' listener and the readable side paused, so HTTP/2 flow control fills up.
+    call.pause();
+    call.write(hello(1));
+    // Empty batches: each still earns a result and an ack (~10 bytes each), enough to fill the window.
+    let seq = 0;
+    const marker = /does not read its stream/;
+    while (!marker.test(logs) && seq < 200_000) {
+      for (let i = 0; i < 500; i++) call.write(svc.Stream.requestSerialize({ batch: { seq: ++seq, layers: [], steps: [], scalars: [] } }));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(logs).toMatch(marker);
+    // Reading again drains what was queued and reaches the final status.
+    call.on("data", () => undefined);
+    call.resume();
+    const s = await status;
+    raw.close();
+    expect(s.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(s.details).toMatch(/COLLECTOR_MAX_OUTBOUND_MESSAGES 64/);
+    expect(s.metadata.get("retry-after-ms").length).toBe(1);
+  });
+});
