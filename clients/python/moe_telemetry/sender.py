@@ -39,10 +39,31 @@ CHANNEL_OPTIONS = [
     ("grpc.keepalive_timeout_ms", 5_000),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.max_pings_without_data", 0),
-    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    # The collector's LIMITS.maxMessageBytes: a larger batch would be refused anyway.
+    ("grpc.max_send_message_length", 4 * 1024 * 1024),
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ("grpc.enable_retries", 0),
 ]
+
+
+def retry_after_seconds(err) -> float:
+    """The collector's retry hint on RESOURCE_EXHAUSTED (trailer ``retry-after-ms``, or gRPC's standard
+    ``grpc-retry-pushback-ms``), in seconds; 0 when there is none. An overloaded collector says when to
+    come back; reconnecting sooner would only be refused again."""
+    try:
+        trailers = err.trailing_metadata() or ()
+    except Exception:
+        return 0.0
+    for key in ("retry-after-ms", "grpc-retry-pushback-ms"):
+        for k, v in trailers:
+            if k == key:
+                try:
+                    ms = float(v)
+                except (TypeError, ValueError):
+                    continue
+                if ms >= 0:
+                    return ms / 1000.0
+    return 0.0
 
 
 class _Conn:
@@ -86,6 +107,8 @@ class Sender:
         self._make_channel = channel_factory or (lambda addr: grpc.insecure_channel(addr, options=CHANNEL_OPTIONS))
         self._rl = RateLimitedLog(30.0)
         self._auth_logged = False
+        # Seconds the collector asked us to wait before reconnecting (RESOURCE_EXHAUSTED), used once.
+        self._retry_after = 0.0
 
         self._cond = threading.Condition(threading.Lock())
         self._pending: collections.deque = collections.deque()
@@ -205,7 +228,10 @@ class Sender:
             # on any failure move on to the next collector address
             self._addr_idx = (self._addr_idx + 1) % len(self.addresses)
             self.counters.inc("reconnects")
-            self._stop.wait(self._backoff(attempt))
+            # Jittered exponential back-off, and never sooner than an overloaded collector asked.
+            delay = max(self._backoff(attempt), self._retry_after)
+            self._retry_after = 0.0
+            self._stop.wait(delay)
 
     def _serve(self, addr: str) -> bool:
         """One connection: register, stream until it breaks. Returns True if a Welcome arrived."""
@@ -234,6 +260,13 @@ class Sender:
             code = e.code() if hasattr(e, "code") else None
             if code in AUTH_CODES:
                 self._auth_refused(addr, code, e)
+            elif code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                # Overloaded: the collector stored what it acked; wait at least as long as it hinted.
+                self.counters.inc("overloaded")
+                self._retry_after = retry_after_seconds(e)
+                details = e.details() if hasattr(e, "details") else str(e)
+                self._rl(logging.WARNING, "overload:" + addr,
+                         "moe_telemetry: collector %s is overloaded: %s (retrying in >= %.1f s)", addr, details, self._retry_after)
             elif not (self._stop.is_set() and code == grpc.StatusCode.CANCELLED):
                 self.counters.inc("rpc_errors")
                 details = e.details() if hasattr(e, "details") else str(e)
