@@ -10,6 +10,8 @@ import path from "node:path";
 import { pino } from "pino";
 import { Collector } from "../collector/Collector";
 import { deriveParallelSizes } from "../lib/analysis/deriveParallelSizes";
+import { InvalidInput } from "../lib/analysis/errors";
+import { formatBytes, limit } from "../lib/analysis/limits";
 import { rankCoordinates } from "../lib/analysis/rankCoordinates";
 import type { LayerReport, RankInfo, ScalarPoint, StepSample } from "../lib/analysis/types";
 import { TelemetryClient } from "../lib/client/TelemetryClient";
@@ -58,6 +60,10 @@ function progressPrinter(total: number, quiet: boolean): (bytes: number) => void
 
 async function parseFile(kind: ImportKind, file: string, o: ImportOptions): Promise<Parsed> {
   const size = fs.statSync(file).size;
+  // Checked before reading a byte; the stream importers enforce it (and the line and record limits) too.
+  if (size > limit("maxImportBytes")) {
+    throw new InvalidInput(`${file} is ${formatBytes(size)}; import reads at most ${formatBytes(limit("maxImportBytes"))} per file (maxImportBytes): split it`, "file");
+  }
   const onProgress = (p: { bytes: number }) => progress(p.bytes);
   const progress = progressPrinter(size, !!o.json);
   const stream = fs.createReadStream(file);

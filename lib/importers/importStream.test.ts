@@ -57,4 +57,23 @@ describe("importStream adapters", () => {
     expect(got).toEqual([[1, 2], [3, 4]]);
     expect(s.records).toBe(2);
   });
+
+  describe("limits (LIMITS.maxImportBytes, maxImportLineBytes, maxImportRecords)", () => {
+    it("stops a file larger than the byte limit, naming the limit", async () => {
+      const text = `${iterationLine({ iteration: 1 })}\n`.repeat(10);
+      await expect(importMegatronLogStream([text], { limits: { maxBytes: 100 } })).rejects.toThrow(/the Megatron log is larger than 100 bytes \(maxImportBytes\)/);
+    });
+    it("stops at a line longer than the line limit (a binary or a file without newlines)", async () => {
+      await expect(importTokensJsonlStream(["x".repeat(50), "y".repeat(50)], { limits: { maxLineBytes: 64 } })).rejects.toThrow(
+        /line 1 of the token-count JSONL file is longer than 64 bytes \(maxImportLineBytes\)/,
+      );
+      await expect(importMegatronLogStream(["ok\n", "z".repeat(100), "\n"], { limits: { maxLineBytes: 64 } })).rejects.toThrow(/line 2 of the Megatron log/);
+    });
+    it("stops a file with more records than the record limit", async () => {
+      const text = Array.from({ length: 5 }, (_, i) => `{"iteration":${i + 1},"layer":1,"counts":[1,2]}`).join("\n");
+      await expect(importTokensJsonlStream([text], { limits: { maxRecords: 3 } })).rejects.toThrow(/more than 3 records \(maxImportRecords\)/);
+      const file = concat([1, 2, 3].map((step) => frameRecord(event({ step, values: [simpleValue("z_loss", step)] }))));
+      await expect(importTensorBoardStream([file], { limits: { maxRecords: 2 } })).rejects.toThrow(/TensorBoard event file holds more than 2 records/);
+    });
+  });
 });

@@ -3,6 +3,8 @@
  * AsyncIterable of Buffers), reporting progress per chunk. Opening files, writing to the database and
  * throttling progress output are the caller's (the CLI's).
  */
+import { InvalidInput } from "../analysis/errors";
+import { formatBytes, limit } from "../analysis/limits";
 import { createLineSplitter } from "./createLineSplitter";
 import {
   createTensorBoardCollector,
@@ -26,9 +28,55 @@ export interface ImportProgress {
   bytes: number;
 }
 
-/** StreamImportOptions: progress callback shared by all importers. */
+/** ImportLimits: bounds on one imported file (defaults: LIMITS.maxImportBytes, maxImportLineBytes, maxImportRecords). */
+export interface ImportLimits {
+  maxBytes: number;
+  maxLineBytes: number;
+  maxRecords: number;
+}
+
+/** StreamImportOptions: progress callback and limits shared by all importers. */
 export interface StreamImportOptions {
   onProgress?: (p: ImportProgress) => void;
+  limits?: Partial<ImportLimits>;
+}
+
+/**
+ * createGuard enforces the import limits as bytes, lines and records go by, so a wrong or hostile file
+ * (a binary, a file without newlines, a dump far larger than any run) stops with a message naming the
+ * limit instead of exhausting memory or the database.
+ */
+function createGuard(options: StreamImportOptions, what: string) {
+  const l: ImportLimits = {
+    maxBytes: options.limits?.maxBytes ?? limit("maxImportBytes"),
+    maxLineBytes: options.limits?.maxLineBytes ?? limit("maxImportLineBytes"),
+    maxRecords: options.limits?.maxRecords ?? limit("maxImportRecords"),
+  };
+  let bytes = 0;
+  let lines = 0;
+  let records = 0;
+  return {
+    maxLineBytes: l.maxLineBytes,
+    chunk(n: number): number {
+      bytes += n;
+      if (bytes > l.maxBytes) throw new InvalidInput(`the ${what} is larger than ${formatBytes(l.maxBytes)} (maxImportBytes); split it or raise the limit`, "file");
+      options.onProgress?.({ bytes });
+      return bytes;
+    },
+    lines(batch: string[]): string[] {
+      for (const line of batch) {
+        lines++;
+        if (line.length > l.maxLineBytes) {
+          throw new InvalidInput(`line ${lines} of the ${what} is longer than ${formatBytes(l.maxLineBytes)} (maxImportLineBytes): is it really a ${what}?`, "file");
+        }
+      }
+      return batch;
+    },
+    records(n: number): void {
+      records += n;
+      if (records > l.maxRecords) throw new InvalidInput(`the ${what} holds more than ${l.maxRecords} records (maxImportRecords); split it`, "file");
+    },
+  };
 }
 
 function byteLength(chunk: Uint8Array | string): number {
@@ -40,15 +88,14 @@ export async function importMegatronLogStream(
   source: ByteSource,
   options: StreamImportOptions & MegatronLogParserOptions = {},
 ): Promise<MegatronLogResult> {
-  const splitter = createLineSplitter();
+  const guard = createGuard(options, "Megatron log");
+  const splitter = createLineSplitter({ maxLineLength: guard.maxLineBytes });
   const parser = createMegatronLogParser(options);
-  let bytes = 0;
   for await (const chunk of source) {
-    for (const line of splitter.push(chunk)) parser.push(line);
-    bytes += byteLength(chunk);
-    options.onProgress?.({ bytes });
+    for (const line of guard.lines(splitter.push(chunk))) parser.push(line);
+    guard.chunk(byteLength(chunk));
   }
-  for (const line of splitter.finish()) parser.push(line);
+  for (const line of guard.lines(splitter.finish())) parser.push(line);
   return parser.finish();
 }
 
@@ -57,14 +104,14 @@ export async function importTensorBoardStream(
   source: ByteSource,
   options: StreamImportOptions & TensorBoardCollectorOptions & { onPoints?: (points: TensorBoardPoint[]) => void | Promise<void> } = {},
 ): Promise<TensorBoardImportResult> {
+  const guard = createGuard(options, "TensorBoard event file");
   const collector = createTensorBoardCollector(options);
-  let bytes = 0;
   for await (const chunk of source) {
     const data = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    guard.chunk(data.length);
     const points = collector.push(data);
+    guard.records(points.length);
     if (points.length && options.onPoints) await options.onPoints(points);
-    bytes += data.length;
-    options.onProgress?.({ bytes });
   }
   return collector.finish();
 }
@@ -74,21 +121,21 @@ export async function importTokensJsonlStream(
   source: ByteSource,
   options: StreamImportOptions & TokensJsonlOptions & { onRecords?: (records: TokenCountRecord[]) => void | Promise<void> } = {},
 ): Promise<TokensJsonlSummary> {
-  const splitter = createLineSplitter();
+  const guard = createGuard(options, "token-count JSONL file");
+  const splitter = createLineSplitter({ maxLineLength: guard.maxLineBytes });
   const parser = createTokensJsonlParser(options);
-  let bytes = 0;
   const flush = async (lines: string[]): Promise<void> => {
     const records: TokenCountRecord[] = [];
-    for (const line of lines) {
+    for (const line of guard.lines(lines)) {
       const r = parser.push(line);
       if (r) records.push(r);
     }
+    guard.records(records.length);
     if (records.length && options.onRecords) await options.onRecords(records);
   };
   for await (const chunk of source) {
+    guard.chunk(byteLength(chunk));
     await flush(splitter.push(chunk));
-    bytes += byteLength(chunk);
-    options.onProgress?.({ bytes });
   }
   await flush(splitter.finish());
   return parser.finish();
