@@ -64,6 +64,8 @@ export async function startPrometheus(): Promise<PrometheusServer> {
     `--storage.tsdb.path=${dataDir}`,
     `--web.listen-address=127.0.0.1:${port}`,
     "--web.enable-remote-write-receiver",
+    // For /api/v1/admin/tsdb/snapshot: the head written out as a compacted block, Prometheus's long-term form.
+    "--web.enable-admin-api",
     "--storage.tsdb.retention.time=1d",
     "--log.level=warn",
   ]);
@@ -192,6 +194,18 @@ export async function push(p: PrometheusServer, shards: RemoteWriteRequest[][]):
 /** tsdbBytes: bytes of the TSDB directory (WAL, head chunks, blocks). */
 export function tsdbBytes(p: PrometheusServer): number {
   return diskBytes(p.dataDir);
+}
+
+/**
+ * blockBytes: bytes of the data as a compacted TSDB block (chunks + index), via the admin snapshot API,
+ * which writes the in-memory head out as a block. This is what Prometheus keeps once the WAL is truncated
+ * (every 2 h), so it is the fair long-term "bytes per sample"; the live directory also holds the WAL.
+ */
+export async function blockBytes(p: PrometheusServer): Promise<number> {
+  const res = await fetch(`${p.url}/api/v1/admin/tsdb/snapshot?skip_head=false`, { method: "POST" });
+  const body = (await res.json()) as { status: string; error?: string; data?: { name: string } };
+  if (!res.ok || !body.data) throw new Error(`Prometheus snapshot: HTTP ${res.status}: ${body.error ?? "no name"}`);
+  return diskBytes(path.join(p.dataDir, "snapshots", body.data.name));
 }
 
 /**
