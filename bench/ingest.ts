@@ -6,6 +6,7 @@
  * by a raw better-sqlite3 transaction. Target: the collector at >= half the lower limit.
  *
  *   npm run bench:ingest -- [--shapes a,b,b1,c] [--steps N | --samples 4000000] [--no-limits] [--smoke]
+ *                           [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
  *   npm run bench:limits -- ...      (the limits alone)
  *
  * The data is generated before the clock starts. Numbers vary with machine load: compare runs made together.
@@ -20,10 +21,12 @@ import { num, printTable, rate, ratio } from "./lib/table";
 const args = benchArgs({
   "no-limits": { type: "boolean", default: false },
   "limits-only": { type: "boolean", default: false },
+  // A PostgreSQL server URL: the collector writes to a fresh database there instead of SQLite.
+  postgres: { type: "string" },
 });
 
 async function collectorIngest(d: ReturnType<typeof makeDataset>): Promise<{ r: IngestResult; bytesPerCount: number }> {
-  const product = await startProduct("collector");
+  const product = await startProduct("collector", { postgres: args.postgres });
   try {
     const r = await streamDataset(product.grpc, d, { runKey: `ingest-${d.shape.name}`, receiverPid: product.proc.pid });
     await product.stop();
@@ -57,8 +60,8 @@ runBench(args["limits-only"] ? "bench:limits" : "bench:ingest", async () => {
     ]);
   }
   printTable(
-    "Ingest, 64 ranks, counts per second (acks included for the collector and the gRPC limit)",
-    ["shape", "steps", "counts", "collector", "per collector CPU-s", "limit (a) grpc-js, no persistence", "limit (b) raw better-sqlite3", "collector / lower limit (target >= 0.5x)", "SQLite bytes/count (collector)", "bytes/count (raw rows)"],
+    `Ingest, 64 ranks, counts per second (acks included for the collector and the gRPC limit), collector on ${args.postgres ? "PostgreSQL" : "SQLite"}`,
+    ["shape", "steps", "counts", "collector", "per collector CPU-s", "limit (a) grpc-js, no persistence", "limit (b) raw better-sqlite3", "collector / lower limit (target >= 0.5x)", "database bytes/count (collector)", "bytes/count (raw rows)"],
     rows,
   );
 });

@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import pg from "pg";
 import { TelemetryClient, type RankStream } from "../../lib/client/TelemetryClient";
 import { cpuSeconds, diskBytes, freePort, REPO_ROOT, startCliProcess, tempDir, waitForMatch, type Child } from "./proc";
 import { runInfoOf, type Dataset } from "./shapes";
@@ -16,6 +17,7 @@ export interface Product {
   grpc: string;
   /** Dashboard base URL (serve only). */
   http?: string;
+  /** The SQLite file ("" on PostgreSQL). */
   dbFile: string;
   stop(): Promise<void>;
 }
@@ -27,29 +29,55 @@ export function requireBuild(): void {
   }
 }
 
-/** startProduct starts `collector` or `serve` on free loopback ports and a fresh SQLite file. */
-export async function startProduct(mode: "collector" | "serve", env: Record<string, string> = {}): Promise<Product> {
+/**
+ * startProduct starts `collector` or `serve` on free loopback ports and a fresh database: a temporary
+ * SQLite file, or with `postgres` (a server URL) a fresh database on that server, dropped on stop.
+ */
+export async function startProduct(mode: "collector" | "serve", opts: { postgres?: string; env?: Record<string, string> } = {}): Promise<Product> {
   const dir = tempDir("moe-bench-db-");
   const dbFile = path.join(dir, "bench.db");
-  const envAll = { INGEST_AUTH: "off", DASHBOARD_AUTH: "off", LOG_LEVEL: "info", ...env };
-  if (mode === "collector") {
-    const proc = startCliProcess(["collector", "--host", "127.0.0.1", "--port", "0", "--database", `file:${dbFile}`], envAll);
-    const m = await waitForMatch(proc, /collector listening on [^"]*:(\d+)/, 120_000);
-    return { proc, grpc: `127.0.0.1:${m[1]}`, dbFile, stop: () => proc.stop(30_000) };
+  let url = `file:${dbFile}`;
+  let dropDatabase = async () => {};
+  if (opts.postgres) {
+    const u = new URL(opts.postgres);
+    const name = `moe_bench_${process.pid}_${Date.now()}`;
+    u.pathname = `/${name}`;
+    url = u.toString();
+    dropDatabase = async () => {
+      const admin = new pg.Client({ connectionString: opts.postgres });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    };
   }
-  requireBuild();
-  const port = await freePort();
-  const collectorPort = await freePort();
-  const proc = startCliProcess(
-    ["serve", "--port", String(port), "--collector-port", String(collectorPort), "--collector-host", "127.0.0.1", "--database", `file:${dbFile}`],
-    envAll,
-  );
-  await waitForMatch(proc, /dashboard listening on/, 180_000);
-  return { proc, grpc: `127.0.0.1:${collectorPort}`, http: `http://127.0.0.1:${port}`, dbFile, stop: () => proc.stop(30_000) };
+  const envAll = { INGEST_AUTH: "off", DASHBOARD_AUTH: "off", LOG_LEVEL: "info", ...opts.env };
+  let proc: Child;
+  let grpc: string;
+  let http: string | undefined;
+  if (mode === "collector") {
+    proc = startCliProcess(["collector", "--host", "127.0.0.1", "--port", "0", "--database", url], envAll);
+    const m = await waitForMatch(proc, /collector listening on [^"]*:(\d+)/, 120_000);
+    grpc = `127.0.0.1:${m[1]}`;
+  } else {
+    requireBuild();
+    const port = await freePort();
+    const collectorPort = await freePort();
+    proc = startCliProcess(
+      ["serve", "--port", String(port), "--collector-port", String(collectorPort), "--collector-host", "127.0.0.1", "--database", url],
+      envAll,
+    );
+    await waitForMatch(proc, /dashboard listening on/, 180_000);
+    grpc = `127.0.0.1:${collectorPort}`;
+    http = `http://127.0.0.1:${port}`;
+  }
+  let stopped: Promise<void> | null = null;
+  const stop = () => (stopped ??= proc.stop(30_000).then(dropDatabase));
+  return { proc, grpc, http, dbFile: opts.postgres ? "" : dbFile, stop };
 }
 
-/** databaseBytes: the SQLite file with its WAL and shared-memory files. */
+/** databaseBytes: the SQLite file with its WAL and shared-memory files (NaN on PostgreSQL). */
 export function databaseBytes(p: Product): number {
+  if (!p.dbFile) return Number.NaN;
   return ["", "-wal", "-shm"].reduce((a, s) => a + diskBytes(p.dbFile + s), 0);
 }
 
