@@ -11,7 +11,7 @@
  */
 import { NextResponse, type NextRequest } from "next/server";
 import { dashboardAuthMode } from "@/lib/server/auth/config";
-import { checkOrigin } from "@/lib/server/auth/origin";
+import { checkOrigin, requestOrigin } from "@/lib/server/auth/origin";
 import { isApiPath, isPublicPath, requiredRole } from "@/lib/server/auth/policy";
 import { authFromCookie } from "@/lib/server/auth/request";
 import { roleAtLeast } from "@/lib/server/auth/roles";
@@ -38,9 +38,10 @@ export async function proxy(req: NextRequest): Promise<NextResponse> {
   if (!auth.user) {
     if (api) return deny(401, "sign in first: this needs a dashboard session (POST /api/auth/login)");
     const needsSetup = (await countUsers(await getDb())) === 0;
-    // A relative Location: the browser stays on whatever host and scheme it used (a TLS proxy's included).
-    const to = needsSetup ? "/setup" : `/login?${new URLSearchParams({ next: pathname + search })}`;
-    return new NextResponse(null, { status: 307, headers: { location: to, "cache-control": "no-store" } });
+    // On the host and scheme the browser used (a TLS proxy's included), not Next's normalized URL.
+    const to = new URL(needsSetup ? "/setup" : "/login", requestOrigin(req.url, req.headers));
+    if (!needsSetup) to.searchParams.set("next", pathname + search);
+    return NextResponse.redirect(to, { status: 307, headers: { "cache-control": "no-store" } });
   }
   const needed = requiredRole(req.method, pathname);
   if (!roleAtLeast(auth.user.role, needed)) {

@@ -1,7 +1,10 @@
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { Browser, Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
 import { E2E_USERS } from "./global-setup";
+import { freePort, startCli, waitForOutput } from "./processes";
 
 /** Every test here starts signed out (the config's storageState is the admin's). */
 test.use({ storageState: { cookies: [], origins: [] } });
@@ -30,7 +33,7 @@ async function newPage(browser: Browser, baseURL: string | undefined): Promise<P
 
 test("signed out: a page leads to /login, the API and the live stream answer 401", async ({ page, request }) => {
   await page.goto("/alerts?rules");
-  await expect(page).toHaveURL(/\/login\?next=%2Falerts%3Frules$/);
+  await expect(page).toHaveURL(/\/login\?next=%2Falerts%3Frules(%3D)?$/);
   await expect(page.getByTestId("login-page")).toBeVisible();
   // No navigation, no alerts indicator for a signed-out visitor.
   await expect(page.getByRole("navigation", { name: "Main" })).toHaveCount(0);
@@ -58,7 +61,7 @@ test("a wrong password fails with a clear message; the right one signs in and re
 
   await page.getByLabel("Password").fill(E2E_USERS.admin.password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/alerts\?rules$/);
+  await expect(page).toHaveURL(/\/alerts\?rules=?$/);
   await expect(page.getByTestId("user-role")).toHaveText("admin");
   await expect(page.getByTestId("global-alert-rules").getByTestId("rules-save")).toBeEnabled();
 });
@@ -155,4 +158,47 @@ test("an admin manages users and ingest tokens", async ({ page, browser, baseURL
   page.once("dialog", (d) => void d.accept());
   await row.getByRole("button", { name: "Revoke" }).click();
   await expect(row).toContainText("revoked");
+});
+
+test("first start: every page leads to /setup, which needs the code the server printed", async ({ browser }) => {
+  // A second server on an empty database, without the bootstrap environment the shared one uses.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "moe-e2e-setup-"));
+  const port = await freePort();
+  const server = startCli(
+    ["serve", "--port", String(port), "--collector-port", String(await freePort()), "--collector-host", "127.0.0.1", "--database", `file:${path.join(tmp, "setup.db")}`],
+    { INGEST_AUTH: "off", DASHBOARD_AUTH: "on", MOE_ADMIN_USER: "", MOE_ADMIN_PASSWORD: "" },
+  );
+  try {
+    await waitForOutput(server, "dashboard listening on", 120_000);
+    const code = /enter the setup code ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})/.exec(server.output())?.[1];
+    expect(code, server.output().slice(-2000)).toBeTruthy();
+    const page = await newPage(browser, `http://127.0.0.1:${port}`);
+    await page.goto("/alerts");
+    await expect(page).toHaveURL(/\/setup$/);
+    await page.goto("/login");
+    await expect(page).toHaveURL(/\/setup$/);
+    await shoot(page, "setup");
+
+    const form = page.getByTestId("setup-form");
+    await form.getByLabel(/Setup code/).fill("AAAA-BBBB-CCCC");
+    await form.getByLabel("Admin username").fill("first-admin");
+    await form.getByLabel(/^Password \(/).fill("first-admin-password");
+    await form.getByLabel("Password again").fill("first-admin-password");
+    await form.getByRole("button", { name: /Create admin/ }).click();
+    await expect(page.getByTestId("setup-error")).toContainText("wrong setup code");
+
+    await form.getByLabel(/Setup code/).fill(code!.toLowerCase());
+    await form.getByRole("button", { name: /Create admin/ }).click();
+    await expect(page.getByTestId("user-name")).toHaveText("first-admin");
+    await expect(page.getByTestId("user-role")).toHaveText("admin");
+    // Once an admin exists, /setup is closed.
+    await page.goto("/setup");
+    await expect(page).not.toHaveURL(/\/setup/);
+    const again = await page.request.post("/api/auth/setup", { data: { code, username: "intruder", password: "intruder-password" } });
+    expect(again.status()).toBe(409);
+    await page.context().close();
+  } finally {
+    await server.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });

@@ -177,7 +177,7 @@ describe("proxy.ts gate", () => {
     }
     const page = await proxy(req("/runs/abc?step=2"));
     expect(page.status).toBe(307);
-    expect(page.headers.get("location")).toBe("/login?next=%2Fruns%2Fabc%3Fstep%3D2");
+    expect(page.headers.get("location")).toBe(`${BASE}/login?next=%2Fruns%2Fabc%3Fstep%3D2`);
     expect(passes(await proxy(req("/login")))).toBe(true);
     expect(passes(await proxy(req("/api/health")))).toBe(true);
   });

@@ -17,14 +17,24 @@ export function isMutation(method: string): boolean {
 /** OriginVerdict: ok, or the reason to refuse, written for the person reading the 403. */
 export type OriginVerdict = { ok: true } | { ok: false; reason: string };
 
+/**
+ * requestOrigin: the origin the browser used to reach us — the Host header (or a TLS proxy's
+ * X-Forwarded-Host/-Proto) rather than the server's own idea of its URL, which Next normalizes
+ * (127.0.0.1 becomes localhost, a different cookie host).
+ */
+export function requestOrigin(requestUrl: string, headers: Headers): string {
+  const url = new URL(requestUrl);
+  const first = (v: string | null) => v?.split(",")[0]?.trim() || null;
+  const proto = first(headers.get("x-forwarded-proto")) ?? url.protocol.replace(/:$/, "");
+  const host = first(headers.get("x-forwarded-host")) ?? headers.get("host") ?? url.host;
+  return `${proto}://${host}`;
+}
+
 /** expectedOrigins: the origins under which this request reached the dashboard. */
 export function expectedOrigins(requestUrl: string, headers: Headers, publicUrl?: string): Set<string> {
   const url = new URL(requestUrl);
   const out = new Set<string>();
-  const first = (v: string | null) => v?.split(",")[0]?.trim() || null;
-  const proto = first(headers.get("x-forwarded-proto")) ?? url.protocol.replace(/:$/, "");
-  const host = first(headers.get("x-forwarded-host")) ?? headers.get("host") ?? url.host;
-  out.add(`${proto}://${host}`.toLowerCase());
+  out.add(requestOrigin(requestUrl, headers).toLowerCase());
   out.add(url.origin.toLowerCase());
   if (publicUrl) {
     try {
