@@ -142,7 +142,7 @@ export function UsersAdmin({ initial, me, minPasswordLength }: { initial: User[]
           </tbody>
         </table>
       </div>
-      <form onSubmit={create} className="grid max-w-3xl gap-3 rounded-lg border border-line bg-surface p-4 sm:grid-cols-4" data-testid="create-user-form">
+      <form onSubmit={create} className="grid max-w-3xl gap-3 rounded-lg border border-line bg-surface p-4 sm:grid-cols-4 [&_label]:min-w-0 [&_label>*]:w-full" data-testid="create-user-form">
         <h2 className="text-sm font-semibold sm:col-span-4">Add a user</h2>
         <label className="grid gap-1 text-sm">
           <span className="text-muted">Username</span>
