@@ -6,14 +6,14 @@
  * - without a valid session, API routes, the live streams and /metrics answer 401 JSON, pages redirect to
  *   /login?next=... (or to /setup while no user exists);
  * - a session whose role is too low gets 403 JSON naming the role needed (lib/server/auth/policy.ts).
- * Public: /login, /setup, /api/health, /api/auth/*, Next's static assets. With DASHBOARD_AUTH=off only the
- * origin check remains.
+ * Public: /login, /setup, /api/health, /api/auth/*, Next's static assets; /metrics also with METRICS_TOKEN.
+ * With DASHBOARD_AUTH=off only the origin check remains.
  */
 import { NextResponse, type NextRequest } from "next/server";
 import { dashboardAuthMode } from "@/lib/server/auth/config";
 import { checkOrigin, requestOrigin } from "@/lib/server/auth/origin";
 import { isApiPath, isPublicPath, requiredRole } from "@/lib/server/auth/policy";
-import { authFromCookie } from "@/lib/server/auth/request";
+import { authFromCookie, isMetricsScrape } from "@/lib/server/auth/request";
 import { roleAtLeast } from "@/lib/server/auth/roles";
 import { countUsers } from "@/lib/server/auth/users";
 import { getDb } from "@/lib/server/webDb";
@@ -30,6 +30,7 @@ export async function proxy(req: NextRequest): Promise<NextResponse> {
   let auth;
   try {
     if (dashboardAuthMode() === "off") return NextResponse.next();
+    if (isMetricsScrape(pathname, req.headers.get("authorization"))) return NextResponse.next();
     auth = await authFromCookie(getDb, req.headers.get("cookie"));
   } catch (err) {
     return deny(503, `cannot check the session: ${err instanceof Error ? err.message : String(err)}`);

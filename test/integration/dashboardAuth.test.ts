@@ -199,6 +199,18 @@ describe("proxy.ts gate", () => {
     expect((await r.json()).error).toMatch(/cross-origin request refused/);
   });
 
+  it("opens /metrics (and nothing else) to the METRICS_TOKEN bearer", async () => {
+    process.env.METRICS_TOKEN = "scrape-token-0123456789";
+    try {
+      const bearer = { authorization: "Bearer scrape-token-0123456789" };
+      expect(passes(await proxy(req("/metrics", { headers: bearer })))).toBe(true);
+      expect((await proxy(req("/api/runs", { headers: bearer }))).status).toBe(401);
+      expect((await proxy(req("/metrics", { headers: { authorization: "Bearer wrong-token-0123456789" } }))).status).toBe(401);
+    } finally {
+      delete process.env.METRICS_TOKEN;
+    }
+  });
+
   it("lets everything through with DASHBOARD_AUTH=off", async () => {
     process.env.DASHBOARD_AUTH = "off";
     try {

@@ -5,6 +5,7 @@ import { roleAtLeast } from "./roles";
 import { LoginThrottle, MAX_FAILURES_PER_USER, THROTTLE_WINDOW_MS } from "./throttle";
 import { isSecureRequest, readCookie, sessionCookie } from "./cookies";
 import { dashboardAuthMode } from "./config";
+import { isMetricsScrape } from "./request";
 import { hashPassword, validatePassword, verifyPassword } from "./password";
 import { safeNext } from "../../ui/safeNext";
 
@@ -124,5 +125,16 @@ describe("password hashing", () => {
 
   it("rejects short passwords naming the minimum", () => {
     expect(() => validatePassword("short")).toThrow(/at least 10 characters/);
+  });
+});
+
+describe("metrics scrape token", () => {
+  const env = { METRICS_TOKEN: "scrape-token-0123456789" };
+  it("lets /metrics in with the exact bearer token only", () => {
+    expect(isMetricsScrape("/metrics", "Bearer scrape-token-0123456789", env)).toBe(true);
+    expect(isMetricsScrape("/metrics", "Bearer scrape-token-012345678", env)).toBe(false);
+    expect(isMetricsScrape("/api/runs", "Bearer scrape-token-0123456789", env)).toBe(false);
+    expect(isMetricsScrape("/metrics", "Bearer scrape-token-0123456789", {})).toBe(false);
+    expect(() => isMetricsScrape("/metrics", "Bearer x", { METRICS_TOKEN: "short" })).toThrow(/at least 16/);
   });
 });

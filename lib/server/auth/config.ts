@@ -32,3 +32,14 @@ export function cookieSecureMode(env: Record<string, string | undefined> = proce
   if (v === "on" || v === "off") return v;
   throw new Error(`COOKIE_SECURE must be "auto", "on" or "off", got "${env.COOKIE_SECURE}"`);
 }
+
+/**
+ * metricsToken: with METRICS_TOKEN set, /metrics also accepts `Authorization: Bearer <METRICS_TOKEN>`
+ * (what Prometheus's scrape config sends), since a scraper cannot sign in. Unset: a session is needed.
+ */
+export function metricsToken(env: Record<string, string | undefined> = process.env): string | null {
+  const v = env.METRICS_TOKEN?.trim();
+  if (!v) return null;
+  if (v.length < 16) throw new Error("METRICS_TOKEN must have at least 16 characters");
+  return v;
+}

@@ -2,11 +2,12 @@
  * Who is asking: resolves the session cookie of an incoming request (proxy.ts, route handlers, pages).
  */
 import type { Db } from "../db";
-import { dashboardAuthMode } from "./config";
+import { dashboardAuthMode, metricsToken } from "./config";
 import { readCookie } from "./cookies";
 import { Forbidden, Unauthenticated } from "./errors";
 import { roleAtLeast, type Role } from "./roles";
 import { resolveSession, type SessionUser } from "./sessions";
+import { equalSecrets } from "./tokens";
 
 /** ANONYMOUS_ADMIN: the identity of every request when DASHBOARD_AUTH=off. */
 export const ANONYMOUS_ADMIN: SessionUser = { id: "", username: "anonymous", role: "admin" };
@@ -29,4 +30,11 @@ export function assertRole(auth: RequestAuth, needed: Role): SessionUser {
     throw new Forbidden(`this needs the ${needed} role; ${auth.user.username} is ${auth.user.role}`);
   }
   return auth.user;
+}
+
+/** isMetricsScrape: a /metrics request carrying METRICS_TOKEN as a bearer token. */
+export function isMetricsScrape(pathname: string, authorization: string | null, env: Record<string, string | undefined> = process.env): boolean {
+  const token = metricsToken(env);
+  if (pathname !== "/metrics" || !token || !authorization?.startsWith("Bearer ")) return false;
+  return equalSecrets(authorization.slice("Bearer ".length).trim(), token);
 }
