@@ -8,7 +8,7 @@ import { deriveRunStatus } from "../analysis/deriveRunStatus";
 import type { LossName } from "../analysis/types";
 import { prepareConfigRows } from "../ui/prepareConfigRows";
 import { meanOf, type MetricColumn } from "./bucketStats";
-import { bucketSizeFor, readStepBuckets } from "./stepBuckets";
+import { bucketSizeFor, readStepBuckets, storedStepRange } from "./stepBuckets";
 import { runFromRow, type RunRecord } from "./runsRepo";
 import { getDb } from "./webDb";
 
@@ -25,11 +25,8 @@ export interface CompareOptions {
   maxPoints?: number;
 }
 
-type Row = Record<string, number | bigint | null>;
-
 async function seriesOf(run: RunRecord, opts: CompareOptions): Promise<CompareRunDto> {
   const db = await getDb();
-  const p = db.sql.param;
   const aux = AUX_COLUMN[run.config.moe_router_load_balancing_type ?? "aux_loss"] ?? AUX_COLUMN.aux_loss;
   const base = {
     id: run.id,
@@ -41,14 +38,10 @@ async function seriesOf(run: RunRecord, opts: CompareOptions): Promise<CompareRu
     moeLayers: run.moeLayers,
     auxLoss: aux.loss,
   };
-  const range = (await db.prisma.$queryRawUnsafe(
-    `SELECT MIN("step") AS lo, MAX("step") AS hi FROM "LayerAggregate" WHERE "runId" = ${p(1)}`,
-    run.id,
-  )) as Row[];
-  const lo = range[0]?.lo;
-  const hi = range[0]?.hi;
-  if (lo == null || hi == null) return { ...base, bucketSize: 1, series: [] };
-  const from = Number(lo);
+  const range = await storedStepRange(db, "LayerAggregate", run.id);
+  if (!range) return { ...base, bucketSize: 1, series: [] };
+  const from = range.min;
+  const hi = range.max;
   const bucket = bucketSizeFor(from, Number(hi), opts.maxPoints ?? 300);
   const columns = { aux: aux.column as MetricColumn, maxVio: "maxVio", epImbalance: "epImbalance" } as const;
   const buckets = await readStepBuckets(db, {

@@ -36,7 +36,7 @@ import type { Db } from "./db";
 import { listRanks, runFromRow, type RunRecord } from "./runsRepo";
 import { getDb } from "./webDb";
 import { meanOf, type MetricColumn } from "./bucketStats";
-import { bucketSizeFor, groupedStepBuckets, readStepBuckets } from "./stepBuckets";
+import { bucketSizeFor, groupedStepBuckets, readStepBuckets, storedStepRange } from "./stepBuckets";
 
 export { bucketSizeFor };
 
@@ -140,15 +140,8 @@ export async function getRun(runId: string, nowMs: number = Date.now()): Promise
   };
 }
 
-async function stepRange(db: Db, runId: string, layer?: number): Promise<{ min: number; max: number } | null> {
-  const p = db.sql.param;
-  const rows = (await db.prisma.$queryRawUnsafe(
-    `SELECT MIN("step") AS lo, MAX("step") AS hi FROM "LayerAggregate" WHERE "runId" = ${p(1)}${layer === undefined ? "" : ` AND "layer" = ${p(2)}`}`,
-    ...(layer === undefined ? [runId] : [runId, layer]),
-  )) as Array<{ lo: number | bigint | null; hi: number | bigint | null }>;
-  const r = rows[0];
-  if (!r || r.lo === null || r.hi === null) return null;
-  return { min: Number(r.lo), max: Number(r.hi) };
+function stepRange(db: Db, runId: string, layer?: number): Promise<{ min: number; max: number } | null> {
+  return storedStepRange(db, "LayerAggregate", runId, layer);
 }
 
 /** getLossSeries returns per-layer loss series, downsampled to at most `maxPoints` buckets (min/max kept). */
@@ -248,6 +241,17 @@ export async function latestStep(db: Db, run: RunRecord): Promise<number | null>
   return Number((full ?? rows[0]).step);
 }
 
+/**
+ * aggregatesAt returns every MoE layer's aggregate at one step, by layer. Without the layer list SQLite
+ * picks the (runId, layer, step) primary key for "runId" alone and walks the whole run (seconds at 6.4 M
+ * rows) instead of the (runId, step) index.
+ */
+async function aggregatesAt(db: Db, run: RunRecord, step: number) {
+  // The layers are named: on SQLite's WITHOUT ROWID table this is one primary-key lookup per layer.
+  const rows = await db.prisma.layerAggregate.findMany({ where: { runId: run.id, layer: { in: run.moeLayers }, step } });
+  return rows.sort((a, b) => a.layer - b.layer);
+}
+
 /** getLayerHeatmap returns MoE layers x experts at `step` (latest complete step when omitted). */
 export async function getLayerHeatmap(runId: string, step?: number): Promise<LayerHeatmapDto | null> {
   const db = await getDb();
@@ -255,7 +259,7 @@ export async function getLayerHeatmap(runId: string, step?: number): Promise<Lay
   if (!run) return null;
   const at = step ?? (await latestStep(db, run));
   if (at === null) return { runId, step: null, numExperts: run.numExperts, rows: [] };
-  const rows = await db.prisma.layerAggregate.findMany({ where: { runId, step: at }, orderBy: { layer: "asc" } });
+  const rows = await aggregatesAt(db, run, at);
   return {
     runId,
     step: at,
@@ -291,7 +295,7 @@ export async function getAggregates(runId: string, step: number): Promise<LayerA
   const db = await getDb();
   const run = await loadRun(db, runId);
   if (!run) return null;
-  const rows = await db.prisma.layerAggregate.findMany({ where: { runId, step }, orderBy: { layer: "asc" } });
+  const rows = await aggregatesAt(db, run, step);
   return rows.map(aggregateOf);
 }
 
@@ -389,7 +393,7 @@ export async function getStepMetrics(runId: string, step?: number): Promise<Step
   if (!run) return null;
   const at = step ?? (await latestStep(db, run));
   if (at === null) return { runId, step: null, layers: [], summary: { maxVio: summarizeAcrossLayers([]) } };
-  const rows = await db.prisma.layerAggregate.findMany({ where: { runId, step: at }, orderBy: { layer: "asc" } });
+  const rows = await aggregatesAt(db, run, at);
   const rule = globalLoadRule(run.config);
   const layers: LayerMetricsDto[] = rows.map((r) => {
     const m = computeLayerMetrics(unpackCounts(r.load));
@@ -487,17 +491,13 @@ export async function getScalarSeries(
   const db = await getDb();
   const run = await loadRun(db, runId);
   if (!run) return null;
-  const p = db.sql.param;
-  const range = (await db.prisma.$queryRawUnsafe(
-    `SELECT MIN("step") AS lo, MAX("step") AS hi FROM "RunScalar" WHERE "runId" = ${p(1)}`,
-    runId,
-  )) as Array<{ lo: number | bigint | null; hi: number | bigint | null }>;
-  if (range[0]?.lo === null || range[0]?.lo === undefined) return { runId, bucketSize: 1, series: [] };
-  const from = Number(range[0].lo);
-  const bucket = bucketSizeFor(from, Number(range[0].hi), opts.maxPoints ?? 600);
+  const range = await storedStepRange(db, "RunScalar", runId);
+  if (!range) return { runId, bucketSize: 1, series: [] };
+  const from = range.min;
+  const bucket = bucketSizeFor(from, range.max, opts.maxPoints ?? 600);
   const names = opts.names ?? [];
   const rows = await groupedStepBuckets(db, {
-    table: "RunScalar", keys: ["name", "layer"], values: ["value"], runId, fromStep: from, toStep: Number(range[0].hi), bucketSize: bucket,
+    table: "RunScalar", keys: ["name", "layer"], values: ["value"], runId, fromStep: from, toStep: range.max, bucketSize: bucket,
     where: (ph) => (names.length ? ` AND "name" IN (${names.map((n) => ph(n)).join(", ")})` : ""),
   });
   rows.sort((x, y) => String(x.name).localeCompare(String(y.name)) || Number(x.layer) - Number(y.layer) || Number(x.b) - Number(y.b));

@@ -69,10 +69,12 @@ export async function rebuildRollups(db: Db, runId: string, moeLayers: readonly 
     const hi = (pass[pass.length - 1] + 1) * ROLLUP_STEPS - 1;
     const wanted = new Set(pass);
     const p = db.sql.param;
+    // The layers are named so SQLite seeks one primary-key range per layer (see stepBuckets.ts).
     const rows = (await db.prisma.$queryRawUnsafe(
       `SELECT "layer", "step", "tokens", "load", ${METRIC_COLUMNS.map((m) => `"${m}"`).join(", ")}
-         FROM "LayerAggregate" WHERE "runId" = ${p(1)} AND "step" >= ${p(2)} AND "step" <= ${p(3)}`,
-      runId, lo, hi,
+         FROM "LayerAggregate" WHERE "runId" = ${p(1)} AND "step" >= ${p(2)} AND "step" <= ${p(3)}
+          AND "layer" IN (${moeLayers.map((_, i) => p(4 + i)).join(", ")})`,
+      runId, lo, hi, ...moeLayers,
     )) as Row[];
     const folded = new Map<string, BucketStats>();
     for (const block of pass) for (const layer of moeLayers) folded.set(`${layer}/${block}`, emptyBucket(layer, block));

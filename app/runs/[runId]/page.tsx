@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { cache } from "react";
+import { cache, Suspense } from "react";
 import { AdvicePanel } from "@/components/AdvicePanel";
 import { AlertBanner } from "@/components/AlertBanner";
 import { AlertRulesEditor } from "@/components/AlertRulesEditor";
@@ -19,10 +19,12 @@ import { RunLive } from "@/components/RunLive";
 import { StepControls } from "@/components/StepControls";
 import { StepMetricsPanel } from "@/components/StepMetricsPanel";
 import type { LossName } from "@/lib/analysis/types";
-import { getAdvice } from "@/lib/server/adviceQueries";
+import { getAdviceCached } from "@/lib/server/adviceCache";
+import type { AlertDto } from "@/lib/dto";
 import { getAlertRules, listAlerts } from "@/lib/server/alertQueries";
 import { getEpLoad, getExpertHeatmap, getImbalanceHeatmap, getLayerHeatmap, getLossSeries, getRun, getScalarSeries, getStepMetrics } from "@/lib/server/queries";
 import { ScalarSeriesPanel } from "@/components/ScalarSeriesPanel";
+import { compactImbalance, compactScalars, lossSeriesFor } from "@/lib/ui/compactPayload";
 import { formatRelativeTime } from "@/lib/ui/formatRelativeTime";
 import { pickAuxLoss } from "@/lib/ui/pickAuxLoss";
 import { DEFAULT_CAPACITY_FACTOR, parseCapacityFactor } from "@/lib/ui/prepareCapacityTable";
@@ -30,9 +32,10 @@ import { parseImbalanceMetric } from "@/lib/ui/prepareImbalanceHeatmap";
 
 export const dynamic = "force-dynamic";
 
-/** Loss points per layer the server downsamples to (min/max kept per bucket): 200 per line keeps a
- * 32-layer chart readable and the page (re-sent on every live refresh) about half the size of 400. */
+/** Loss points per layer the server downsamples to (min/max kept per bucket): 200 per line for up to 32
+ * layers; fewer with more layers (64 lines of 200 points are unreadable and double the page), never under 100. */
 const MAX_LOSS_POINTS = 200;
+const lossPointsFor = (layers: number) => Math.max(100, Math.min(MAX_LOSS_POINTS, Math.floor(6400 / Math.max(1, layers))));
 /** Step columns of the experts x steps heatmap and of the layers x steps imbalance heatmap. */
 const MAX_HEATMAP_COLUMNS = 240;
 
@@ -77,13 +80,12 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
   const metric = parseImbalanceMetric(sp.metric);
   const cf = parseCapacityFactor(sp.cf, run.config.moe_expert_capacity_factor ?? DEFAULT_CAPACITY_FACTOR);
 
-  const [losses, layerHeatmap, expertHeatmap, imbalance, stepMetrics, advice, firing, rules, scalars] = await Promise.all([
-    getLossSeries(runId, { ...range, maxPoints: MAX_LOSS_POINTS }),
+  const [losses, layerHeatmap, expertHeatmap, imbalance, stepMetrics, firing, rules, scalars] = await Promise.all([
+    getLossSeries(runId, { ...range, maxPoints: lossPointsFor(run.moeLayers.length) }),
     getLayerHeatmap(runId, step ?? undefined),
     layer != null ? getExpertHeatmap(runId, layer, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }) : Promise.resolve(null),
     getImbalanceHeatmap(runId, metric, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }),
     getStepMetrics(runId, step ?? undefined),
-    getAdvice(runId, step ?? undefined),
     listAlerts({ runId, status: "firing" }),
     getAlertRules(runId),
     getScalarSeries(runId, { maxPoints: MAX_LOSS_POINTS }),
@@ -138,7 +140,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
 
       <AlertBanner runId={run.id} initial={firing} simulated={run.simulated} serverNow={now} />
 
-      {importedOnly && <ScalarSeriesPanel dto={scalars} />}
+      {importedOnly && <ScalarSeriesPanel dto={compactScalars(scalars)} />}
 
       <LayerStrip layers={run.layers} selectedLayer={layer} />
 
@@ -146,9 +148,12 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
         <StepControls key={`${step}-${from}-${to}`} step={step} from={from} to={to} lastStep={run.lastStep} />
       </div>
 
-      <AdvicePanel advice={advice} firing={firing} />
+      {/* The advice reads the run's history (seconds on a long run): it streams in after the charts. */}
+      <Suspense key={`advice-${step}`} fallback={<AdviceFallback />}>
+        <AdviceSection runId={runId} step={step} firing={firing} />
+      </Suspense>
 
-      {imbalance && <ImbalancePanel dto={imbalance} selectedLayer={layer} selectedStep={panelStep} />}
+      {imbalance && <ImbalancePanel dto={compactImbalance(imbalance)!} selectedLayer={layer} selectedStep={panelStep} />}
 
       <div className="grid gap-4 xl:grid-cols-2">
         <EpLoadBars dto={epLoad} layer={layer} />
@@ -164,7 +169,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
             run.config.moe_layer_recompute ? " Old Megatron builds with --moe-layer-recompute log this doubled (~2.2)." : ""
           }`}
           testId="aux-loss-chart"
-          series={losses}
+          series={lossSeriesFor(losses, auxLoss)}
           events={chartEvents}
           loss={auxLoss}
           selectedLayer={layer}
@@ -173,14 +178,14 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
           title="Router z-loss per layer"
           note="Megatron logs z_loss divided by moe_z_loss_coeff (mean of logsumexp² of the router logits; around 10 in real runs)."
           testId="z-loss-chart"
-          series={losses}
+          series={lossSeriesFor(losses, "z_loss")}
           events={chartEvents}
           loss="z_loss"
           selectedLayer={layer}
         />
       </div>
 
-      {!importedOnly && <ScalarSeriesPanel dto={scalars} />}
+      {!importedOnly && <ScalarSeriesPanel dto={compactScalars(scalars)} />}
 
       <LayerExpertHeatmap dto={layerHeatmap} selectedLayer={layer} pinnedStep={step != null} />
       <ExpertStepHeatmap dto={expertHeatmap} selectedStep={step ?? layerHeatmap?.step ?? null} />
@@ -202,6 +207,20 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
         </div>
       </details>
     </div>
+  );
+}
+
+/** AdviceSection: the advisor's suggestions, computed once per (run, step) and streamed after the rest of the page. */
+async function AdviceSection({ runId, step, firing }: { runId: string; step: number | null; firing: AlertDto[] }) {
+  const advice = await getAdviceCached(runId, step ?? undefined);
+  return <AdvicePanel advice={advice} firing={firing} />;
+}
+
+function AdviceFallback() {
+  return (
+    <section className="rounded-lg border border-line bg-surface p-4 text-sm text-muted" data-testid="advice-loading" aria-busy="true">
+      Working out mitigation advice…
+    </section>
   );
 }
 
