@@ -22,6 +22,11 @@ const nextConfig = {
     "pino",
   ],
   poweredByHeader: false,
+  experimental: {
+    // proxy.ts buffers request bodies for the route handlers and cuts them at 10 MB by default, which would
+    // truncate dashboard imports; allow the import limit (LIMITS.maxImportUploadBytes, 64 MiB) plus the form framing.
+    proxyClientMaxBodySize: "65mb",
+  },
   reactStrictMode: true,
 };
 
