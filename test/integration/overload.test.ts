@@ -109,7 +109,9 @@ describe("overload: a 10x burst against the collector process", () => {
     const acked: Array<{ rank: number; steps: number[] }> = [];
     // Every client offers all its batches at once, one per step range: 48 x 8 x ~0.6 MB estimated
     // in flight against an 8 MiB bound is far more than 10x; each client backs off as the collector says.
-    const clients = Array.from({ length: CLIENTS }, () => new TelemetryClient(address, { overloadRetries: 0, deadlineMs: 120_000 }));
+    // Odd ranks see every refusal (overloadRetries 0) and back off in this loop with the client's own
+    // retryDelayMs; even ranks leave it to TelemetryClient, which retries after the hint by itself.
+    const clients = Array.from({ length: CLIENTS }, (_, rank) => new TelemetryClient(address, { overloadRetries: rank % 2 ? 0 : 1_000, deadlineMs: 120_000 }));
     const writeOne = async (client: TelemetryClient, rank: number, b: number) => {
       const steps = Array.from({ length: STEPS_PER_BATCH }, (_, i) => 1 + b * STEPS_PER_BATCH + i);
       const layers = steps.flatMap((s) => Array.from({ length: LAYERS }, (_, l) => layerReport(rank, s, l + 1)));
