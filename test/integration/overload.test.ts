@@ -203,3 +203,34 @@ describe("overload: a 10x burst against the collector process", () => {
     expect(s.metadata.get("retry-after-ms").length).toBe(1);
   });
 });
+
+describe("overload: a refused stream backs off and delivers later", () => {
+  it("with COLLECTOR_MAX_STREAMS=1 the second rank is refused with a hint, reconnects, and loses nothing", async () => {
+    const url = tempDatabaseUrl();
+    const { child, port } = await spawnCollector(url, 0, { COLLECTOR_MAX_STREAMS: "1", COLLECTOR_RETRY_AFTER_MS: "300" });
+    const reconnectErrors: string[] = [];
+    const client = new TelemetryClient(`127.0.0.1:${port}`, { onReconnect: (_rank, err) => reconnectErrors.push(err.message) });
+    const db = await openDatabase(url);
+    try {
+      await client.registerRun(run);
+      const first = client.openStream(run.runKey, rankInfo(0));
+      first.send([layerReport(0, 1, 1)], [{ step: 1 }]);
+      await first.acked();
+      const second = client.openStream(run.runKey, rankInfo(1));
+      for (let step = 1; step <= 5; step++) second.send([layerReport(1, step, 1)], [{ step }]);
+      // The only stream is taken: the second rank is refused (RESOURCE_EXHAUSTED, not fatal) and keeps its batches.
+      await expect.poll(() => reconnectErrors.length).toBeGreaterThanOrEqual(2);
+      expect(reconnectErrors[0]).toMatch(/RESOURCE_EXHAUSTED.*open streams, its limit \(COLLECTOR_MAX_STREAMS\); retry after \d+ ms/);
+      expect(second.error).toBeNull();
+      await first.close();
+      await second.close(60_000);
+      const runRow = await db.prisma.run.findUniqueOrThrow({ where: { runKey: run.runKey } });
+      const steps = await db.prisma.layerReport.findMany({ where: { runId: runRow.id, rank: 1 }, orderBy: { step: "asc" } });
+      expect(steps.map((r) => r.step)).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      client.close();
+      child.kill("SIGTERM");
+      await db.close();
+    }
+  });
+});
