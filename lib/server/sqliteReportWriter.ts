@@ -7,8 +7,11 @@
  * is already stored for that step (nothing, normally; the earlier rows after a restart), and afterwards
  * adds exactly the rows its own inserts stored (`changes === 1`; a resend that hits a stored row adds
  * nothing, the first write wins). So an aggregate computed here equals one recomputed from the stored
- * rows. That holds because SQLite has one writing collector per file; PostgreSQL, where several
- * collectors share a run, keeps the re-reading path in ingestStore.ts.
+ * rows. Another process writing the same file (a second collector, the dashboard) would make the memory
+ * stale: SQLite's `data_version` changes whenever another connection commits, so each flush checks it
+ * inside its write transaction (no commit can slip in after the check) and starts from the table again
+ * if it moved. PostgreSQL, where several collectors share a run, keeps the re-reading path in
+ * ingestStore.ts.
  *
  * A (step, layer) all of whose stage's ranks reported is dropped from memory (marked, so a stray later
  * row reloads it from the table), and at most MAX_CACHED_STEPS steps per run are kept: whatever is dropped
@@ -25,8 +28,8 @@ import {
 import type { AggregateErrorHandler, PendingBatch, RefreshedAggregate } from "./ingestStore";
 import type { RunRecord } from "./runsRepo";
 
-/** Steps per run kept in memory; older ones are reloaded from the table when touched. */
-const MAX_CACHED_STEPS = 128;
+/** Steps per run kept in memory (complete layers leave early); older ones are reloaded from the table when touched. */
+const MAX_CACHED_STEPS = 64;
 
 /** A layer all of whose ranks reported: its reports left memory; touching it again reloads them. */
 const EVICTED = null;
@@ -64,6 +67,8 @@ function insertSql(table: string, columns: string[], conflict: string): string {
 /** SqliteReportWriter owns the prepared statements and the report memory of one connection. */
 export class SqliteReportWriter {
   private readonly memory = new Map<string, RunMemory>();
+  /** The file's data_version when memory was last known to match it. */
+  private dataVersion: number | null = null;
   private readonly insertLayer: BetterSqlite3.Statement;
   private readonly insertStep: BetterSqlite3.Statement;
   private readonly insertScalar: BetterSqlite3.Statement;
@@ -108,6 +113,12 @@ export class SqliteReportWriter {
   }
 
   private writeInTransaction(batches: PendingBatch[], nowMs: number, onAggregateError?: AggregateErrorHandler): RefreshedAggregate[] {
+    // Inside BEGIN IMMEDIATE: nobody else can commit until this transaction ends.
+    const version = this.conn.pragma("data_version", { simple: true }) as number;
+    if (version !== this.dataVersion) {
+      this.memory.clear(); // another connection committed since: memory may miss its rows
+      this.dataVersion = version;
+    }
     // (run, step, layer) with at least one newly stored report: only those aggregates can change.
     const touched = new Map<string, { run: RunRecord; step: number; layer: number; reports: RankReports }>();
     for (const b of batches) {

@@ -87,6 +87,20 @@ describe("writeBatches", () => {
     expect(unpackCounts(rank0.counts)).toEqual(report(0, 1, 2).tokensPerExpert); // the first write won
   });
 
+  it("stays exact when another connection writes the same file between flushes", async () => {
+    const url = tempDatabaseUrl();
+    const one = await connect(url);
+    const other = await connect(url);
+    const { run } = await registerRun(one, smallRun("two-writers"));
+    for (const r of ranks) await upsertRank(one, run.id, r, "test");
+    await writeBatches(one, [batch(run, 0, [1]), batch(run, 4, [1])], 1);
+    await writeBatches(other, [batch(run, 1, [1]), batch(run, 5, [1])], 2);
+    await writeBatches(one, [2, 3, 6, 7].map((rank) => batch(run, rank, [1])), 3);
+    const step1 = await one.prisma.layerAggregate.findMany({ where: { runId: run.id, step: 1 } });
+    expect(step1.map((a) => a.ranksReported)).toEqual([4, 4, 4]);
+    expect(await expectAggregatesMatchRows(one, run)).toBe(3);
+  });
+
   it("reloads a step that left memory before its last ranks reported", async () => {
     const db = await connect(tempDatabaseUrl());
     const { run } = await registerRun(db, smallRun("evicted"));
