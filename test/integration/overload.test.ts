@@ -10,6 +10,9 @@ import fs from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { Collector } from "../../collector/Collector";
+import { layerReportToWire } from "../../lib/grpc/protoMapping";
 import { TelemetryClient, retryDelayMs } from "../../lib/client/TelemetryClient";
 import { loadTelemetryProto } from "../../lib/grpc/loadTelemetryProto";
 import { openDatabase, type Db } from "../../lib/server/db";
@@ -64,6 +67,14 @@ function layerReport(rank: number, step: number, layer: number): LayerReport {
   const tokensPerExpert = Array.from({ length: EXPERTS }, (_, e) => 32 + (e % 2 === 0 ? shift : -shift));
   return { step, layer, microBatches: 1, tokens: 1024, tokensPerExpert, losses: { load_balancing_loss: 1.01 } };
 }
+
+const svc = loadTelemetryProto().Telemetry.service;
+const identity = (b: Buffer) => b;
+const RawStream = grpc.makeGenericClientConstructor(
+  { Stream: { ...svc.Stream, requestSerialize: identity, responseDeserialize: identity } } as unknown as grpc.ServiceDefinition,
+  "RawStream",
+);
+const hello = (rank: number) => svc.Stream.requestSerialize({ hello: { run_key: run.runKey, rank, host: "h", device: "d", coords: rankInfo(rank).coords, client: "raw" } });
 
 function readStatus(pid: number): { rssMb: number; hwmMb: number } {
   const text = fs.readFileSync(`/proc/${pid}/status`, "utf8");
@@ -153,14 +164,6 @@ describe("overload: a 10x burst against the collector process", () => {
     expect(Number(sample.tokens)).toBe(1024);
   });
 
-  const svc = loadTelemetryProto().Telemetry.service;
-  const identity = (b: Buffer) => b;
-  const RawStream = grpc.makeGenericClientConstructor(
-    { Stream: { ...svc.Stream, requestSerialize: identity, responseDeserialize: identity } } as unknown as grpc.ServiceDefinition,
-    "RawStream",
-  );
-  const hello = (rank: number) => svc.Stream.requestSerialize({ hello: { run_key: run.runKey, rank, host: "h", device: "d", coords: rankInfo(rank).coords, client: "raw" } });
-
   it("closes a stream that sends nothing with DEADLINE_EXCEEDED (COLLECTOR_STREAM_IDLE_MS)", async () => {
     const raw = new RawStream(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as { Stream: () => grpc.ClientDuplexStream<Buffer, Buffer>; close: () => void };
     const call = raw.Stream();
@@ -230,6 +233,47 @@ describe("overload: a refused stream backs off and delivers later", () => {
     } finally {
       client.close();
       child.kill("SIGTERM");
+      await db.close();
+    }
+  });
+});
+
+describe("overload: a stream that stays over its share", () => {
+  it("is ended with RESOURCE_EXHAUSTED and a hint after COLLECTOR_STALL_MS, and what it sent stays stored", async () => {
+    // In-process so the bounds can be tiny: a 1 KB bound, a 1 ms stall allowance and a 300 ms flush make
+    // the stream's first batch hold more than its share while it waits for the flush.
+    const url = tempDatabaseUrl();
+    const db = await openDatabase(url);
+    const collector = new Collector({
+      db,
+      logger: pino({ level: "silent" }),
+      flushIntervalMs: 300,
+      auth: { mode: "off" },
+      admission: { maxPendingBytes: 1_024, stallMs: 1 },
+    });
+    const port = await collector.listen("127.0.0.1", 0);
+    const client = new TelemetryClient(`127.0.0.1:${port}`);
+    const raw = new RawStream(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as { Stream: () => grpc.ClientDuplexStream<Buffer, Buffer>; close: () => void };
+    try {
+      await client.registerRun(run);
+      const call = raw.Stream();
+      call.on("data", () => undefined);
+      call.on("error", () => undefined);
+      const status = new Promise<grpc.StatusObject>((resolve) => call.on("status", resolve));
+      call.write(hello(2));
+      const layers = Array.from({ length: LAYERS }, (_, l) => layerReportToWire(layerReport(2, 1, l + 1)));
+      call.write(svc.Stream.requestSerialize({ batch: { seq: 1, layers, steps: [], scalars: [] } }));
+      const s = await status;
+      expect(s.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(s.details).toMatch(/more than its share of the collector \(COLLECTOR_STALL_MS\); retry after \d+ ms/);
+      expect(Number(s.metadata.get("retry-after-ms")[0])).toBeGreaterThan(0);
+      // The batch was accepted before the stream was ended: it is made durable all the same.
+      const runRow = await db.prisma.run.findUniqueOrThrow({ where: { runKey: run.runKey } });
+      await expect.poll(() => db.prisma.layerReport.count({ where: { runId: runRow.id, rank: 2 } })).toBe(LAYERS);
+    } finally {
+      raw.close();
+      client.close();
+      await collector.shutdown(1_000);
       await db.close();
     }
   });
