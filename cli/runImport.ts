@@ -200,7 +200,9 @@ export async function runImport(kind: ImportKind, file: string, o: ImportOptions
       const reps = parsed.reports.get(rank) ?? [];
       for (let i = 0; i < scalars.length; i += 2_000) stream.send([], [], 0, scalars.slice(i, i + 2_000));
       for (let i = 0; i < samples.length; i += 500) stream.send([], samples.slice(i, i + 500));
-      for (let i = 0; i < reps.length; i += 500) stream.send(reps.slice(i, i + 500), []);
+      // Keep each message well under the collector's 4 MiB limit (LIMITS.maxMessageBytes): up to ~10 bytes per count.
+      const perBatch = Math.max(1, Math.min(500, Math.floor(limit("maxMessageBytes") / 2 / (10 * Math.max(1, reps[0]?.tokensPerExpert.length ?? 1) + 64))));
+      for (let i = 0; i < reps.length; i += perBatch) stream.send(reps.slice(i, i + perBatch), []);
       for (const x of [...scalars, ...samples, ...reps]) lastStep = Math.max(lastStep, x.step);
       await stream.close(120_000);
     }
