@@ -148,7 +148,7 @@ export class TelemetryClient {
       } catch (err) {
         last = err;
         const code = (err as grpc.ServiceError).code;
-        if (code === grpc.status.RESOURCE_EXHAUSTED && overloaded < this.opts.overloadRetries) {
+        if (code === grpc.status.RESOURCE_EXHAUSTED && isOverloadHint(err) && overloaded < this.opts.overloadRetries) {
           // The collector is full and stored nothing of this call: wait as hinted, then the same address again.
           await new Promise((r) => setTimeout(r, retryDelayMs(err, overloaded++, this.opts.backoffMs)));
           attempt--;
@@ -262,6 +262,12 @@ export function retryDelayMs(err: unknown, attempt: number, [first, max]: [numbe
   const backoff = Math.min(max, first * 2 ** Math.min(attempt, 20));
   const base = Math.max(Number.isFinite(hinted) ? hinted : 0, backoff);
   return Math.round(base * (1 + Math.random() / 2));
+}
+
+/** isOverloadHint tells a collector's "come back later" (it carries `retry-after-ms`) from a message refused for its size. */
+export function isOverloadHint(err: unknown): boolean {
+  const md = (err as Partial<grpc.ServiceError> | null)?.metadata;
+  return (md?.get("retry-after-ms").length ?? 0) > 0 || (md?.get("grpc-retry-pushback-ms").length ?? 0) > 0;
 }
 
 /** helloOf builds a rank's hello message. */
@@ -395,7 +401,9 @@ export class RankStream {
       code === grpc.status.INVALID_ARGUMENT ||
       code === grpc.status.FAILED_PRECONDITION ||
       code === grpc.status.UNAUTHENTICATED ||
-      code === grpc.status.PERMISSION_DENIED
+      code === grpc.status.PERMISSION_DENIED ||
+      // RESOURCE_EXHAUSTED without a retry hint is a message over the size limit: resending it cannot succeed.
+      (code === grpc.status.RESOURCE_EXHAUSTED && !isOverloadHint(err))
     ) {
       this.fatal = new Error(`rank ${this.rank.rank}: ${err.message}`);
       for (const w of this.waiters) w.reject(this.fatal);

@@ -278,3 +278,34 @@ describe("overload: a stream that stays over its share", () => {
     }
   });
 });
+
+describe("a batch over the message limit", () => {
+  it("is refused for good (no retry hint), not resent forever, by both the stream and Write", async () => {
+    const url = tempDatabaseUrl();
+    const db = await openDatabase(url);
+    const collector = new Collector({ db, logger: pino({ level: "silent" }), auth: { mode: "off" } });
+    const port = await collector.listen("127.0.0.1", 0);
+    const client = new TelemetryClient(`127.0.0.1:${port}`);
+    try {
+      await client.registerRun(run);
+      // 19,000 reports (under maxRecordsPerBatch) of 2 x 64 two-byte counts: ~5 MB encoded, over the 4 MiB limit.
+      const wide = new Array<number>(EXPERTS).fill(300);
+      const layers = Array.from({ length: 19_000 }, (_, i) => ({
+        ...layerReport(3, 1 + Math.floor(i / LAYERS), 1 + (i % LAYERS)),
+        tokensPerExpert: wide,
+        tokensPerExpertBeforeDrop: wide,
+      }));
+      const stream = client.openStream(run.runKey, rankInfo(3));
+      stream.send(layers, []);
+      await expect(stream.acked()).rejects.toThrow(/RESOURCE_EXHAUSTED/);
+      expect(stream.error?.message).toMatch(/rank 3: .*RESOURCE_EXHAUSTED/);
+      const err = (await client.write(run.runKey, rankInfo(3), 1, layers, []).catch((e: unknown) => e)) as grpc.ServiceError;
+      expect(err.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(err.metadata.get("retry-after-ms")).toEqual([]);
+    } finally {
+      client.close();
+      await collector.shutdown(1_000);
+      await db.close();
+    }
+  });
+});
