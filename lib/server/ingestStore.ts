@@ -30,6 +30,9 @@ export interface PendingBatch {
   droppedBatches: number;
 }
 
+/** Longest a flush waits for another transaction on the shared SQLite connection before it fails. */
+const TRANSACTION_WAIT_MS = 60_000;
+
 // Rows per INSERT: keeps every statement far below SQLite's and PostgreSQL's parameter limits.
 const ROWS_PER_STATEMENT = 400;
 
@@ -56,7 +59,13 @@ export async function writeBatches(
   if (conn) {
     // A Prisma interactive transaction (alerts, run registration) may be open on the shared connection
     // across awaits: wait for it, then write synchronously so nothing can interleave.
-    while (conn.inTransaction) await new Promise((r) => setTimeout(r, 1));
+    const since = Date.now();
+    while (conn.inTransaction) {
+      if (Date.now() - since > TRANSACTION_WAIT_MS) {
+        throw new Error(`a transaction has held the SQLite connection for over ${TRANSACTION_WAIT_MS / 1000} s: flush not written (the batches stay unacked)`);
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
     return sqliteWriter(conn).write(batches, nowMs, onAggregateError);
   }
   return db.prisma.$transaction(

@@ -31,6 +31,9 @@ import type { RunRecord } from "./runsRepo";
 /** Steps per run kept in memory (complete layers leave early); older ones are reloaded from the table when touched. */
 const MAX_CACHED_STEPS = 64;
 
+/** Runs kept in memory; the least recently written one leaves first (it is reloaded if it writes again). */
+const MAX_CACHED_RUNS = 32;
+
 /** A layer all of whose ranks reported: its reports left memory; touching it again reloads them. */
 const EVICTED = null;
 
@@ -120,7 +123,7 @@ export class SqliteReportWriter {
       this.dataVersion = version;
     }
     // (run, step, layer) with at least one newly stored report: only those aggregates can change.
-    const touched = new Map<string, { run: RunRecord; step: number; layer: number; reports: RankReports }>();
+    const touched = new Map<string, { run: RunRecord; step: number; layer: number }>();
     for (const b of batches) {
       const runId = b.run.id;
       for (const r of b.layers) {
@@ -129,7 +132,7 @@ export class SqliteReportWriter {
         if (inserted === 0) continue; // a resend: the stored (first) report stays, and so does the aggregate
         reports.set(b.rank, r);
         const key = `${runId}\u0000${r.step}\u0000${r.layer}`;
-        if (!touched.has(key)) touched.set(key, { run: b.run, step: r.step, layer: r.layer, reports });
+        if (!touched.has(key)) touched.set(key, { run: b.run, step: r.step, layer: r.layer });
       }
       for (const s of b.steps) this.insertStep.run(...stepRow(runId, b.rank, s));
       for (const p of b.scalars ?? []) this.insertScalar.run(runId, p.name, p.layer, p.step, p.value);
@@ -142,7 +145,11 @@ export class SqliteReportWriter {
 
   private runMemory(runId: string): RunMemory {
     let m = this.memory.get(runId);
-    if (!m) this.memory.set(runId, (m = { coords: this.loadCoords(runId), steps: new Map() }));
+    if (!m) {
+      this.memory.set(runId, (m = { coords: this.loadCoords(runId), steps: new Map() }));
+      // Map order is insertion order: trim() re-inserts the runs a flush wrote, so the first is the stalest.
+      if (this.memory.size > MAX_CACHED_RUNS) this.memory.delete(this.memory.keys().next().value!);
+    }
     return m;
   }
 
@@ -171,11 +178,14 @@ export class SqliteReportWriter {
   }
 
   private refreshAggregates(
-    touched: Iterable<{ run: RunRecord; step: number; layer: number; reports: RankReports }>,
+    touched: Iterable<{ run: RunRecord; step: number; layer: number }>,
     onAggregateError?: AggregateErrorHandler,
   ): RefreshedAggregate[] {
     const refreshed: RefreshedAggregate[] = [];
-    for (const { run, step, layer, reports } of touched) {
+    for (const { run, step, layer } of touched) {
+      // Looked up again, not kept from the inserts: memory may have dropped and reloaded it in between
+      // (many runs in one flush), and a reload inside this transaction reads this flush's rows too.
+      const reports = this.reportsOf(run.id, step, layer);
       const m = this.runMemory(run.id);
       const list: RankLayerReport[] = [];
       for (const [rank, report] of reports) {
@@ -205,8 +215,12 @@ export class SqliteReportWriter {
   }
 
   private trim(runId: string): void {
-    const steps = this.memory.get(runId)?.steps;
-    if (!steps || steps.size <= MAX_CACHED_STEPS) return;
+    const m = this.memory.get(runId);
+    if (!m) return;
+    this.memory.delete(runId);
+    this.memory.set(runId, m); // most recently written last
+    const steps = m.steps;
+    if (steps.size <= MAX_CACHED_STEPS) return;
     const sorted = [...steps.keys()].sort((x, y) => x - y);
     for (const step of sorted.slice(0, steps.size - MAX_CACHED_STEPS)) steps.delete(step);
   }

@@ -101,6 +101,22 @@ describe("writeBatches", () => {
     expect(await expectAggregatesMatchRows(one, run)).toBe(3);
   });
 
+  it("stays exact when one flush writes more runs than the writer keeps in memory", async () => {
+    const db = await connect(tempDatabaseUrl());
+    const runs: RunRecord[] = [];
+    for (let i = 0; i < 34; i++) {
+      const { run } = await registerRun(db, smallRun(`many-${i}`));
+      for (const r of ranks.slice(0, 2)) await upsertRank(db, run.id, r, "test");
+      runs.push(run);
+    }
+    // Ranks 0 and 1 share layer 2; between a run's two batches 33 other runs pass through memory.
+    await writeBatches(db, [...runs.map((run) => batch(run, 0, [1])), ...runs.map((run) => batch(run, 1, [1]))], 1);
+    for (const run of runs) {
+      const a = await db.prisma.layerAggregate.findFirstOrThrow({ where: { runId: run.id, step: 1, layer: 2 } });
+      expect(a.ranksReported).toBe(2);
+    }
+  });
+
   it("reloads a step that left memory before its last ranks reported", async () => {
     const db = await connect(tempDatabaseUrl());
     const { run } = await registerRun(db, smallRun("evicted"));
