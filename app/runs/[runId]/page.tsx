@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { cache, Suspense } from "react";
-import { AdvicePanel } from "@/components/AdvicePanel";
+import { cache } from "react";
+import { DeferredAdvice } from "@/components/DeferredAdvice";
 import { AlertBanner } from "@/components/AlertBanner";
 import { AlertRulesEditor } from "@/components/AlertRulesEditor";
 import { SimulatedBadge, StatusBadge } from "@/components/Badges";
@@ -19,8 +19,6 @@ import { RunLive } from "@/components/RunLive";
 import { StepControls } from "@/components/StepControls";
 import { StepMetricsPanel } from "@/components/StepMetricsPanel";
 import type { LossName } from "@/lib/analysis/types";
-import { getAdviceCached } from "@/lib/server/adviceCache";
-import type { AlertDto } from "@/lib/dto";
 import { getAlertRules, listAlerts } from "@/lib/server/alertQueries";
 import { getEpLoad, getExpertHeatmap, getImbalanceHeatmap, getLayerHeatmap, getLossSeries, getRun, getScalarSeries, getStepMetrics } from "@/lib/server/queries";
 import { ScalarSeriesPanel } from "@/components/ScalarSeriesPanel";
@@ -148,10 +146,8 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
         <StepControls key={`${step}-${from}-${to}`} step={step} from={from} to={to} lastStep={run.lastStep} />
       </div>
 
-      {/* The advice reads the run's history (seconds on a long run): it streams in after the charts. */}
-      <Suspense key={`advice-${step}`} fallback={<AdviceFallback />}>
-        <AdviceSection runId={runId} step={step} firing={firing} />
-      </Suspense>
+      {/* The advice reads the run's history (seconds on a long run): it is fetched after the page has painted. */}
+      <DeferredAdvice runId={run.id} step={step} lastStep={run.lastStep} firing={firing} />
 
       {imbalance && <ImbalancePanel dto={compactImbalance(imbalance)!} selectedLayer={layer} selectedStep={panelStep} />}
 
@@ -207,20 +203,6 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
         </div>
       </details>
     </div>
-  );
-}
-
-/** AdviceSection: the advisor's suggestions, computed once per (run, step) and streamed after the rest of the page. */
-async function AdviceSection({ runId, step, firing }: { runId: string; step: number | null; firing: AlertDto[] }) {
-  const advice = await getAdviceCached(runId, step ?? undefined);
-  return <AdvicePanel advice={advice} firing={firing} />;
-}
-
-function AdviceFallback() {
-  return (
-    <section className="rounded-lg border border-line bg-surface p-4 text-sm text-muted" data-testid="advice-loading" aria-busy="true">
-      Working out mitigation advice…
-    </section>
   );
 }
 

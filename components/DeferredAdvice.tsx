@@ -1,0 +1,45 @@
+"use client";
+import { useEffect, useState } from "react";
+import type { AlertDto } from "@/lib/dto";
+import type { AdviceInput } from "@/lib/ui/prepareAdvice";
+import { AdvicePanel } from "./AdvicePanel";
+
+/**
+ * DeferredAdvice loads the advice after the page has painted. Computing it reads the run's imbalance
+ * history (seconds on a 100k-step run, synchronously in the server's SQLite driver), so rendering it with
+ * the page would hold back the charts; the server caches it per step (lib/server/adviceCache.ts), so
+ * later views get it at once. Refetched when the pinned step or the run's newest step changes.
+ */
+export function DeferredAdvice({ runId, step, lastStep, firing }: { runId: string; step: number | null; lastStep: number | null; firing: AlertDto[] }) {
+  const [state, setState] = useState<{ key: string; advice: AdviceInput | null; error: string | null } | null>(null);
+  const key = `${runId}/${step ?? ""}/${lastStep ?? ""}`;
+  useEffect(() => {
+    const ctl = new AbortController();
+    fetch(`/api/runs/${encodeURIComponent(runId)}/advice${step == null ? "" : `?step=${step}`}`, { signal: ctl.signal })
+      .then(async (res) => {
+        if (!res.ok) throw new Error(`advice: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+        setState({ key, advice: (await res.json()) as AdviceInput, error: null });
+      })
+      .catch((err: unknown) => {
+        if (!ctl.signal.aborted) setState({ key, advice: null, error: err instanceof Error ? err.message : String(err) });
+      });
+    return () => ctl.abort();
+  }, [runId, step, key]);
+  if (state?.error) {
+    return (
+      <section id="advice" className="scroll-mt-16 rounded-lg border border-line bg-surface p-4 text-sm text-muted" data-testid="advice-error">
+        Advice could not be loaded: {state.error}
+      </section>
+    );
+  }
+  // Until the first answer the placeholder holds the panel's place (and the #advice anchor); on later
+  // refetches the previous advice stays on screen.
+  if (!state) {
+    return (
+      <section id="advice" className="scroll-mt-16 rounded-lg border border-line bg-surface p-4 text-sm text-muted" data-testid="advice-loading" aria-busy="true">
+        Working out mitigation advice…
+      </section>
+    );
+  }
+  return <AdvicePanel advice={state.advice} firing={firing} />;
+}
