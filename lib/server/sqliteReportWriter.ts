@@ -117,7 +117,8 @@ export class SqliteReportWriter {
 
   private writeInTransaction(batches: PendingBatch[], nowMs: number, onAggregateError?: AggregateErrorHandler): RefreshedAggregate[] {
     // Inside BEGIN IMMEDIATE: nobody else can commit until this transaction ends.
-    const version = this.conn.pragma("data_version", { simple: true }) as number;
+    // Number(): Prisma turns on safe integers for this connection, so SQLite integers come back as bigint.
+    const version = Number(this.conn.pragma("data_version", { simple: true }));
     if (version !== this.dataVersion) {
       this.memory.clear(); // another connection committed since: memory may miss its rows
       this.dataVersion = version;
