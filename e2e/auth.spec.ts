@@ -31,6 +31,23 @@ async function newPage(browser: Browser, baseURL: string | undefined): Promise<P
   return ctx.newPage();
 }
 
+/** withOwnServer runs `fn` against a second `serve` on an empty database with `env`, and stops it after. */
+async function withOwnServer(env: Record<string, string>, fn: (baseURL: string, output: () => string) => Promise<void>): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "moe-e2e-own-"));
+  const port = await freePort();
+  const server = startCli(
+    ["serve", "--port", String(port), "--collector-port", String(await freePort()), "--collector-host", "127.0.0.1", "--database", `file:${path.join(tmp, "own.db")}`],
+    { INGEST_AUTH: "off", ...env },
+  );
+  try {
+    await waitForOutput(server, "dashboard listening on", 120_000);
+    await fn(`http://127.0.0.1:${port}`, server.output);
+  } finally {
+    await server.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 test("signed out: a page leads to /login, the API and the live stream answer 401", async ({ page, request }) => {
   await page.goto("/alerts?rules");
   await expect(page).toHaveURL(/\/login\?next=%2Falerts%3Frules(%3D)?$/);
@@ -162,17 +179,10 @@ test("an admin manages users and ingest tokens", async ({ page, browser, baseURL
 
 test("first start: every page leads to /setup, which needs the code the server printed", async ({ browser }) => {
   // A second server on an empty database, without the bootstrap environment the shared one uses.
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "moe-e2e-setup-"));
-  const port = await freePort();
-  const server = startCli(
-    ["serve", "--port", String(port), "--collector-port", String(await freePort()), "--collector-host", "127.0.0.1", "--database", `file:${path.join(tmp, "setup.db")}`],
-    { INGEST_AUTH: "off", DASHBOARD_AUTH: "on", MOE_ADMIN_USER: "", MOE_ADMIN_PASSWORD: "" },
-  );
-  try {
-    await waitForOutput(server, "dashboard listening on", 120_000);
-    const code = /enter the setup code ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})/.exec(server.output())?.[1];
-    expect(code, server.output().slice(-2000)).toBeTruthy();
-    const page = await newPage(browser, `http://127.0.0.1:${port}`);
+  await withOwnServer({ DASHBOARD_AUTH: "on", MOE_ADMIN_USER: "", MOE_ADMIN_PASSWORD: "" }, async (baseURL, output) => {
+    const code = /enter the setup code ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})/.exec(output())?.[1];
+    expect(code, output().slice(-2000)).toBeTruthy();
+    const page = await newPage(browser, baseURL);
     await page.goto("/alerts");
     await expect(page).toHaveURL(/\/setup$/);
     await page.goto("/login");
@@ -197,8 +207,22 @@ test("first start: every page leads to /setup, which needs the code the server p
     const again = await page.request.post("/api/auth/setup", { data: { code, username: "intruder", password: "intruder-password" } });
     expect(again.status()).toBe(409);
     await page.context().close();
-  } finally {
-    await server.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+  });
+});
+
+test("DASHBOARD_AUTH=off: no login, and every page says so", async ({ browser }) => {
+  await withOwnServer({ DASHBOARD_AUTH: "off" }, async (baseURL) => {
+    const page = await newPage(browser, baseURL);
+    for (const p of ["/", "/alerts", "/admin/tokens"]) {
+      await page.goto(p);
+      await expect(page).toHaveURL(new RegExp(`${p.replace(/\//g, "\\/")}$`));
+      await expect(page.getByTestId("login-off-banner")).toContainText("Login is off (DASHBOARD_AUTH=off)");
+    }
+    await expect(page.getByTestId("user-menu")).toHaveCount(0);
+    expect((await page.request.get("/api/runs")).status()).toBe(200);
+    await page.goto("/login");
+    await expect(page).toHaveURL(/\/$/);
+    await shoot(page, "login-off");
+    await page.context().close();
+  });
 });
