@@ -14,8 +14,11 @@
  * ingestStore.ts.
  *
  * A (step, layer) all of whose stage's ranks reported is dropped from memory (marked, so a stray later
- * row reloads it from the table), and at most MAX_CACHED_STEPS steps per run are kept: whatever is dropped
- * is reloaded from the table if it is touched again. A failed transaction clears the memory.
+ * row reloads it from the table), at most MAX_CACHED_STEPS steps per run are kept, and the whole memory is
+ * held under MAX_CACHED_COST (oldest steps of the least recently written runs leave first): the collector's
+ * RSS must stay bounded however many ranks, layers and experts a run has or however far ahead some ranks
+ * run. Whatever is dropped is reloaded from the table if it is touched again. A failed transaction clears
+ * the memory.
  */
 import type BetterSqlite3 from "better-sqlite3";
 import { aggregateLayer, type RankLayerReport } from "../analysis/aggregateLayer";
@@ -34,6 +37,17 @@ const MAX_CACHED_STEPS = 64;
 /** Runs kept in memory; the least recently written one leaves first (it is reloaded if it writes again). */
 const MAX_CACHED_RUNS = 32;
 
+/**
+ * Budget of the report memory in units of ~8 bytes: one per count held plus REPORT_OVERHEAD per report
+ * (4 M units ~ 32 MB of counts; measured RSS with it is in README "Limits and overload").
+ */
+const MAX_CACHED_COST = 4_000_000;
+const REPORT_OVERHEAD = 32;
+
+function costOf(r: LayerReport): number {
+  return REPORT_OVERHEAD + r.tokensPerExpert.length + (r.receivedPerLocalExpert?.length ?? 0);
+}
+
 /** A layer all of whose ranks reported: its reports left memory; touching it again reloads them. */
 const EVICTED = null;
 
@@ -43,6 +57,8 @@ type StepLayers = Map<number, RankReports | typeof EVICTED>;
 interface RunMemory {
   coords: Map<number, RankCoords>;
   steps: Map<number, StepLayers>;
+  /** Cost (see MAX_CACHED_COST) of the reports held per step. */
+  stepCost: Map<number, number>;
 }
 
 /** StoredLayerRow: the LayerReport columns an aggregate needs, as either driver returns them. */
@@ -70,6 +86,8 @@ function insertSql(table: string, columns: string[], conflict: string): string {
 /** SqliteReportWriter owns the prepared statements and the report memory of one connection. */
 export class SqliteReportWriter {
   private readonly memory = new Map<string, RunMemory>();
+  /** Total cost of every report held in `memory`. */
+  private held = 0;
   /** The file's data_version when memory was last known to match it. */
   private dataVersion: number | null = null;
   private readonly insertLayer: BetterSqlite3.Statement;
@@ -82,7 +100,11 @@ export class SqliteReportWriter {
   private readonly updateRank: BetterSqlite3.Statement;
   private readonly updateRun: BetterSqlite3.Statement;
 
-  constructor(private readonly conn: BetterSqlite3.Database) {
+  private readonly maxCachedCost: number;
+
+  /** `maxCachedCost` overrides MAX_CACHED_COST (tests use a small one). */
+  constructor(private readonly conn: BetterSqlite3.Database, opts: { maxCachedCost?: number } = {}) {
+    this.maxCachedCost = opts.maxCachedCost ?? MAX_CACHED_COST;
     this.insertLayer = conn.prepare(insertSql("LayerReport", LAYER_COLUMNS, LAYER_CONFLICT));
     this.insertStep = conn.prepare(insertSql("StepSample", STEP_COLUMNS, STEP_CONFLICT));
     this.insertScalar = conn.prepare(insertSql("RunScalar", SCALAR_COLUMNS, SCALAR_CONFLICT));
@@ -110,7 +132,7 @@ export class SqliteReportWriter {
       return this.conn.transaction(() => this.writeInTransaction(batches, nowMs, onAggregateError)).immediate();
     } catch (err) {
       // Memory may hold rows that were rolled back; start again from the table.
-      this.memory.clear();
+      this.clearMemory();
       throw err;
     }
   }
@@ -120,7 +142,7 @@ export class SqliteReportWriter {
     // Number(): Prisma turns on safe integers for this connection, so SQLite integers come back as bigint.
     const version = Number(this.conn.pragma("data_version", { simple: true }));
     if (version !== this.dataVersion) {
-      this.memory.clear(); // another connection committed since: memory may miss its rows
+      this.clearMemory(); // another connection committed since: memory may miss its rows
       this.dataVersion = version;
     }
     // (run, step, layer) with at least one newly stored report: only those aggregates can change.
@@ -132,6 +154,7 @@ export class SqliteReportWriter {
         const inserted = this.insertLayer.run(...layerRow(runId, b.rank, r)).changes;
         if (inserted === 0) continue; // a resend: the stored (first) report stays, and so does the aggregate
         reports.set(b.rank, r);
+        this.addCost(runId, r.step, costOf(r));
         const key = `${runId}\u0000${r.step}\u0000${r.layer}`;
         if (!touched.has(key)) touched.set(key, { run: b.run, step: r.step, layer: r.layer });
       }
@@ -141,15 +164,55 @@ export class SqliteReportWriter {
     const refreshed = this.refreshAggregates(touched.values(), onAggregateError);
     this.updateRanksAndRuns(batches, nowMs);
     for (const runId of new Set(batches.map((b) => b.run.id))) this.trim(runId);
+    this.enforceBudget();
     return refreshed;
+  }
+
+  /** heldCost is the current size of the report memory in MAX_CACHED_COST units (for tests and metrics). */
+  heldCost(): number {
+    return this.held;
+  }
+
+  private clearMemory(): void {
+    this.memory.clear();
+    this.held = 0;
+  }
+
+  private addCost(runId: string, step: number, cost: number): void {
+    const m = this.memory.get(runId);
+    if (!m) return;
+    m.stepCost.set(step, (m.stepCost.get(step) ?? 0) + cost);
+    this.held += cost;
+  }
+
+  private dropStep(m: RunMemory, step: number): void {
+    m.steps.delete(step);
+    this.held -= m.stepCost.get(step) ?? 0;
+    m.stepCost.delete(step);
+  }
+
+  /** enforceBudget drops the oldest steps of the least recently written runs until memory is under budget. */
+  private enforceBudget(): void {
+    for (const [runId, m] of this.memory) {
+      if (this.held <= this.maxCachedCost) return;
+      for (const step of [...m.steps.keys()].sort((x, y) => x - y)) {
+        if (this.held <= this.maxCachedCost) break;
+        this.dropStep(m, step);
+      }
+      if (m.steps.size === 0) this.memory.delete(runId);
+    }
   }
 
   private runMemory(runId: string): RunMemory {
     let m = this.memory.get(runId);
     if (!m) {
-      this.memory.set(runId, (m = { coords: this.loadCoords(runId), steps: new Map() }));
+      this.memory.set(runId, (m = { coords: this.loadCoords(runId), steps: new Map(), stepCost: new Map() }));
       // Map order is insertion order: trim() re-inserts the runs a flush wrote, so the first is the stalest.
-      if (this.memory.size > MAX_CACHED_RUNS) this.memory.delete(this.memory.keys().next().value!);
+      if (this.memory.size > MAX_CACHED_RUNS) {
+        const [stalest, gone] = this.memory.entries().next().value!;
+        for (const step of [...gone.steps.keys()]) this.dropStep(gone, step);
+        this.memory.delete(stalest);
+      }
     }
     return m;
   }
@@ -160,19 +223,25 @@ export class SqliteReportWriter {
     let layers = m.steps.get(step);
     if (!layers) {
       layers = new Map();
+      m.steps.set(step, layers);
       for (const row of this.selectStep.all(runId, step) as StoredLayerRow[]) {
         let reports = layers.get(Number(row.layer));
         if (!reports) layers.set(Number(row.layer), (reports = new Map()));
-        reports.set(Number(row.rank), layerReportFromRow(step, row));
+        const report = layerReportFromRow(step, row);
+        reports.set(Number(row.rank), report);
+        this.addCost(runId, step, costOf(report));
       }
-      m.steps.set(step, layers);
     }
     let reports = layers.get(layer);
     if (reports === undefined) {
       layers.set(layer, (reports = new Map()));
     } else if (reports === EVICTED) {
       reports = new Map();
-      for (const row of this.selectLayer.all(runId, step, layer) as StoredLayerRow[]) reports.set(Number(row.rank), layerReportFromRow(step, row));
+      for (const row of this.selectLayer.all(runId, step, layer) as StoredLayerRow[]) {
+        const report = layerReportFromRow(step, row);
+        reports.set(Number(row.rank), report);
+        this.addCost(runId, step, costOf(report));
+      }
       layers.set(layer, reports);
     }
     return reports;
@@ -210,7 +279,16 @@ export class SqliteReportWriter {
       refreshed.push({ run, aggregate: a });
       this.upsertAggregate.run(...aggregateRow(run.id, a));
       // Every rank of the layer's pipeline stage reported: nothing more is expected, free the memory.
-      if (reports.size >= run.worldSize / run.config.pipeline_model_parallel_size) m.steps.get(step)?.set(layer, EVICTED);
+      if (reports.size >= run.worldSize / run.config.pipeline_model_parallel_size) {
+        const layers = m.steps.get(step);
+        if (layers) {
+          let freed = 0;
+          for (const r of reports.values()) freed += costOf(r);
+          layers.set(layer, EVICTED);
+          m.stepCost.set(step, (m.stepCost.get(step) ?? 0) - freed);
+          this.held -= freed;
+        }
+      }
     }
     return refreshed;
   }
@@ -223,7 +301,7 @@ export class SqliteReportWriter {
     const steps = m.steps;
     if (steps.size <= MAX_CACHED_STEPS) return;
     const sorted = [...steps.keys()].sort((x, y) => x - y);
-    for (const step of sorted.slice(0, steps.size - MAX_CACHED_STEPS)) steps.delete(step);
+    for (const step of sorted.slice(0, steps.size - MAX_CACHED_STEPS)) this.dropStep(m, step);
   }
 
   private loadCoords(runId: string): Map<number, RankCoords> {

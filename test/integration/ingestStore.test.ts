@@ -11,7 +11,7 @@ import type { LayerReport } from "../../lib/analysis/types";
 import { openDatabase, type Db } from "../../lib/server/db";
 import { writeBatches, type PendingBatch } from "../../lib/server/ingestStore";
 import { registerRun, upsertRank, type RunRecord } from "../../lib/server/runsRepo";
-import { layerReportFromRow } from "../../lib/server/sqliteReportWriter";
+import { layerReportFromRow, SqliteReportWriter } from "../../lib/server/sqliteReportWriter";
 import { layersOfStage, report, smallRanks, smallRun, tempDatabaseUrl } from "./harness";
 
 const ranks = smallRanks();
@@ -128,5 +128,24 @@ describe("writeBatches", () => {
     const step1 = await db.prisma.layerAggregate.findFirstOrThrow({ where: { runId: run.id, step: 1, layer: 2 } });
     expect(step1.ranksReported).toBe(4);
     expect(await expectAggregatesMatchRows(db, run)).toBe(200);
+  });
+
+  it("keeps its report memory under its budget and stays exact when that evicts unfinished steps", async () => {
+    const db = await connect(tempDatabaseUrl());
+    const conn = db.sqlite();
+    if (!conn) return; // the memory exists only on SQLite's write path
+    const { run } = await registerRun(db, smallRun("budget"));
+    for (const r of ranks) await upsertRank(db, run.id, r, "test");
+    const budget = 500; // ~13 reports of 4 experts; 100 are written per flush
+    const writer = new SqliteReportWriter(conn, { maxCachedCost: budget });
+    const many = Array.from({ length: 50 }, (_, i) => i + 1);
+    writer.write([batch(run, 0, many), batch(run, 1, many)], 1);
+    expect(writer.heldCost()).toBeGreaterThan(0);
+    expect(writer.heldCost()).toBeLessThanOrEqual(budget);
+    writer.write([2, 3].map((rank) => batch(run, rank, many)), 2);
+    expect(writer.heldCost()).toBeLessThanOrEqual(budget);
+    const step1 = await db.prisma.layerAggregate.findFirstOrThrow({ where: { runId: run.id, step: 1, layer: 2 } });
+    expect(step1.ranksReported).toBe(4);
+    expect(await expectAggregatesMatchRows(db, run)).toBe(50); // ranks 0-3 are the stage holding layer 2
   });
 });
