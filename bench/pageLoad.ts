@@ -3,7 +3,7 @@
  * API over 1,024 / 20k / all steps.
  *
  *   npm run build && npm run bench:page -- [--file data/bench-large.db] [--steps 100000 --layers 64 --experts 64]
- *                                          [--repeat 3] [--smoke] [--json out.json]
+ *                                          [--repeat 3] [--smoke] [--json out.json] [--screenshot page.png]
  *
  * Seeds the run with bench/seedLargeRun.ts when --file does not exist (or always with --smoke: 2k steps x
  * 8 layers x 8 experts in a temporary file), starts `moe-telemetry serve` (DASHBOARD_AUTH=off,
@@ -37,6 +37,7 @@ const { values } = parseArgs({
     repeat: { type: "string", default: "3" },
     smoke: { type: "boolean", default: false },
     json: { type: "string" },
+    screenshot: { type: "string" },
   },
 });
 
@@ -63,6 +64,8 @@ const FMP_PROBE = `(() => {
 
 interface LoadResult {
   fmpMs: number;
+  /** Navigation start to the HTML's last byte: the server's share of the paint. */
+  htmlMs: number;
   bytes: number;
   requests: number;
 }
@@ -80,9 +83,10 @@ async function loadOnce(browser: Browser, url: string, reuse?: { ctx: Awaited<Re
   await page.goto(url, { waitUntil: "commit" });
   await page.waitForFunction(() => typeof (window as unknown as { __fmp?: number }).__fmp === "number", null, { timeout: 120_000, polling: 50 });
   const fmpMs = (await page.evaluate(() => (window as unknown as { __fmp: number }).__fmp)) as number;
+  const htmlMs = (await page.evaluate(() => (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).responseEnd)) as number;
   await page.waitForLoadState("networkidle").catch(() => {});
   await page.close();
-  return { fmpMs, bytes, requests, ctx };
+  return { fmpMs, htmlMs, bytes, requests, ctx };
 }
 
 async function timeApi(url: string, repeat: number): Promise<{ ms: number; bytes: number; columns: number }> {
@@ -139,6 +143,14 @@ async function main() {
       warm.push(await loadOnce(browser, url, { ctx: c.ctx }));
       await c.ctx.close();
     }
+    if (values.screenshot) {
+      // A full-page picture once everything (the advice too) has loaded, to look at the page, not to time it.
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      await page.goto(url);
+      await page.getByTestId("advice-panel").waitFor({ timeout: 120_000 });
+      await page.screenshot({ path: values.screenshot, fullPage: true });
+      await page.close();
+    }
     const api: Array<{ label: string } & Awaited<ReturnType<typeof timeApi>>> = [];
     const last = run.lastStep ?? steps;
     const ranges: Array<[string, number]> = [["1,024 steps", 1024], ["20k steps", 20_000], [`all ${last} steps`, last]];
@@ -150,9 +162,9 @@ async function main() {
       if (span <= 1024) api.push({ label: `${label}, every step (maxColumns=1024)`, ...(await timeApi(`${q}&maxColumns=1024`, smoke ? 2 : 10)) });
     }
     const row = (name: string, xs: LoadResult[]) =>
-      `| ${name} | ${median(xs.map((x) => x.fmpMs)).toFixed(0)} ms (${xs.map((x) => x.fmpMs.toFixed(0)).join(", ")}) | ${(median(xs.map((x) => x.bytes)) / 1024).toFixed(0)} KiB | ${median(xs.map((x) => x.requests))} |`;
+      `| ${name} | ${median(xs.map((x) => x.fmpMs)).toFixed(0)} ms (${xs.map((x) => x.fmpMs.toFixed(0)).join(", ")}) | ${median(xs.map((x) => x.htmlMs)).toFixed(0)} ms | ${(median(xs.map((x) => x.bytes)) / 1024).toFixed(0)} KiB | ${median(xs.map((x) => x.requests))} |`;
     console.log(`\nRun page, ${steps} steps x ${layers} MoE layers x ${experts} experts (${repeat} loads each, median; machine load varies)\n`);
-    console.log("| load | first meaningful paint | transferred | requests |\n|---|---|---|---|");
+    console.log("| load | first meaningful paint | HTML received | transferred | requests |\n|---|---|---|---|---|");
     console.log(row("cold (empty cache)", cold));
     console.log(row("warm (reload)", warm));
     console.log("\nExperts x steps heatmap API, one layer (median of repeated GETs)\n");

@@ -134,7 +134,7 @@ export async function seedLargeRun(o: SeedOptions): Promise<{ runId: string; sec
   );
   log(`aggregate pool ready (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   const packedPool = pool.map((p) => p.map((a) => packCounts(a.load)));
-  const poolIndex = (step: number): number => (Math.floor(((step - 1) * POOL) / o.steps) + (((step * 2654435761) >>> 0) % 8)) % POOL;
+  const poolIndex = (step: number): number => Math.min(POOL - 1, Math.floor(((step - 1) * POOL) / o.steps) + (((step * 2654435761) >>> 0) % 8));
   const pooled = (step: number, li: number): LayerAggregate => pool[li][poolIndex(step)];
   const CHUNK = 64;
   for (let start = 1; start <= o.steps; start += CHUNK) {
