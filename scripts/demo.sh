@@ -32,6 +32,8 @@ if [ "${INGEST_AUTH:-on}" != "off" ]; then
 fi
 echo
 echo "demo: dashboard at http://localhost:$PORT, collector at 127.0.0.1:$COLLECTOR_PORT"
+echo "demo: on the first visit the dashboard asks for the setup code printed above (\"no dashboard users yet\")"
+echo "      to create its admin; or start the demo with MOE_ADMIN_USER and MOE_ADMIN_PASSWORD set, or DASHBOARD_AUTH=off"
 echo "demo: playing a SIMULATED 64-rank run (early-imbalance, 500 steps, 5 steps/s); Ctrl-C stops everything"
 node bin/moe-telemetry.mjs simulate --collector "127.0.0.1:$COLLECTOR_PORT" --ranks 64 --steps 500 --scenario early-imbalance --step-interval-ms 200 || true
 echo "demo: simulation done; the dashboard keeps running (Ctrl-C to stop)"
