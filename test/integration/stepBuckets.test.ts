@@ -3,17 +3,20 @@
  * the experts x steps heatmap (each expert's max per bucket), the imbalance heatmap (worst value per
  * bucket: max, or min for entropy) and the loss series (mean, min, max), whether a bucket comes from the
  * stored 64-step rollups, from raw aggregates (partial edges, the open block) or both; and a late change
- * to a closed block reaching the views after the collector's post-flush rollup refresh.
+ * to a closed block reaching the views after the collector's post-flush rollup refresh; and the rollups
+ * a real collector builds while a simulated run streams through it.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { packCounts } from "../../lib/analysis/packCounts";
 import { createSimulation } from "../../lib/sim/createSimulation";
 import type { Db } from "../../lib/server/db";
 import { getExpertHeatmap, getImbalanceHeatmap, getLossSeries } from "../../lib/server/queries";
-import { refreshRollupsAfterFlush } from "../../lib/server/rollups";
+import { blockOf, refreshRollupsAfterFlush } from "../../lib/server/rollups";
 import { registerRun, type RunRecord } from "../../lib/server/runsRepo";
 import { getDb } from "../../lib/server/webDb";
-import { tempDatabaseUrl } from "./harness";
+import { simulateRun } from "../../cli/runSimulate";
+import { unpackCounts } from "../../lib/analysis/packCounts";
+import { startCollector, tempDatabaseUrl } from "./harness";
 
 const STEPS = 700;
 const E = 8;
@@ -170,5 +173,41 @@ describe("rollups", () => {
     await refreshRollupsAfterFlush(db, [{ run, aggregate: { step: 200, layer } as never }]);
     const dto = (await getExpertHeatmap(run.id, layer, { maxColumns: 5 }))!;
     expect(dto.columns.filter((c) => c.load[5] === 7777)).toHaveLength(1);
+  });
+});
+
+describe("rollups maintained by the collector", () => {
+  let stop: (() => Promise<void>) | undefined;
+  afterEach(async () => stop?.());
+
+  it("rolls up each block the stream closes, equal to a fold of the stored aggregates", async () => {
+    const c = await startCollector(tempDatabaseUrl());
+    stop = c.stop;
+    const s = await simulateRun({
+      ranks: 8, experts: 8, topk: 2, layers: 4, ep: 4, pp: 2, tp: 1, cp: 1, seed: 5, stepIntervalMs: 0,
+      collector: c.address, steps: 200, scenario: "early-imbalance", runKey: "rollup-live",
+    });
+    expect(s.rejected).toBe(0);
+    const r = await c.db.prisma.run.findUniqueOrThrow({ where: { runKey: "rollup-live" } });
+    const moe = JSON.parse(r.moeLayers) as number[];
+    // Rollups are refreshed after the flush's commit, not awaited by it: wait for the last closed block.
+    const deadline = Date.now() + 30_000;
+    let rows = await c.db.prisma.layerRollup.findMany({ where: { runId: r.id } });
+    while (rows.filter((x) => x.bucket === blockOf(200) - 1).length < moe.length && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 100));
+      rows = await c.db.prisma.layerRollup.findMany({ where: { runId: r.id } });
+    }
+    // Steps 1..200: blocks 0, 1, 2 closed; block 3 (192..255) holds the newest step and stays open.
+    expect([...new Set(rows.map((x) => x.bucket))].sort()).toEqual([0, 1, 2]);
+    const aggs = await c.db.prisma.layerAggregate.findMany({ where: { runId: r.id, step: { lte: 191 } } });
+    for (const row of rows) {
+      const mine = aggs.filter((a) => a.layer === row.layer && blockOf(a.step) === row.bucket);
+      expect(row.steps).toBe(mine.length);
+      expect(row.maxVioMax).toBe(Math.max(...mine.map((a) => a.maxVio!)));
+      expect(row.maxVioMin).toBe(Math.min(...mine.map((a) => a.maxVio!)));
+      const loads = mine.map((a) => unpackCounts(a.load));
+      expect(unpackCounts(row.loadMax)).toEqual(loads[0].map((_, e) => Math.max(...loads.map((l) => l[e]))));
+      expect(unpackCounts(row.loadMin)).toEqual(loads[0].map((_, e) => Math.min(...loads.map((l) => l[e]))));
+    }
   });
 });
