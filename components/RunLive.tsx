@@ -1,7 +1,7 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState, useTransition } from "react";
 import type { LiveUpdateDto, RunStatus } from "@/lib/dto";
 import { createThrottle } from "@/lib/ui/createThrottle";
 import { LiveDot, REFRESH_INTERVAL_MS } from "./LiveRunsRefresher";
@@ -14,11 +14,35 @@ export const RUN_LIVE_EVENT = "moe:run-live";
  * RunLive subscribes to /api/runs/{id}/live and re-renders the run page's server components
  * (router.refresh, throttled to 2/s with a trailing call) whenever the run's version changes, so new steps,
  * heatmap cells and events appear without a reload. It also shows the live indicator with the last step.
+ * One refresh at a time: a change that arrives while the previous refresh is still rendering is kept and
+ * refreshed once that one is done, so a page that takes longer than the throttle interval to render (a
+ * long run on a busy server) is not asked for again and again while it is still being rendered.
  */
 export function RunLive({ runId, initialLastStep, initialStatus }: { runId: string; initialLastStep: number | null; initialStatus: RunStatus }) {
   const router = useRouter();
-  const refresh = useMemo(() => createThrottle(() => router.refresh(), REFRESH_INTERVAL_MS), [router]);
+  const [rendering, startTransition] = useTransition();
+  const renderingRef = useRef(false);
+  const missed = useRef(false);
+  const refresh = useMemo(
+    () =>
+      createThrottle(() => {
+        if (renderingRef.current) {
+          missed.current = true;
+          return;
+        }
+        // isPending turns true on the next render (within the throttle interval) and false once the refreshed page has rendered.
+        startTransition(() => router.refresh());
+      }, REFRESH_INTERVAL_MS),
+    [router],
+  );
   useEffect(() => () => refresh.cancel(), [refresh]);
+  useEffect(() => {
+    renderingRef.current = rendering;
+    if (!rendering && missed.current) {
+      missed.current = false;
+      refresh();
+    }
+  }, [rendering, refresh]);
   const [live, setLive] = useState<{ lastStep: number | null; status: RunStatus }>({
     lastStep: initialLastStep,
     status: initialStatus,
