@@ -4,7 +4,7 @@
  * The same function serves the run page and GET /api/runs/{id}/advice.
  */
 import { adviseMitigations, type AdvisorResult } from "../analysis/advisor/adviseMitigations";
-import type { AdvisorLayerObservation, HistoryPoint, MemoryObservation } from "../analysis/advisor/types";
+import { DEFAULT_ADVISOR_OPTIONS, type AdvisorLayerObservation, type HistoryPoint, type MemoryObservation } from "../analysis/advisor/types";
 import { computeEpLoad } from "../analysis/computeEpLoad";
 import { unpackCounts } from "../analysis/packCounts";
 import type { RankCoords } from "../analysis/types";
@@ -27,13 +27,13 @@ export async function getAdvice(runId: string, step?: number): Promise<AdviceDto
   const run = runFromRow(row);
   const at = step ?? (await latestStep(db, run));
   const coords = new Map((await listRanks(db, runId)).map((r) => [r.rank, r.coords]));
-  const history = await loadHistory(db, runId);
   if (at === null) {
     return {
       runId, simulated: run.simulated, step: 0, suggestions: [], memoryModel: null,
       notes: ["no data yet: advice needs at least one step of expert counts"],
     };
   }
+  const history = await loadHistory(db, runId, at);
   const layers = await loadLayers(db, runId, at, coords);
   const memory = await loadMemory(db, run, at, coords);
   const result = adviseMitigations({
@@ -121,13 +121,41 @@ async function loadMemory(db: Db, run: RunRecord, upTo: number, coords: Map<numb
   return out;
 }
 
-async function loadHistory(db: Db, runId: string): Promise<HistoryPoint[]> {
+/**
+ * The worst-over-layers history the advisor reads at `step`: every complete step of its stable window, the
+ * run's first complete step (does the history reach back to the window's start?) and the last complete
+ * step at or before `step` (its values stand in when that step has no reports). classifyHistory looks at
+ * nothing else, so this gives the same advice as the whole history without grouping every aggregate of a
+ * 100k-step run on each request (that took 10-27 s and blocked the dashboard's synchronous SQLite driver).
+ */
+export async function loadHistory(db: Db, runId: string, step: number): Promise<HistoryPoint[]> {
+  const p = db.sql.param;
+  const complete = `"runId" = ${p(1)} AND "ranksReported" >= "ranksExpected"`;
+  const edge = async (where: string, order: "ASC" | "DESC", at: number | null): Promise<number | null> => {
+    const rows = (await db.prisma.$queryRawUnsafe(
+      `SELECT "step" FROM "LayerAggregate" WHERE ${complete}${where} ORDER BY "step" ${order} LIMIT 1`,
+      ...(at === null ? [runId] : [runId, at]),
+    )) as Array<{ step: number | bigint }>;
+    return rows.length > 0 ? Number(rows[0].step) : null;
+  };
+  const first = await edge("", "ASC", null);
+  const last = await edge(` AND "step" <= ${p(2)}`, "DESC", step);
+  if (first === null || last === null) return [];
+  const from = Math.max(first, step - DEFAULT_ADVISOR_OPTIONS.stableWindowSteps + 1);
+  const points = await historyBetween(db, runId, Math.min(from, last), step);
+  if (first < from && points[0]?.step !== first) points.unshift(...(await historyBetween(db, runId, first, first)));
+  return points;
+}
+
+export async function historyBetween(db: Db, runId: string, from: number, to: number): Promise<HistoryPoint[]> {
   const p = db.sql.param;
   const rows = (await db.prisma.$queryRawUnsafe(
     `SELECT "step", MAX("epImbalance") AS ep, MAX("maxVio") AS vio, MAX("zLoss") AS z
-       FROM "LayerAggregate" WHERE "runId" = ${p(1)} AND "ranksReported" >= "ranksExpected"
+       FROM "LayerAggregate" WHERE "runId" = ${p(1)} AND "step" >= ${p(2)} AND "step" <= ${p(3)} AND "ranksReported" >= "ranksExpected"
       GROUP BY "step" ORDER BY "step"`,
     runId,
+    from,
+    to,
   )) as Array<{ step: number | bigint; ep: number | null; vio: number | null; z: number | null }>;
   return rows.map((r) => ({
     step: Number(r.step),
