@@ -37,6 +37,7 @@ import { listRanks, runFromRow, type RunRecord } from "./runsRepo";
 import { getDb } from "./webDb";
 import { meanOf, type MetricColumn } from "./bucketStats";
 import { bucketSizeFor, groupedStepBuckets, readStepBuckets, storedStepRange } from "./stepBuckets";
+import { cachedExpertHeatmapSqlite, DEFAULT_EXPERT_HEATMAP_COLUMNS, type ExpertHeatmapOptions } from "./expertHeatmapSqlite";
 
 export { bucketSizeFor };
 
@@ -268,20 +269,31 @@ export async function getLayerHeatmap(runId: string, step?: number): Promise<Lay
   };
 }
 
-/** getExpertHeatmap returns experts x steps for one layer, downsampled to at most `maxColumns` (max kept). */
-export async function getExpertHeatmap(
-  runId: string,
-  layer: number,
-  opts: { fromStep?: number; toStep?: number; maxColumns?: number } = {},
-): Promise<ExpertHeatmapDto | null> {
+/**
+ * getExpertHeatmap returns experts x steps for one layer, downsampled to at most `maxColumns` (max kept).
+ * On SQLite it reads through better-sqlite3 prepared statements with a change-validated cache
+ * (expertHeatmapSqlite.ts); PostgreSQL, and a range whose closed blocks are not rolled up yet, take the
+ * generic bucketing path.
+ */
+export async function getExpertHeatmap(runId: string, layer: number, opts: ExpertHeatmapOptions = {}): Promise<ExpertHeatmapDto | null> {
   const db = await getDb();
+  const conn = db.sqlite();
+  if (conn) {
+    const fast = cachedExpertHeatmapSqlite(conn, runId, layer, opts);
+    if (fast !== undefined) return fast;
+  }
+  return expertHeatmapGeneric(db, runId, layer, opts);
+}
+
+/** expertHeatmapGeneric is getExpertHeatmap through Prisma and readStepBuckets (any database; builds missing rollups). */
+export async function expertHeatmapGeneric(db: Db, runId: string, layer: number, opts: ExpertHeatmapOptions = {}): Promise<ExpertHeatmapDto | null> {
   const run = await loadRun(db, runId);
   if (!run || !run.moeLayers.includes(layer)) return null;
   const range = await stepRange(db, runId, layer);
   if (!range) return { runId, layer, numExperts: run.numExperts, bucketSize: 1, columns: [] };
   const from = Math.max(opts.fromStep ?? range.min, range.min);
   const to = Math.min(opts.toStep ?? range.max, range.max);
-  const bucket = bucketSizeFor(from, to, opts.maxColumns ?? 400);
+  const bucket = bucketSizeFor(from, to, opts.maxColumns ?? DEFAULT_EXPERT_HEATMAP_COLUMNS);
   // Each expert's maximum in the bucket, so a spike is never averaged away (stored rollups hold the max too).
   const buckets = await readStepBuckets(db, {
     runId, moeLayers: run.moeLayers, layers: [layer], fromStep: from, toStep: to, firstStoredStep: range.min, bucketSize: bucket, metrics: [], loads: true,

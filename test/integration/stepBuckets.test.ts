@@ -3,20 +3,23 @@
  * the experts x steps heatmap (each expert's max per bucket), the imbalance heatmap (worst value per
  * bucket: max, or min for entropy) and the loss series (mean, min, max), whether a bucket comes from the
  * stored 64-step rollups, from raw aggregates (partial edges, the open block) or both; and a late change
- * to a closed block reaching the views after the collector's post-flush rollup refresh; and the rollups
- * a real collector builds while a simulated run streams through it.
+ * to a closed block reaching the views after the collector's post-flush rollup refresh; the SQLite read
+ * path of the experts x steps heatmap against the generic one, and its cache against another connection's
+ * commit; and the rollups a real collector builds while a simulated run streams through it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { packCounts } from "../../lib/analysis/packCounts";
 import { createSimulation } from "../../lib/sim/createSimulation";
 import type { Db } from "../../lib/server/db";
-import { getExpertHeatmap, getImbalanceHeatmap, getLossSeries } from "../../lib/server/queries";
+import Database from "better-sqlite3";
+import { readExpertHeatmapSqlite, type ExpertHeatmapOptions } from "../../lib/server/expertHeatmapSqlite";
+import { expertHeatmapGeneric, getExpertHeatmap, getImbalanceHeatmap, getLossSeries } from "../../lib/server/queries";
 import { blockOf, refreshRollupsAfterFlush } from "../../lib/server/rollups";
 import { registerRun, type RunRecord } from "../../lib/server/runsRepo";
 import { getDb } from "../../lib/server/webDb";
 import { simulateRun } from "../../cli/runSimulate";
 import { unpackCounts } from "../../lib/analysis/packCounts";
-import { startCollector, tempDatabaseUrl } from "./harness";
+import { startCollector, tempDatabaseUrl, TEST_DIALECT } from "./harness";
 
 const STEPS = 700;
 const E = 8;
@@ -112,6 +115,52 @@ describe("experts x steps heatmap", () => {
       if (from <= 300 && to >= 300) expect(dto!.columns.filter((c) => c.load[3] === 5000)).toHaveLength(1);
     });
   }
+});
+
+describe("experts x steps heatmap, SQLite read path (better-sqlite3, cached)", () => {
+  const sqlite = () => db.sqlite();
+  const cases: ExpertHeatmapOptions[] = [
+    { maxColumns: 5 },
+    { fromStep: 37, toStep: 650, maxColumns: 4 },
+    { fromStep: 64, toStep: 639, maxColumns: 3 },
+    { maxColumns: 1000 },
+    { fromStep: 250, toStep: 350, maxColumns: 10 },
+    { fromStep: 690, maxColumns: 2 },
+  ];
+
+  it.skipIf(TEST_DIALECT !== "sqlite")("answers exactly what the generic path answers, and leaves missing rollups to it", async () => {
+    const conn = sqlite()!;
+    const layer = run.moeLayers[2];
+    // Without rollups the SQLite path declines a range with closed blocks; the generic path builds them.
+    await db.prisma.layerRollup.deleteMany({ where: { runId: run.id } });
+    expect(readExpertHeatmapSqlite(conn, run.id, layer, { maxColumns: 5 })).toBeUndefined();
+    expect(readExpertHeatmapSqlite(conn, run.id, layer, { maxColumns: 1000 })).toEqual(await expertHeatmapGeneric(db, run.id, layer, { maxColumns: 1000 }));
+    await expertHeatmapGeneric(db, run.id, layer, { maxColumns: 5 });
+    for (const opts of cases) {
+      const fast = readExpertHeatmapSqlite(conn, run.id, layer, opts);
+      expect(fast, JSON.stringify(opts)).toBeDefined();
+      expect(fast, JSON.stringify(opts)).toEqual(await expertHeatmapGeneric(db, run.id, layer, opts));
+    }
+    expect(readExpertHeatmapSqlite(conn, run.id, 99, {})).toBeNull();
+    expect(readExpertHeatmapSqlite(conn, "no-such-run", layer, {})).toBeNull();
+  });
+
+  it.skipIf(TEST_DIALECT !== "sqlite")("a cached answer is replaced once another connection commits a change", async () => {
+    const layer = run.moeLayers[2];
+    const before = (await getExpertHeatmap(run.id, layer, { maxColumns: 1000 }))!;
+    expect(await getExpertHeatmap(run.id, layer, { maxColumns: 1000 })).toBe(before); // served from the cache
+    const a = aggs.find((x) => x.layer === layer && x.step === 420)!;
+    a.load = a.load.map((v, e) => (e === 6 ? 6666 : v));
+    const other = new Database(process.env.DATABASE_URL!.slice("file:".length));
+    try {
+      other.prepare(`UPDATE "LayerAggregate" SET "load" = ? WHERE "runId" = ? AND "layer" = ? AND "step" = ?`).run(Buffer.from(packCounts(a.load)), run.id, layer, 420);
+    } finally {
+      other.close();
+    }
+    const after = (await getExpertHeatmap(run.id, layer, { maxColumns: 1000 }))!;
+    expect(after.columns.find((c) => c.step === 420)!.load[6]).toBe(6666);
+    expect(before.columns.find((c) => c.step === 420)!.load[6]).not.toBe(6666);
+  });
 });
 
 describe("imbalance heatmap and loss series", () => {

@@ -1,0 +1,191 @@
+/**
+ * The experts x steps heatmap of one layer read straight through better-sqlite3 on SQLite (issue 9: the
+ * one-layer heatmap over all steps must be >= 10x faster than Prometheus's query_range on the same data).
+ *
+ * Why a second read path next to readStepBuckets: profiling the generic path showed most of its time in
+ * Prisma (a run lookup, a step-range query, the newest step, the rollup probe and the row reads each go
+ * through the query compiler and decode every row into an object with bigints and Uint8Array copies),
+ * then in per-row BucketStats objects with metric maps the heatmap never draws. Here every query is a
+ * prepared statement on Prisma's own connection (`db.sqlite()`, as the ingest hot path does) returning
+ * plain arrays, and each row's packed load is decoded straight into its column's running maximum
+ * (packedMax.ts: decoding was ~90% of the remaining time).
+ *
+ * It answers exactly what the generic path answers (test/integration/stepBuckets.test.ts compares both
+ * with a brute-force fold): columns aligned to step 0, each column's first stored step and each expert's
+ * max, closed 64-step blocks read from LayerRollup, the partial edges and the open block from
+ * LayerAggregate. It never writes: when a closed block in range has no rollup yet it returns undefined
+ * and the caller takes the generic path, which builds the missing rollups.
+ *
+ * Results are cached per (run, layer, range, columns) and validated by the database's change counters
+ * (PRAGMA data_version moves when another connection commits, total_changes() when this one writes), so
+ * a repeated request for an unchanged run (a page refresh, a finished run) costs two counter reads.
+ */
+import type BetterSqlite3 from "better-sqlite3";
+import type { ExpertHeatmapDto } from "../dto";
+import { foldPackedMax } from "./packedMax";
+import { blockOf, ROLLUP_STEPS } from "./rollups";
+import { bucketSizeFor } from "./stepBuckets";
+
+type Conn = BetterSqlite3.Database;
+
+/** ExpertHeatmapOptions: the step range and the most columns a view draws (as getExpertHeatmap takes them). */
+export interface ExpertHeatmapOptions {
+  fromStep?: number;
+  toStep?: number;
+  maxColumns?: number;
+}
+
+/** Default columns when the caller does not say (the generic path's default too). */
+export const DEFAULT_EXPERT_HEATMAP_COLUMNS = 400;
+
+interface Statements {
+  run: BetterSqlite3.Statement;
+  layerRange: BetterSqlite3.Statement;
+  newest: BetterSqlite3.Statement;
+  rolledBlocks: BetterSqlite3.Statement;
+  rollups: BetterSqlite3.Statement;
+  aggregates: BetterSqlite3.Statement;
+  totalChanges: BetterSqlite3.Statement;
+}
+
+// Per connection: Prisma may reconnect, and a statement belongs to the connection that prepared it.
+const prepared = new WeakMap<Conn, Statements>();
+
+function statements(conn: Conn): Statements {
+  let s = prepared.get(conn);
+  if (s) return s;
+  // Plain numbers, not the bigints Prisma's adapter turns on for the connection: steps and counts fit.
+  const prep = (sql: string, raw = true) => {
+    const st = conn.prepare(sql).safeIntegers(false);
+    return raw ? st.raw(true) : st;
+  };
+  s = {
+    run: prep(`SELECT "moeLayers", "numExperts" FROM "Run" WHERE "id" = ?`),
+    // Two scalar subqueries: each is answered from one end of the primary key (see storedStepRange).
+    layerRange: prep(
+      `SELECT (SELECT MIN("step") FROM "LayerAggregate" WHERE "runId" = ? AND "layer" = ?),
+              (SELECT MAX("step") FROM "LayerAggregate" WHERE "runId" = ? AND "layer" = ?)`,
+    ),
+    newest: prep(`SELECT MAX("step") FROM "LayerAggregate" WHERE "runId" = ?`),
+    rolledBlocks: prep(
+      `SELECT COUNT(*) FROM "LayerRollup" WHERE "runId" = ? AND "layer" = ? AND "bucket" >= ? AND "bucket" <= ?`,
+    ),
+    rollups: prep(
+      `SELECT "bucket", "firstStep", "loadMax" FROM "LayerRollup"
+        WHERE "runId" = ? AND "layer" = ? AND "bucket" >= ? AND "bucket" <= ? AND "steps" > 0`,
+    ),
+    aggregates: prep(
+      `SELECT "step", "load" FROM "LayerAggregate" WHERE "runId" = ? AND "layer" = ? AND "step" >= ? AND "step" <= ?`,
+    ),
+    totalChanges: prep(`SELECT total_changes()`),
+  };
+  prepared.set(conn, s);
+  return s;
+}
+
+/** Columns being built: display bucket -> first step and each expert's max so far. */
+class Columns {
+  private readonly byBucket = new Map<number, { step: number; load: number[] }>();
+
+  fold(bucket: number, step: number, packedLoad: Uint8Array): void {
+    let c = this.byBucket.get(bucket);
+    if (!c) this.byBucket.set(bucket, (c = { step, load: [] }));
+    else if (step < c.step) c.step = step;
+    foldPackedMax(packedLoad, c.load);
+  }
+
+  sorted(): ExpertHeatmapDto["columns"] {
+    return [...this.byBucket.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
+  }
+}
+
+/**
+ * readExpertHeatmapSqlite returns the heatmap, null when the run or the layer does not exist, or undefined
+ * when a closed block in range is not rolled up yet (the caller's generic path rolls it up).
+ */
+export function readExpertHeatmapSqlite(conn: Conn, runId: string, layer: number, opts: ExpertHeatmapOptions = {}): ExpertHeatmapDto | null | undefined {
+  const st = statements(conn);
+  const run = st.run.get(runId) as [string, number] | undefined;
+  if (!run) return null;
+  const moeLayers = JSON.parse(run[0]) as number[];
+  const numExperts = run[1];
+  if (!moeLayers.includes(layer)) return null;
+  const [lo, hi] = st.layerRange.get(runId, layer, runId, layer) as [number | null, number | null];
+  if (lo === null || hi === null) return { runId, layer, numExperts, bucketSize: 1, columns: [] };
+  const from = Math.max(opts.fromStep ?? lo, lo);
+  const to = Math.min(opts.toStep ?? hi, hi);
+  const bucketSize = bucketSizeFor(from, to, opts.maxColumns ?? DEFAULT_EXPERT_HEATMAP_COLUMNS);
+  const out: ExpertHeatmapDto = { runId, layer, numExperts, bucketSize, columns: [] };
+  if (from > to) return out;
+  const columns = new Columns();
+  let rawRanges: Array<[number, number]> = [[from, to]];
+  // The same block arithmetic as readStepBuckets: whole blocks inside [from, to] come from LayerRollup.
+  if (bucketSize % ROLLUP_STEPS === 0) {
+    const fromBlock = from <= lo ? Math.floor(from / ROLLUP_STEPS) : Math.ceil(from / ROLLUP_STEPS);
+    const toBlock = Math.floor((to + 1) / ROLLUP_STEPS) - 1;
+    if (toBlock >= fromBlock) {
+      const newest = (st.newest.get(runId) as [number | null])[0] ?? -1;
+      const lastBlock = Math.min(toBlock, blockOf(newest) - 1);
+      if (lastBlock >= fromBlock) {
+        // Every rebuilt block has a row for every MoE layer, so a count on the first one tells "all rolled up".
+        const have = (st.rolledBlocks.get(runId, moeLayers[0], fromBlock, lastBlock) as [number])[0];
+        if (have < lastBlock - fromBlock + 1) return undefined;
+        const perColumn = bucketSize / ROLLUP_STEPS;
+        for (const [block, firstStep, loadMax] of st.rollups.all(runId, layer, fromBlock, lastBlock) as Array<[number, number, Uint8Array]>) {
+          columns.fold(Math.floor(block / perColumn), firstStep, loadMax);
+        }
+        rawRanges = [
+          [from, fromBlock * ROLLUP_STEPS - 1],
+          [(lastBlock + 1) * ROLLUP_STEPS, to],
+        ];
+      }
+    }
+  }
+  for (const [a, b] of rawRanges) {
+    if (a > b) continue;
+    for (const [step, load] of st.aggregates.all(runId, layer, a, b) as Array<[number, Uint8Array]>) {
+      columns.fold(Math.floor(step / bucketSize), step, load);
+    }
+  }
+  out.columns = columns.sorted();
+  return out;
+}
+
+/** changeStamp identifies the database's state as this connection sees it; equal stamps mean nothing was written. */
+function changeStamp(conn: Conn): string {
+  const dataVersion = Number(conn.pragma("data_version", { simple: true }));
+  const total = (statements(conn).totalChanges.get() as [number])[0];
+  return `${dataVersion}:${total}`;
+}
+
+const CACHE_ENTRIES = 64;
+// Per connection, in use order (least recently used first): a small LRU of answers.
+const caches = new WeakMap<Conn, Map<string, { stamp: string; dto: ExpertHeatmapDto }>>();
+
+/**
+ * cachedExpertHeatmapSqlite is readExpertHeatmapSqlite behind a small cache: an entry is used only while the
+ * database has not changed since it was read. Nothing is cached while a transaction is open on the shared
+ * connection (its writes may still roll back).
+ */
+export function cachedExpertHeatmapSqlite(conn: Conn, runId: string, layer: number, opts: ExpertHeatmapOptions = {}): ExpertHeatmapDto | null | undefined {
+  if (conn.inTransaction) return readExpertHeatmapSqlite(conn, runId, layer, opts);
+  let cache = caches.get(conn);
+  if (!cache) caches.set(conn, (cache = new Map()));
+  const key = `${runId}\u0000${layer}\u0000${opts.fromStep ?? ""}\u0000${opts.toStep ?? ""}\u0000${opts.maxColumns ?? ""}`;
+  const stamp = changeStamp(conn);
+  const hit = cache.get(key);
+  if (hit && hit.stamp === stamp) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit.dto;
+  }
+  const dto = readExpertHeatmapSqlite(conn, runId, layer, opts);
+  if (dto) {
+    cache.delete(key);
+    cache.set(key, { stamp, dto });
+    while (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+  } else {
+    cache.delete(key);
+  }
+  return dto;
+}
