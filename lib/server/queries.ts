@@ -273,7 +273,7 @@ export async function getLayerHeatmap(runId: string, step?: number): Promise<Lay
  * getExpertHeatmap returns experts x steps for one layer, downsampled to at most `maxColumns` (max kept).
  * On SQLite it reads through better-sqlite3 prepared statements with a change-validated cache
  * (expertHeatmapSqlite.ts); PostgreSQL, and a range whose closed blocks are not rolled up yet, take the
- * generic bucketing path.
+ * generic bucketing path. The answer may be the cached object itself: callers must not modify it.
  */
 export async function getExpertHeatmap(runId: string, layer: number, opts: ExpertHeatmapOptions = {}): Promise<ExpertHeatmapDto | null> {
   const db = await getDb();

@@ -5,13 +5,15 @@
  * stored 64-step rollups, from raw aggregates (partial edges, the open block) or both; and a late change
  * to a closed block reaching the views after the collector's post-flush rollup refresh; the SQLite read
  * path of the experts x steps heatmap against the generic one, and its cache against another connection's
- * commit; and the rollups a real collector builds while a simulated run streams through it.
+ * commit, and the heatmap route's ETag revalidation; and the rollups a real collector builds while a simulated run streams through it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { packCounts } from "../../lib/analysis/packCounts";
 import { createSimulation } from "../../lib/sim/createSimulation";
 import type { Db } from "../../lib/server/db";
 import Database from "better-sqlite3";
+import * as expertsRoute from "../../app/api/runs/[runId]/heatmap/experts/route";
+import type { ExpertHeatmapDto } from "../../lib/dto";
 import { readExpertHeatmapSqlite, type ExpertHeatmapOptions } from "../../lib/server/expertHeatmapSqlite";
 import { expertHeatmapGeneric, getExpertHeatmap, getImbalanceHeatmap, getLossSeries } from "../../lib/server/queries";
 import { blockOf, refreshRollupsAfterFlush } from "../../lib/server/rollups";
@@ -160,6 +162,41 @@ describe("experts x steps heatmap, SQLite read path (better-sqlite3, cached)", (
     const after = (await getExpertHeatmap(run.id, layer, { maxColumns: 1000 }))!;
     expect(after.columns.find((c) => c.step === 420)!.load[6]).toBe(6666);
     expect(before.columns.find((c) => c.step === 420)!.load[6]).not.toBe(6666);
+    // Leave the stored rollups matching the aggregates for the tests after this one.
+    await refreshRollupsAfterFlush(db, [{ run, aggregate: { step: 420, layer } as never }]);
+  });
+});
+
+describe("GET /api/runs/{runId}/heatmap/experts", () => {
+  const get = (query: string, headers: Record<string, string> = {}) =>
+    expertsRoute.GET(new Request(`http://localhost/api/runs/${run.id}/heatmap/experts?${query}`, { headers }), { params: Promise.resolve({ runId: run.id }) });
+
+  it("answers the heatmap with an ETag, 304 while it is unchanged, a new body once the data changes", async () => {
+    const layer = run.moeLayers[0];
+    const first = await get(`layer=${layer}&maxColumns=1000`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("cache-control")).toBe("no-cache");
+    const etag = first.headers.get("etag")!;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect(await first.json()).toEqual(JSON.parse(JSON.stringify(await getExpertHeatmap(run.id, layer, { maxColumns: 1000 }))));
+    const again = await get(`layer=${layer}&maxColumns=1000`, { "if-none-match": `W/"other", ${etag}` });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    const a = aggs.find((x) => x.layer === layer && x.step === 555)!;
+    a.load = a.load.map((v, e) => (e === 1 ? 5555 : v));
+    await db.prisma.layerAggregate.update({ where: { runId_layer_step: { runId: run.id, layer, step: 555 } }, data: { load: bytes(a.load) } });
+    await refreshRollupsAfterFlush(db, [{ run, aggregate: { step: 555, layer } as never }]);
+    const changed = await get(`layer=${layer}&maxColumns=1000`, { "if-none-match": etag });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).not.toBe(etag);
+    expect(((await changed.json()) as ExpertHeatmapDto).columns.find((c) => c.step === 555)!.load[1]).toBe(5555);
+  });
+
+  it("names an unknown layer and a bad parameter", async () => {
+    const missing = await get("layer=99");
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: string }).error).toMatch(/layer 99 is not one of its MoE layers/);
+    expect((await get("layer=x")).status).toBe(400);
   });
 });
 

@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { NotFound } from "@/lib/analysis/errors";
-import { runRoute, stepParam } from "@/lib/server/http";
+import type { ExpertHeatmapDto } from "@/lib/dto";
+import { handle, parseQuery, stepParam, type RunRouteContext } from "@/lib/server/http";
 import { getExpertHeatmap } from "@/lib/server/queries";
 
 export const dynamic = "force-dynamic";
@@ -13,9 +15,45 @@ const Query = z.object({
   maxColumns: z.coerce.number().int().min(1).max(5_000).optional(),
 });
 
-/** GET /api/runs/{runId}/heatmap/experts: experts x steps for one MoE layer, downsampled (max kept). */
-export const GET = runRoute(
-  Query,
-  (runId, q) => getExpertHeatmap(runId, q.layer, { fromStep: q.from, toStep: q.to, maxColumns: q.maxColumns }),
-  (runId, q) => new NotFound(`run ${runId} does not exist or layer ${q.layer} is not one of its MoE layers`, "layer"),
-);
+/**
+ * The serialized body and its ETag per answer object. On SQLite getExpertHeatmap returns the same object
+ * while the database is unchanged (its cache), so a repeated request skips serializing (~0.6 ms for
+ * 400 columns x 64 experts) and a client holding the ETag gets 304 without a body.
+ */
+const encoded = new WeakMap<ExpertHeatmapDto, { body: string; etag: string }>();
+
+function encode(dto: ExpertHeatmapDto): { body: string; etag: string } {
+  let e = encoded.get(dto);
+  if (!e) {
+    const body = JSON.stringify(dto);
+    e = { body, etag: `"${createHash("sha1").update(body).digest("base64url")}"` };
+    encoded.set(dto, e);
+  }
+  return e;
+}
+
+/** matches: whether an If-None-Match header names this strong ETag (weak forms and lists included). */
+function matches(ifNoneMatch: string | null, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(",").some((t) => {
+    const tag = t.trim();
+    return tag === "*" || tag === etag || tag === `W/${etag}`;
+  });
+}
+
+/**
+ * GET /api/runs/{runId}/heatmap/experts: experts x steps for one MoE layer, downsampled (max kept).
+ * Revalidated, not stored: `cache-control: no-cache` with an ETag of the body (the data is live).
+ */
+export function GET(req: Request, ctx: RunRouteContext): Promise<Response> {
+  return handle(async () => {
+    const { runId } = await ctx.params;
+    const q = parseQuery(req.url, Query);
+    const dto = await getExpertHeatmap(runId, q.layer, { fromStep: q.from, toStep: q.to, maxColumns: q.maxColumns });
+    if (dto === null) throw new NotFound(`run ${runId} does not exist or layer ${q.layer} is not one of its MoE layers`, "layer");
+    const { body, etag } = encode(dto);
+    const headers = { "content-type": "application/json", "cache-control": "no-cache", etag };
+    if (matches(req.headers.get("if-none-match"), etag)) return new Response(null, { status: 304, headers });
+    return new Response(body, { status: 200, headers });
+  });
+}
