@@ -15,7 +15,7 @@
 import { benchArgs, runBench, stepsFor } from "./lib/cli";
 import { databaseBytes, queryProductHeatmap, requireBuild, startProduct, streamDataset } from "./lib/product";
 import { blockBytes, encodeRequests, push, queryHeatmap, requirePrometheus, startPrometheus, tsdbBytes, type PushResult } from "./lib/prometheus";
-import { heatmapLayer, makeDataset, parseShapes, type Dataset } from "./lib/shapes";
+import { globalLoad, heatmapLayer, makeDataset, parseShapes, type Dataset } from "./lib/shapes";
 import { median, ms, num, printTable, rate, ratio } from "./lib/table";
 
 const args = benchArgs({
@@ -57,6 +57,10 @@ async function prometheusSide(d: Dataset): Promise<PromSide> {
     for (let i = 0; i < repeat; i++) {
       const q = await queryHeatmap(prom, "batched", layer, startMs, endMs, points);
       if (q.series !== d.sim.config.num_experts) throw new Error(`Prometheus heatmap returned ${q.series} series, expected ${d.sim.config.num_experts}`);
+      // Same data check: the first point is step 1's load summed over ranks, exactly as generated.
+      const want = globalLoad(d, 0, layer);
+      const bad = want.findIndex((v, e) => q.firstPoint.get(e) !== v);
+      if (bad >= 0) throw new Error(`Prometheus holds ${q.firstPoint.get(bad)} for expert ${bad} of layer ${layer} at step 1, the data had ${want[bad]}`);
       query.push(q.seconds);
     }
     side = { batched, bytesPerSample, blockBytesPerSample: (await blockBytes(prom)) / batched.samples, query };
@@ -83,6 +87,15 @@ async function productSide(d: Dataset) {
     let columns = 0;
     for (let i = 0; i < repeat; i++) {
       const q = await queryProductHeatmap(product, ingest.runId, heatmapLayer(d), points);
+      // Same data check: the first column is each expert's max over the steps of the first bucket (buckets are
+      // aligned to step 0: bucket = floor(step / size); steps are 1-based).
+      const want = d.steps
+        .map((_, i) => i)
+        .filter((i) => Math.floor((i + 1) / q.bucketSize) === Math.floor(1 / q.bucketSize))
+        .map((i) => globalLoad(d, i, heatmapLayer(d)))
+        .reduce((m, l) => m.map((v, e) => Math.max(v, l[e])));
+      const bad = want.findIndex((v, e) => q.firstColumn[e] !== v);
+      if (bad >= 0) throw new Error(`the product's heatmap shows ${q.firstColumn[bad]} for expert ${bad} in its first column, the data had ${want[bad]}`);
       query.push(q.seconds);
       columns = q.columns;
     }

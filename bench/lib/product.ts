@@ -149,14 +149,14 @@ export async function streamDataset(
 }
 
 /** queryProductHeatmap times GET /api/runs/{id}/heatmap/experts (one layer, all steps, `points` columns). */
-export async function queryProductHeatmap(p: Product, runId: string, layer: number, points: number): Promise<{ seconds: number; bytes: number; columns: number }> {
+export async function queryProductHeatmap(p: Product, runId: string, layer: number, points: number): Promise<{ seconds: number; bytes: number; columns: number; bucketSize: number; firstColumn: number[] }> {
   if (!p.http) throw new Error("queryProductHeatmap needs `serve`");
   const t0 = performance.now();
   const res = await fetch(`${p.http}/api/runs/${runId}/heatmap/experts?layer=${layer}&maxColumns=${points}`);
   const text = await res.text();
   const seconds = (performance.now() - t0) / 1000;
   if (!res.ok) throw new Error(`GET heatmap/experts: HTTP ${res.status}: ${text.slice(0, 500)}`);
-  const body = JSON.parse(text) as { columns?: unknown[] };
+  const body = JSON.parse(text) as { columns?: Array<{ load: number[] }>; bucketSize?: number };
   if (!Array.isArray(body.columns) || body.columns.length === 0) throw new Error(`GET heatmap/experts: no columns in ${text.slice(0, 200)}`);
-  return { seconds, bytes: text.length, columns: body.columns.length };
+  return { seconds, bytes: text.length, columns: body.columns.length, bucketSize: body.bucketSize ?? 1, firstColumn: body.columns[0].load };
 }

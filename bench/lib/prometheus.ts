@@ -212,7 +212,9 @@ export async function blockBytes(p: PrometheusServer): Promise<number> {
  * queryHeatmap runs the one-layer expert heatmap as a user would ask Prometheus for it:
  * sum by (expert) over ranks, over the whole run, `points` points; returns seconds and the series count.
  */
-export async function queryHeatmap(p: PrometheusServer, run: string, layer: number, startMs: number, endMs: number, points: number): Promise<{ seconds: number; series: number; values: number }> {
+export async function queryHeatmap(
+  p: PrometheusServer, run: string, layer: number, startMs: number, endMs: number, points: number,
+): Promise<{ seconds: number; series: number; values: number; firstPoint: Map<number, number> }> {
   const step = Math.max(1, (endMs - startMs) / 1000 / points);
   const params = new URLSearchParams({
     query: `sum by (expert) (${METRIC}{run="${run}",layer="${layer}"})`,
@@ -222,9 +224,15 @@ export async function queryHeatmap(p: PrometheusServer, run: string, layer: numb
   });
   const t0 = performance.now();
   const res = await fetch(`${p.url}/api/v1/query_range?${params}`);
-  const body = (await res.json()) as { status: string; error?: string; data?: { result: Array<{ values: unknown[] }> } };
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> };
+  };
   const seconds = (performance.now() - t0) / 1000;
   if (!res.ok || body.status !== "success" || !body.data) throw new Error(`Prometheus query_range: HTTP ${res.status}: ${body.error ?? "no data"}`);
   const values = body.data.result.reduce((a, s) => a + s.values.length, 0);
-  return { seconds, series: body.data.result.length, values };
+  // expert -> value at the first evaluation time (the run's first step), for the bench's same-data check.
+  const firstPoint = new Map(body.data.result.map((s) => [Number(s.metric.expert), Number(s.values[0]?.[1])]));
+  return { seconds, series: body.data.result.length, values, firstPoint };
 }

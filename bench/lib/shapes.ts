@@ -86,3 +86,12 @@ export function runInfoOf(d: Dataset, runKey: string): RunInfo {
 export function heatmapLayer(d: Dataset): number {
   return d.sim.moeLayers[Math.floor(d.sim.moeLayers.length / 2)];
 }
+
+/** globalLoad: a layer's tokens per expert at one step summed over ranks (what both heatmaps show). */
+export function globalLoad(d: Dataset, stepIndex: number, layer: number): number[] {
+  const load = new Array<number>(d.sim.config.num_experts).fill(0);
+  for (const reports of d.steps[stepIndex].layers.values()) {
+    for (const r of reports) if (r.layer === layer) r.tokensPerExpert.forEach((c, e) => (load[e] += c));
+  }
+  return load;
+}
