@@ -119,8 +119,10 @@ runBench("bench:prometheus", async () => {
     const promPerCpu = p.samples / p.cpuSeconds;
     const myRate = mine.ingest.counts / mine.ingest.seconds;
     const myPerCpu = mine.ingest.counts / mine.ingest.cpuSeconds;
-    const promQuery = median(prom.query);
-    const myQuery = median(mine.query);
+    // The first query after the data is in is the cold one (the product caches heatmap answers until the
+    // database changes; Prometheus has no result cache): the ratio uses the first, the repeats are shown.
+    const promQuery = prom.query[0];
+    const myQuery = mine.query[0];
     const rows: Array<Array<string | number>> = [];
     if (report.has("ingest")) {
       rows.push(["ingest, counts/s (acks included)", `${rate(promRate)} (batched ${args.batch} steps/request)`, rate(myRate), ratio(myRate, promRate), ">= 2x"]);
@@ -129,9 +131,9 @@ runBench("bench:prometheus", async () => {
     }
     if (report.has("query")) {
       rows.push([
-        `one-layer expert heatmap, all ${steps} steps, ${points} points (median of ${repeat})`,
-        `${ms(promQuery)} (min ${ms(Math.min(...prom.query))})`,
-        `${ms(myQuery)} (min ${ms(Math.min(...mine.query))})`,
+        `one-layer expert heatmap, all ${steps} steps, ${points} points: first query (then median of ${repeat - 1} repeats)`,
+        `${ms(promQuery)} (${ms(median(prom.query.slice(1)))})`,
+        `${ms(myQuery)} (${ms(median(mine.query.slice(1)))})`,
         `${ratio(promQuery, myQuery)} faster`,
         ">= 10x faster",
       ]);
