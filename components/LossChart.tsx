@@ -11,12 +11,14 @@ import {
   Tooltip,
   XAxis,
   YAxis,
+  useXAxisScale,
+  useYAxisScale,
   type TooltipContentProps,
 } from "recharts";
 import type { LossName } from "@/lib/analysis/types";
 import type { LossSeriesDto, RunEventDto } from "@/lib/dto";
 import { formatRatio } from "@/lib/ui/formatCount";
-import { prepareLossChart, type LossChartModel, type LossChartRow } from "@/lib/ui/prepareLossChart";
+import { linePath, prepareLossChart, type LossChartLine, type LossChartModel, type LossChartRow } from "@/lib/ui/prepareLossChart";
 import { useSearchParamsUpdater } from "./useSearchParamsUpdater";
 
 /** LossChart renders one prepared loss model: a line per MoE layer, min/max bands, event markers, a layer legend. */
@@ -121,20 +123,22 @@ export function LossChart({
                   label={{ value: model.reference.label, position: "insideTopLeft", fill: "var(--chart-axis)", fontSize: 10 }}
                 />
               )}
-              {model.lines.map((l) => (
-                <Line
-                  key={l.key}
-                  dataKey={l.key}
-                  name={l.name}
-                  stroke={l.color}
-                  strokeWidth={l.highlighted ? 2.5 : 1.25}
-                  strokeOpacity={dim && !l.highlighted ? 0.35 : 1}
-                  dot={false}
-                  activeDot={l.highlighted ? { r: 3 } : false}
-                  isAnimationActive={false}
-                  connectNulls
-                />
-              ))}
+              <LayerPaths rows={model.rows} lines={model.lines.filter((l) => !l.highlighted)} opacity={dim ? 0.35 : 1} />
+              {model.lines
+                .filter((l) => l.highlighted)
+                .map((l) => (
+                  <Line
+                    key={l.key}
+                    dataKey={l.key}
+                    name={l.name}
+                    stroke={l.color}
+                    strokeWidth={2.5}
+                    dot={false}
+                    activeDot={{ r: 3 }}
+                    isAnimationActive={false}
+                    connectNulls
+                  />
+                ))}
               {model.markers.map((m) => (
                 <ReferenceLine
                   key={`${m.kind}@${m.step}`}
@@ -173,6 +177,28 @@ export function LossChart({
       )}
       <LayerLegend model={model} onSelect={(layer) => update({ layer })} />
     </section>
+  );
+}
+
+/**
+ * LayerPaths draws the layers that are not highlighted as plain SVG paths on the chart's own scales (one
+ * recharts `<Line>` per layer made 64-layer runs spend most of the page's script time inside recharts);
+ * the highlighted layer stays a recharts `<Line>` with its hover dot, and the tooltip reads the rows.
+ */
+function LayerPaths({ rows, lines, opacity }: { rows: LossChartRow[]; lines: LossChartLine[]; opacity: number }) {
+  const xScale = useXAxisScale();
+  const yScale = useYAxisScale();
+  if (!xScale || !yScale || lines.length === 0) return null;
+  const x = (step: number) => xScale(step);
+  const y = (v: number) => yScale(v);
+  return (
+    <g className="loss-layer-lines" data-testid="loss-layer-lines" data-lines={lines.length}>
+      {lines.map((l) => (
+        <path key={l.key} d={linePath(rows, l.key, x, y)} fill="none" stroke={l.color} strokeWidth={1.25} strokeOpacity={opacity} data-layer={l.layer}>
+          <title>{l.name}</title>
+        </path>
+      ))}
+    </g>
   );
 }
 

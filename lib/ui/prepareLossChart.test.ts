@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { groupEvents, prepareLossChart } from "./prepareLossChart";
+import { groupEvents, linePath, prepareLossChart, type LossChartRow } from "./prepareLossChart";
 import { pickAuxLoss } from "./pickAuxLoss";
 import type { LossSeriesDto, RunEventDto } from "../dto";
 
@@ -76,6 +76,23 @@ describe("prepareLossChart", () => {
     expect(empty.rows).toEqual([]);
     expect(empty.yDomain).toBeNull();
     expect(empty.pointCount).toBe(0);
+  });
+});
+
+describe("linePath", () => {
+  const model = prepareLossChart(series, [], { loss: "load_balancing_loss" });
+  const x = (step: number) => step * 10;
+  const y = (v: number) => 100 - v * 10;
+  it("draws one layer's points in step order", () => {
+    expect(linePath(model.rows, "l3", x, y)).toBe("M0,88L20,89.5");
+  });
+  it("joins across steps where the layer has no point (connectNulls)", () => {
+    const rows: LossChartRow[] = [{ step: 0, l1: 1 }, { step: 1, l2: 5 }, { step: 2, l1: 2 }];
+    expect(linePath(rows, "l1", x, y)).toBe("M0,90L20,80");
+  });
+  it("skips points the scales cannot place and is empty without any", () => {
+    expect(linePath(model.rows, "l3", (s) => (s === 0 ? undefined : s), y)).toBe("M2,89.5");
+    expect(linePath(model.rows, "l9", x, y)).toBe("");
   });
 });
 

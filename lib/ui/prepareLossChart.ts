@@ -147,3 +147,28 @@ export function groupEvents(events: readonly RunEventDto[]): LossChartMarker[] {
   }
   return out;
 }
+
+/**
+ * linePath builds the SVG path of one layer's line through `rows` (points without a value are skipped and
+ * the line joins its neighbours, as recharts' `connectNulls` does). With 64 MoE layers the chart draws the
+ * non-highlighted layers as plain paths instead of 64 recharts `<Line>` series: each series costs recharts
+ * its own store entries, point objects and re-renders, which was most of the run page's browser time.
+ * Returns "" when no point maps to a pixel.
+ */
+export function linePath(
+  rows: readonly LossChartRow[],
+  key: string,
+  x: (step: number) => number | undefined,
+  y: (value: number) => number | undefined,
+): string {
+  let d = "";
+  for (const row of rows) {
+    const v = row[key];
+    if (typeof v !== "number") continue;
+    const px = x(row.step);
+    const py = y(v);
+    if (px === undefined || py === undefined || !Number.isFinite(px) || !Number.isFinite(py)) continue;
+    d += `${d ? "L" : "M"}${Math.round(px * 10) / 10},${Math.round(py * 10) / 10}`;
+  }
+  return d;
+}
