@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
+import { afterPageLoad } from "./afterPageLoad";
 import type { CapacityWhatIfDto } from "@/lib/dto";
 import { formatCount } from "@/lib/ui/formatCount";
 import { CAPACITY_FACTOR_RANGE, clampCapacityFactor, prepareCapacityTable } from "@/lib/ui/prepareCapacityTable";
@@ -27,7 +28,9 @@ export function CapacityWhatIf({ runId, step, initialCf }: { runId: string; step
   const issued = useRef(0);
   const shown = useRef(0);
   useEffect(() => {
-    const t = setTimeout(() => {
+    let t: ReturnType<typeof setTimeout> | undefined;
+    let cancelled = false;
+    const query = () => {
       const id = ++issued.current;
       setLoading(true);
       const q = new URLSearchParams({ cf: String(cf) });
@@ -49,8 +52,15 @@ export function CapacityWhatIf({ runId, step, initialCf }: { runId: string; step
         .finally(() => {
           if (id === issued.current) setLoading(false);
         });
-    }, DEBOUNCE_MS);
-    return () => clearTimeout(t);
+    };
+    // The first request waits for the page's streamed panels (the what-if reads every layer's counts).
+    void afterPageLoad().then(() => {
+      if (!cancelled) t = setTimeout(query, DEBOUNCE_MS);
+    });
+    return () => {
+      cancelled = true;
+      clearTimeout(t);
+    };
   }, [runId, step, cf]);
 
   const choose = (v: number, typed = false) => {

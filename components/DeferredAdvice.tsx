@@ -3,9 +3,10 @@ import { useEffect, useState } from "react";
 import type { AlertDto } from "@/lib/dto";
 import type { AdviceInput } from "@/lib/ui/prepareAdvice";
 import { AdvicePanel } from "./AdvicePanel";
+import { afterPageLoad } from "./afterPageLoad";
 
 /**
- * DeferredAdvice loads the advice after the page has painted. Computing it reads the run's imbalance
+ * DeferredAdvice loads the advice after the page has painted (and its streamed panels have arrived). Computing it reads the run's imbalance
  * history (seconds on a 100k-step run, synchronously in the server's SQLite driver), so rendering it with
  * the page would hold back the charts; the server caches it per step (lib/server/adviceCache.ts), so
  * later views get it at once. Refetched when the pinned step or the run's newest step changes.
@@ -15,7 +16,8 @@ export function DeferredAdvice({ runId, step, lastStep, firing }: { runId: strin
   const key = `${runId}/${step ?? ""}/${lastStep ?? ""}`;
   useEffect(() => {
     const ctl = new AbortController();
-    fetch(`/api/runs/${encodeURIComponent(runId)}/advice${step == null ? "" : `?step=${step}`}`, { signal: ctl.signal })
+    afterPageLoad()
+      .then(() => fetch(`/api/runs/${encodeURIComponent(runId)}/advice${step == null ? "" : `?step=${step}`}`, { signal: ctl.signal }))
       .then(async (res) => {
         if (!res.ok) throw new Error(`advice: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
         setState({ key, advice: (await res.json()) as AdviceInput, error: null });

@@ -18,7 +18,18 @@ export const RUN_LIVE_EVENT = "moe:run-live";
  * refreshed once that one is done, so a page that takes longer than the throttle interval to render (a
  * long run on a busy server) is not asked for again and again while it is still being rendered.
  */
-export function RunLive({ runId, initialLastStep, initialStatus }: { runId: string; initialLastStep: number | null; initialStatus: RunStatus }) {
+export function RunLive({
+  runId,
+  initialLastStep,
+  initialStatus,
+  initialVersion = null,
+}: {
+  runId: string;
+  initialLastStep: number | null;
+  initialStatus: RunStatus;
+  /** The live version the page was rendered at: the stream's first update refreshes only if it differs. */
+  initialVersion?: string | null;
+}) {
   const router = useRouter();
   const [rendering, startTransition] = useTransition();
   const renderingRef = useRef(false);
@@ -47,7 +58,7 @@ export function RunLive({ runId, initialLastStep, initialStatus }: { runId: stri
     lastStep: initialLastStep,
     status: initialStatus,
   });
-  const version = useRef<string | null>(null);
+  const version = useRef<string | null>(initialVersion);
 
   const state = useLiveStream<LiveUpdateDto>(`/api/runs/${encodeURIComponent(runId)}/live`, (u) => {
     // Panels that fetch their own data (the alert banner) listen for this instead of opening another stream.

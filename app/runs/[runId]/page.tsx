@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { cache } from "react";
+import { cache, Suspense, type ReactNode } from "react";
 import { DeferredAdvice } from "@/components/DeferredAdvice";
 import { AlertBanner } from "@/components/AlertBanner";
 import { AlertRulesEditor } from "@/components/AlertRulesEditor";
@@ -19,8 +19,9 @@ import { RunLive } from "@/components/RunLive";
 import { StepControls } from "@/components/StepControls";
 import { StepMetricsPanel } from "@/components/StepMetricsPanel";
 import type { LossName } from "@/lib/analysis/types";
+import type { ExpertHeatmapDto, ImbalanceHeatmapDto, LossSeriesDto, RunDetailDto, RunEventDto } from "@/lib/dto";
 import { getAlertRules, listAlerts } from "@/lib/server/alertQueries";
-import { getEpLoad, getExpertHeatmap, getImbalanceHeatmap, getLayerHeatmap, getLossSeries, getRun, getScalarSeries, getStepMetrics } from "@/lib/server/queries";
+import { getEpLoad, getExpertHeatmap, getImbalanceHeatmap, getLayerHeatmap, getLiveState, getLossSeries, getRun, getScalarSeries, getStepMetrics } from "@/lib/server/queries";
 import { ScalarSeriesPanel } from "@/components/ScalarSeriesPanel";
 import { compactImbalance, compactScalars, lossSeriesFor } from "@/lib/ui/compactPayload";
 import { formatRelativeTime } from "@/lib/ui/formatRelativeTime";
@@ -78,28 +79,30 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
   const metric = parseImbalanceMetric(sp.metric);
   const cf = parseCapacityFactor(sp.cf, run.config.moe_expert_capacity_factor ?? DEFAULT_CAPACITY_FACTOR);
 
-  const [losses, layerHeatmap, expertHeatmap, imbalance, stepMetrics, firing, rules, scalars] = await Promise.all([
-    getLossSeries(runId, { ...range, maxPoints: lossPointsFor(run.moeLayers.length) }),
-    getLayerHeatmap(runId, step ?? undefined),
-    layer != null ? getExpertHeatmap(runId, layer, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }) : Promise.resolve(null),
-    getImbalanceHeatmap(runId, metric, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }),
+  // The page streams: the header and the cheap per-step panels first, then each slow panel as its data is
+  // read. The database driver is synchronous, so reads started together only interleave; they are chained
+  // in the order the page needs them (the heatmaps, then the loss series, the slowest read), so the first
+  // panels are drawn in the browser while the server still reads the next ones.
+  // The live version is read before the data, so a change made while the page is read refreshes it once.
+  const liveState = await getLiveState(runId);
+  const [stepMetrics, layerHeatmap, firing] = await Promise.all([
     getStepMetrics(runId, step ?? undefined),
+    getLayerHeatmap(runId, step ?? undefined),
     listAlerts({ runId, status: "firing" }),
-    getAlertRules(runId),
-    getScalarSeries(runId, { maxPoints: MAX_LOSS_POINTS }),
   ]);
   // Every per-step panel shows the same step: the pinned one, else the newest aggregated step.
   const panelStep = step ?? stepMetrics?.step ?? null;
-  const epLoad = layer != null && panelStep != null ? await getEpLoad(runId, panelStep, layer) : null;
+  const expertHeatmap = streamed(layer != null ? getExpertHeatmap(runId, layer, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }) : Promise.resolve(null));
+  const imbalance = streamed(after(expertHeatmap, () => getImbalanceHeatmap(runId, metric, { ...range, maxColumns: MAX_HEATMAP_COLUMNS })));
+  const losses = streamed(after(imbalance, () => getLossSeries(runId, { ...range, maxPoints: lossPointsFor(run.moeLayers.length) })));
+  const scalars = streamed(after(losses, () => getScalarSeries(runId, { maxPoints: MAX_LOSS_POINTS })));
+  const epLoad = streamed(after(scalars, () => (layer != null && panelStep != null ? getEpLoad(runId, panelStep, layer) : Promise.resolve(null))));
+  const rules = streamed(after(epLoad, () => getAlertRules(runId)));
 
-  const available = [...new Set((losses?.series ?? []).map((s) => s.loss))] as LossName[];
-  const auxLoss = pickAuxLoss(run.config.moe_router_load_balancing_type, available);
   const chartEvents = run.events.filter((e) => (from == null || e.step >= from) && (to == null || e.step <= to));
-  const overriddenHere = Object.values(rules.overrides).filter((o) => o && Object.keys(o).length > 0).length;
-  const maxAux = run.config.num_experts / Math.max(1, run.config.moe_router_topk);
   const now = Date.now();
   // A run imported from a log or TensorBoard file has series but no expert counts: its series come first.
-  const importedOnly = (scalars?.series.length ?? 0) > 0 && (layerHeatmap?.rows.length ?? 0) === 0;
+  const noCounts = (layerHeatmap?.rows.length ?? 0) === 0;
 
   return (
     <div className="space-y-4" data-testid="run-page" data-run-id={run.id}>
@@ -117,7 +120,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
           {run.simulated && <SimulatedBadge />}
           <StatusBadge status={run.status} />
           <span className="ml-auto">
-            <RunLive runId={run.id} initialLastStep={run.lastStep} initialStatus={run.status} />
+            <RunLive runId={run.id} initialLastStep={run.lastStep} initialStatus={run.status} initialVersion={liveState?.version ?? null} />
           </span>
         </div>
         <dl className="flex flex-wrap gap-x-6 gap-y-1 text-xs">
@@ -138,7 +141,11 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
 
       <AlertBanner runId={run.id} initial={firing} simulated={run.simulated} serverNow={now} />
 
-      {importedOnly && <ScalarSeriesPanel dto={compactScalars(scalars)} />}
+      {noCounts && (
+        <Suspense fallback={null}>
+          <Await promise={scalars}>{(sc) => ((sc?.series.length ?? 0) > 0 ? <ScalarSeriesPanel dto={compactScalars(sc)} /> : null)}</Await>
+        </Suspense>
+      )}
 
       <LayerStrip layers={run.layers} selectedLayer={layer} />
 
@@ -149,60 +156,116 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
       {/* The advice reads the run's history (seconds on a long run): it is fetched after the page has painted. */}
       <DeferredAdvice runId={run.id} step={step} lastStep={run.lastStep} firing={firing} />
 
-      {imbalance && <ImbalancePanel dto={compactImbalance(imbalance)!} selectedLayer={layer} selectedStep={panelStep} />}
+      <Suspense fallback={<Placeholder height="h-[30rem]" label="imbalance heatmap" />}>
+        <Await promise={imbalance}>
+          {(im: ImbalanceHeatmapDto | null) => im && <ImbalancePanel dto={compactImbalance(im)!} selectedLayer={layer} selectedStep={panelStep} />}
+        </Await>
+      </Suspense>
 
       <div className="grid gap-4 xl:grid-cols-2">
-        <EpLoadBars dto={epLoad} layer={layer} />
+        <Suspense fallback={<Placeholder height="h-64" label="EP load" />}>
+          <Await promise={epLoad}>{(ep) => <EpLoadBars dto={ep} layer={layer} />}</Await>
+        </Suspense>
         <StepMetricsPanel dto={stepMetrics} selectedLayer={layer} />
       </div>
 
       <CapacityWhatIf runId={run.id} step={panelStep} initialCf={cf} />
 
-      <div className="grid gap-4 xl:grid-cols-2">
-        <LossChart
-          title="Load-balancing (aux) loss per layer"
-          note={`1.0 = perfectly balanced; at most E/k = ${maxAux}. As logged by Megatron (averaged over data-parallel replicas and micro-batches).${
-            run.config.moe_layer_recompute ? " Old Megatron builds with --moe-layer-recompute log this doubled (~2.2)." : ""
-          }`}
-          testId="aux-loss-chart"
-          series={lossSeriesFor(losses, auxLoss)}
-          events={chartEvents}
-          loss={auxLoss}
-          selectedLayer={layer}
-        />
-        <LossChart
-          title="Router z-loss per layer"
-          note="Megatron logs z_loss divided by moe_z_loss_coeff (mean of logsumexp² of the router logits; around 10 in real runs)."
-          testId="z-loss-chart"
-          series={lossSeriesFor(losses, "z_loss")}
-          events={chartEvents}
-          loss="z_loss"
-          selectedLayer={layer}
-        />
-      </div>
+      <Suspense fallback={<Placeholder height="h-[26rem]" label="loss charts" />}>
+        <Await promise={losses}>{(ls) => <LossCharts run={run} losses={ls} events={chartEvents} layer={layer} />}</Await>
+      </Suspense>
 
-      {!importedOnly && <ScalarSeriesPanel dto={compactScalars(scalars)} />}
+      <Suspense fallback={null}>
+        <Await promise={scalars}>{(sc) => (noCounts && (sc?.series.length ?? 0) > 0 ? null : <ScalarSeriesPanel dto={compactScalars(sc)} />)}</Await>
+      </Suspense>
 
       <LayerExpertHeatmap dto={layerHeatmap} selectedLayer={layer} pinnedStep={step != null} />
-      <ExpertStepHeatmap dto={expertHeatmap} selectedStep={step ?? layerHeatmap?.step ?? null} />
+      <Suspense fallback={<Placeholder height="h-[36rem]" label="experts x steps heatmap" />}>
+        <Await promise={expertHeatmap}>
+          {(eh: ExpertHeatmapDto | null) => <ExpertStepHeatmap dto={eh} selectedStep={step ?? layerHeatmap?.step ?? null} />}
+        </Await>
+      </Suspense>
 
       <div className="grid gap-4 xl:grid-cols-2">
         <EventsList events={run.events} runId={run.id} />
         <ConfigPanel run={run} />
       </div>
 
-      <details className="rounded-lg border border-line bg-surface p-4" data-testid="run-alert-rules">
-        <summary className="cursor-pointer text-sm font-semibold">
-          Alert rules for this run{" "}
-          <span className="font-normal text-muted">
-            ({overriddenHere} rule{overriddenHere === 1 ? "" : "s"} overridden here)
-          </span>
-        </summary>
-        <div className="mt-3">
-          <AlertRulesEditor runId={run.id} initial={rules} />
-        </div>
-      </details>
+      <Suspense fallback={<Placeholder height="h-12" label="alert rules" />}>
+        <Await promise={rules}>{(r) => <RunAlertRules runId={run.id} rules={r} />}</Await>
+      </Suspense>
     </div>
+  );
+}
+
+/** streamed marks a read the page hands to a Suspense boundary as handled, so a failure reaches the
+ * boundary's error page (when the boundary awaits it) and is never an unhandled rejection meanwhile. */
+function streamed<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
+/** after starts `next` once `prev` has settled (either way): reads run one after another, in paint order. */
+function after<T>(prev: Promise<unknown>, next: () => Promise<T>): Promise<T> {
+  return prev.then(next, next);
+}
+
+/** Await renders `children` with a promise's value; inside a Suspense boundary it streams in when ready. */
+async function Await<T>({ promise, children }: { promise: Promise<T>; children: (value: T) => ReactNode }) {
+  return children(await promise);
+}
+
+/** Placeholder holds a streamed panel's place (roughly its height) until its data arrives. */
+function Placeholder({ height, label }: { height: string; label: string }) {
+  return <div className={`${height} animate-pulse rounded-lg bg-surface-2`} aria-busy="true" aria-label={`Loading ${label}`} />;
+}
+
+/** LossCharts: the load-balancing and z-loss charts, one line per MoE layer. */
+function LossCharts({ run, losses, events, layer }: { run: RunDetailDto; losses: LossSeriesDto | null; events: RunEventDto[]; layer: number | null }) {
+  const available = [...new Set((losses?.series ?? []).map((s) => s.loss))] as LossName[];
+  const auxLoss = pickAuxLoss(run.config.moe_router_load_balancing_type, available);
+  const maxAux = run.config.num_experts / Math.max(1, run.config.moe_router_topk);
+  return (
+    <div className="grid gap-4 xl:grid-cols-2">
+      <LossChart
+        title="Load-balancing (aux) loss per layer"
+        note={`1.0 = perfectly balanced; at most E/k = ${maxAux}. As logged by Megatron (averaged over data-parallel replicas and micro-batches).${
+          run.config.moe_layer_recompute ? " Old Megatron builds with --moe-layer-recompute log this doubled (~2.2)." : ""
+        }`}
+        testId="aux-loss-chart"
+        series={lossSeriesFor(losses, auxLoss)}
+        events={events}
+        loss={auxLoss}
+        selectedLayer={layer}
+      />
+      <LossChart
+        title="Router z-loss per layer"
+        note="Megatron logs z_loss divided by moe_z_loss_coeff (mean of logsumexp² of the router logits; around 10 in real runs)."
+        testId="z-loss-chart"
+        series={lossSeriesFor(losses, "z_loss")}
+        events={events}
+        loss="z_loss"
+        selectedLayer={layer}
+      />
+    </div>
+  );
+}
+
+/** RunAlertRules: this run's alert rules behind a disclosure (read last: nothing is drawn until it is opened). */
+function RunAlertRules({ runId, rules }: { runId: string; rules: Awaited<ReturnType<typeof getAlertRules>> }) {
+  const overriddenHere = Object.values(rules.overrides).filter((o) => o && Object.keys(o).length > 0).length;
+  return (
+    <details className="rounded-lg border border-line bg-surface p-4" data-testid="run-alert-rules">
+      <summary className="cursor-pointer text-sm font-semibold">
+        Alert rules for this run{" "}
+        <span className="font-normal text-muted">
+          ({overriddenHere} rule{overriddenHere === 1 ? "" : "s"} overridden here)
+        </span>
+      </summary>
+      <div className="mt-3">
+        <AlertRulesEditor runId={runId} initial={rules} />
+      </div>
+    </details>
   );
 }
 
