@@ -27,8 +27,20 @@ export function isDeadUtilization(u: number): boolean {
   return u < DEAD_UTILIZATION;
 }
 
+/** Parsed palette colours: a heatmap colours ~35k cells per draw from the same handful of colours. */
+const parsedHex = new Map<string, readonly [number, number, number]>();
+
 /** parseHex turns "#rgb" or "#rrggbb" into [r, g, b]; anything else is an error (palettes are ours). */
 export function parseHex(hex: string): [number, number, number] {
+  let c = parsedHex.get(hex);
+  if (!c) {
+    c = parseHexUncached(hex);
+    if (parsedHex.size < 256) parsedHex.set(hex, c);
+  }
+  return [c[0], c[1], c[2]];
+}
+
+function parseHexUncached(hex: string): [number, number, number] {
   const h = hex.trim().replace(/^#/, "");
   if (/^[0-9a-fA-F]{3}$/.test(h)) {
     return [0, 1, 2].map((i) => parseInt(h[i] + h[i], 16)) as [number, number, number];
