@@ -11,7 +11,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { packCounts } from "../../lib/analysis/packCounts";
 import { createSimulation } from "../../lib/sim/createSimulation";
 import type { Db } from "../../lib/server/db";
-import { gunzipSync } from "node:zlib";
 import Database from "better-sqlite3";
 import * as expertsRoute from "../../app/api/runs/[runId]/heatmap/experts/route";
 import type { ExpertHeatmapDto } from "../../lib/dto";
@@ -176,11 +175,11 @@ describe("GET /api/runs/{runId}/heatmap/experts", () => {
     const layer = run.moeLayers[0];
     const first = await get(`layer=${layer}&maxColumns=1000`);
     expect(first.status).toBe(200);
-    expect(first.headers.get("cache-control")).toBe("no-cache, no-transform");
+    expect(first.headers.get("cache-control")).toBe("no-cache");
     const etag = first.headers.get("etag")!;
-    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect(etag).toMatch(/^W\/"[\w-]+"$/);
     expect(await first.json()).toEqual(JSON.parse(JSON.stringify(await getExpertHeatmap(run.id, layer, { maxColumns: 1000 }))));
-    const again = await get(`layer=${layer}&maxColumns=1000`, { "if-none-match": `W/"other", ${etag}` });
+    const again = await get(`layer=${layer}&maxColumns=1000`, { "if-none-match": `W/"other", ${etag.slice(2)}` });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe("");
     const a = aggs.find((x) => x.layer === layer && x.step === 555)!;
@@ -191,24 +190,6 @@ describe("GET /api/runs/{runId}/heatmap/experts", () => {
     expect(changed.status).toBe(200);
     expect(changed.headers.get("etag")).not.toBe(etag);
     expect(((await changed.json()) as ExpertHeatmapDto).columns.find((c) => c.step === 555)!.load[1]).toBe(5555);
-  });
-
-  it("sends gzip when the client accepts it, compressed once per answer, with its own ETag", async () => {
-    const layer = run.moeLayers[1];
-    const plain = await get(`layer=${layer}&maxColumns=700`);
-    const zipped = await get(`layer=${layer}&maxColumns=700`, { "accept-encoding": "br, gzip;q=0.8" });
-    expect(plain.headers.get("content-encoding")).toBeNull();
-    expect(zipped.headers.get("content-encoding")).toBe("gzip");
-    expect(zipped.headers.get("cache-control")).toContain("no-transform");
-    expect(zipped.headers.get("vary")).toBe("accept-encoding");
-    const text = await plain.text();
-    expect(gunzipSync(Buffer.from(await zipped.arrayBuffer())).toString()).toBe(text);
-    expect(zipped.headers.get("etag")).not.toBe(plain.headers.get("etag"));
-    const refused = await get(`layer=${layer}&maxColumns=700`, { "accept-encoding": "gzip;q=0, identity" });
-    expect(refused.headers.get("content-encoding")).toBeNull();
-    expect(await refused.text()).toBe(text);
-    const revalidated = await get(`layer=${layer}&maxColumns=700`, { "accept-encoding": "gzip", "if-none-match": zipped.headers.get("etag")! });
-    expect(revalidated.status).toBe(304);
   });
 
   it("names an unknown layer and a bad parameter", async () => {
