@@ -18,12 +18,15 @@ import { roleAtLeast } from "@/lib/server/auth/roles";
 import { countUsers } from "@/lib/server/auth/users";
 import { getDb } from "@/lib/server/webDb";
 
-function deny(status: 401 | 403 | 503, error: string): NextResponse {
+function deny(status: 400 | 401 | 403 | 503, error: string): NextResponse {
   return NextResponse.json({ error }, { status, headers: { "cache-control": "no-store" } });
 }
 
 export async function proxy(req: NextRequest): Promise<NextResponse> {
   const { pathname, search } = req.nextUrl;
+  // No run id, layer or name may hold a NUL character (PostgreSQL refuses one in a query parameter, which
+  // would surface as a 500): such a URL is malformed, whatever route it names.
+  if (/%00/.test(req.url) || pathname.includes("\u0000")) return deny(400, "malformed URL: it contains a NUL character (%00)");
   const origin = checkOrigin(req.method, req.url, req.headers, process.env.DASHBOARD_URL);
   if (!origin.ok) return deny(403, origin.reason);
   if (isPublicPath(pathname)) return NextResponse.next();

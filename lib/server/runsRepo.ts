@@ -7,6 +7,7 @@ import { Conflict, InvalidInput, NotFound } from "../analysis/errors";
 import { moeLayerNumbers } from "../analysis/parseMoeLayerFreq";
 import { validateRunConfig } from "../analysis/validateRunConfig";
 import { checkEventLimits, checkOomLimits, checkRankInfoLimits, checkRunInfoLimits } from "../analysis/checkInputLimits";
+import { checkStringLength } from "../analysis/limits";
 import type { OomEvent, RankInfo, RunConfig, RunInfo } from "../analysis/types";
 import type { Db } from "./db";
 import type { Run as RunRow, Rank as RankRow } from "../../generated/prisma/client";
@@ -187,6 +188,9 @@ export async function registerRun(
 
 /** findRunByKey returns the run registered under runKey, or throws NotFound. */
 export async function findRunByKey(db: Db, runKey: string): Promise<RunRecord> {
+  // Checked before the lookup: PostgreSQL refuses a NUL character in a query parameter (an INTERNAL error,
+  // found by the fuzz test), and an over-long key cannot name a registered run anyway.
+  checkStringLength("run_key", runKey, "maxRunKey");
   const row = await db.prisma.run.findUnique({ where: { runKey } });
   if (!row) throw new NotFound(`run "${runKey}" is not registered: call RegisterRun first`, "run_key");
   return runFromRow(row);

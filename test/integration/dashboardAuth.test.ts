@@ -193,6 +193,15 @@ describe("proxy.ts gate", () => {
     expect(passes(await proxy(req("/api/alert-rules", { method: "PUT", headers: { cookie: adminCookie, origin: BASE } })))).toBe(true);
   });
 
+  it("refuses a URL with a NUL character before any route sees it", async () => {
+    for (const p of ["/api/runs/abc%00def", "/runs/x%00/oom/1", "/api/compare?runs=a%00b"]) {
+      const r = await proxy(req(p, { headers: { cookie: adminCookie } }));
+      expect({ p, status: r.status }).toEqual({ p, status: 400 });
+      expect((await r.json()).error).toMatch(/NUL character/);
+    }
+    expect(passes(await proxy(req("/api/runs/abc", { headers: { cookie: adminCookie } })))).toBe(true);
+  });
+
   it("refuses a cross-origin write even with a valid admin session", async () => {
     const r = await proxy(req("/api/alert-rules", { method: "PUT", headers: { cookie: adminCookie, origin: "https://evil.example" } }));
     expect(r.status).toBe(403);

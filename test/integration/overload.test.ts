@@ -17,7 +17,7 @@ import { TelemetryClient, retryDelayMs } from "../../lib/client/TelemetryClient"
 import { loadTelemetryProto } from "../../lib/grpc/loadTelemetryProto";
 import { openDatabase, type Db } from "../../lib/server/db";
 import type { LayerReport, RankInfo, RunInfo } from "../../lib/analysis/types";
-import { spawnCollector, tempDatabaseUrl } from "./harness";
+import { spawnCollector, tempDatabaseUrl, TEST_DIALECT } from "./harness";
 
 // The bound the burst is measured against (README "Limits and overload"). Small so a 10x burst fits a CI box.
 const PENDING_BOUND = 2 * 1024 * 1024;
@@ -82,7 +82,10 @@ function readStatus(pid: number): { rssMb: number; hwmMb: number } {
   return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
 }
 
-describe("overload: a 10x burst against the collector process", () => {
+// The bound, back-off and stream rules are the collector's own and the same on every database; the burst
+// is measured on the embedded default (SQLite) only: on PostgreSQL it takes minutes of CI time and says
+// nothing more about the collector's memory.
+describe.skipIf(TEST_DIALECT === "postgresql")("overload: a 10x burst against the collector process", () => {
   let child: ChildProcess;
   let port: number;
   let db: Db;
@@ -114,7 +117,15 @@ describe("overload: a 10x burst against the collector process", () => {
     const before = readStatus(child.pid!);
 
     let peakRss = before.rssMb;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, readStatus(child.pid!).rssMb)), 50);
+    // A collector that died mid-burst fails the test below (acks missing), not the sampler.
+    const sampleRss = () => {
+      try {
+        peakRss = Math.max(peakRss, readStatus(child.pid!).rssMb);
+      } catch {
+        clearInterval(sampler);
+      }
+    };
+    const sampler = setInterval(sampleRss, 50);
     let exhausted = 0;
     const hints: number[] = [];
     const acked: Array<{ rank: number; steps: number[] }> = [];
@@ -140,8 +151,11 @@ describe("overload: a 10x burst against the collector process", () => {
         }
       }
     };
-    await Promise.all(clients.flatMap((client, rank) => Array.from({ length: BATCHES_PER_CLIENT }, (_, b) => writeOne(client, rank, b))));
-    clearInterval(sampler);
+    try {
+      await Promise.all(clients.flatMap((client, rank) => Array.from({ length: BATCHES_PER_CLIENT }, (_, b) => writeOne(client, rank, b))));
+    } finally {
+      clearInterval(sampler);
+    }
     for (const c of clients) c.close();
     const after = readStatus(child.pid!);
     peakRss = Math.max(peakRss, after.rssMb);
