@@ -62,6 +62,8 @@ export async function generateMetadata({ params }: RunPageProps): Promise<Metada
 
 /** RunPage: one run's header, configuration, layer strip, loss charts, heatmaps and events; state lives in the URL. */
 export default async function RunPage({ params, searchParams }: RunPageProps) {
+  // Let the layout and the loading skeleton go out first, so the browser fetches the scripts meanwhile.
+  await nextTick();
   const { runId: rawId } = await params;
   const runId = decodeURIComponent(rawId);
   const sp = await searchParams;
@@ -92,7 +94,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
   ]);
   // Every per-step panel shows the same step: the pinned one, else the newest aggregated step.
   const panelStep = step ?? stepMetrics?.step ?? null;
-  const expertHeatmap = streamed(layer != null ? getExpertHeatmap(runId, layer, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }) : Promise.resolve(null));
+  const expertHeatmap = streamed(after(Promise.resolve(), () => (layer != null ? getExpertHeatmap(runId, layer, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }) : Promise.resolve(null))));
   const imbalance = streamed(after(expertHeatmap, () => getImbalanceHeatmap(runId, metric, { ...range, maxColumns: MAX_HEATMAP_COLUMNS })));
   const losses = streamed(after(imbalance, () => getLossSeries(runId, { ...range, maxPoints: lossPointsFor(run.moeLayers.length) })));
   const scalars = streamed(after(losses, () => getScalarSeries(runId, { maxPoints: MAX_LOSS_POINTS })));
@@ -205,9 +207,23 @@ function streamed<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
-/** after starts `next` once `prev` has settled (either way): reads run one after another, in paint order. */
+/**
+ * nextTick gives the event loop a few turns. The SQLite driver answers synchronously, so a chain of reads
+ * settles in one unbroken run of microtasks and nothing rendered so far reaches the socket until the whole
+ * chain is done (measured: without a yield the page arrived in one piece after every read). Between reads
+ * the rendered HTML still passes several asynchronous stages (React's scheduled work, the response's
+ * compression stream, the socket), so the yield is a short timer rather than a single turn. YIELD_MS is
+ * small against one read of a long run (hundreds of ms).
+ */
+const YIELD_MS = 8;
+function nextTick(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, YIELD_MS));
+}
+
+/** after starts `next` once `prev` has settled (either way) and the finished panels have been flushed:
+ * reads run one after another, in paint order. */
 function after<T>(prev: Promise<unknown>, next: () => Promise<T>): Promise<T> {
-  return prev.then(next, next);
+  return prev.then(nextTick, nextTick).then(next);
 }
 
 /** Await renders `children` with a promise's value; inside a Suspense boundary it streams in when ready. */
