@@ -84,7 +84,9 @@ describe("bucketSizeFor", () => {
   const cases: Array<[from: number, to: number, maxPoints: number, size: number]> = [
     [1, 100, 200, 1], // fits: raw steps
     [1, 1000, 400, 3],
-    [1, 6400, 200, 32], // half a rollup block: not rounded
+    [1, 6300, 200, 32], // half a rollup block: not rounded
+    [1, 6400, 200, 64], // 32 would straddle 201 aligned buckets; 33 rounds up to a whole block
+    [1, 40, 10, 5], // 4 would straddle 11 aligned buckets (0-3, ..., 40-43)
     [1, 6600, 200, 64], // 33 rounds up to a whole block
     [1, 100_000, 240, 448], // 417 -> 7 blocks
     [0, 100_000, 200, 512],
@@ -95,7 +97,7 @@ describe("bucketSizeFor", () => {
       const got = bucketSizeFor(from, to, maxPoints);
       expect(got).toBe(size);
       // Never more buckets than asked for; a rounded size keeps at least half of them.
-      expect(Math.ceil((to - from + 1) / got)).toBeLessThanOrEqual(maxPoints);
+      expect(Math.floor(to / got) - Math.floor(from / got) + 1).toBeLessThanOrEqual(maxPoints);
       if (got > ROLLUP_STEPS / 2) expect(got % ROLLUP_STEPS).toBe(0);
     });
   }

@@ -35,8 +35,13 @@ export interface BucketQuery {
  */
 export function bucketSizeFor(fromStep: number, toStep: number, maxPoints: number): number {
   const span = Math.max(1, toStep - fromStep + 1);
-  const size = Math.max(1, Math.ceil(span / Math.max(1, maxPoints)));
-  return size > ROLLUP_STEPS / 2 ? Math.ceil(size / ROLLUP_STEPS) * ROLLUP_STEPS : size;
+  const max = Math.max(1, maxPoints);
+  const rounded = (n: number) => (n > ROLLUP_STEPS / 2 ? Math.ceil(n / ROLLUP_STEPS) * ROLLUP_STEPS : n);
+  // Buckets are aligned to step 0 (floor(step / size)), so the range may straddle one bucket more than
+  // span / size: grow the size until the aligned buckets fit too.
+  let size = rounded(Math.max(1, Math.ceil(span / max)));
+  while (Math.floor(toStep / size) - Math.floor(fromStep / size) + 1 > max) size = rounded(size + 1);
+  return size;
 }
 
 type Row = Record<string, unknown>;
