@@ -158,34 +158,57 @@ function changeStamp(conn: Conn): string {
   return `${dataVersion}:${total}`;
 }
 
+/**
+ * Cache bounds: entries and numbers held. A 400-column heatmap of 64 experts is 25.6k numbers; the widest
+ * request, 5,000 columns x 256 experts, is 1.28 M (~10 MB as JS arrays). An answer above a quarter of the
+ * budget is not cached at all, so the cache stays under ~30 MB per connection.
+ */
 const CACHE_ENTRIES = 64;
-// Per connection, in use order (least recently used first): a small LRU of answers.
-const caches = new WeakMap<Conn, Map<string, { stamp: string; dto: ExpertHeatmapDto }>>();
+const CACHE_CELLS = 4_000_000;
+
+interface CacheEntry {
+  stamp: string;
+  dto: ExpertHeatmapDto;
+  cells: number;
+}
+interface Cache {
+  /** In use order, least recently used first. */
+  entries: Map<string, CacheEntry>;
+  cells: number;
+}
+const caches = new WeakMap<Conn, Cache>();
+
+function forget(cache: Cache, key: string): void {
+  const e = cache.entries.get(key);
+  if (!e) return;
+  cache.entries.delete(key);
+  cache.cells -= e.cells;
+}
 
 /**
- * cachedExpertHeatmapSqlite is readExpertHeatmapSqlite behind a small cache: an entry is used only while the
- * database has not changed since it was read. Nothing is cached while a transaction is open on the shared
- * connection (its writes may still roll back).
+ * cachedExpertHeatmapSqlite is readExpertHeatmapSqlite behind a small LRU cache: an entry is used only while
+ * the database has not changed since it was read. Nothing is cached while a transaction is open on the
+ * shared connection (its writes may still roll back). Callers get the cached object: they must not modify it.
  */
 export function cachedExpertHeatmapSqlite(conn: Conn, runId: string, layer: number, opts: ExpertHeatmapOptions = {}): ExpertHeatmapDto | null | undefined {
   if (conn.inTransaction) return readExpertHeatmapSqlite(conn, runId, layer, opts);
   let cache = caches.get(conn);
-  if (!cache) caches.set(conn, (cache = new Map()));
+  if (!cache) caches.set(conn, (cache = { entries: new Map(), cells: 0 }));
   const key = `${runId}\u0000${layer}\u0000${opts.fromStep ?? ""}\u0000${opts.toStep ?? ""}\u0000${opts.maxColumns ?? ""}`;
   const stamp = changeStamp(conn);
-  const hit = cache.get(key);
+  const hit = cache.entries.get(key);
+  forget(cache, key);
   if (hit && hit.stamp === stamp) {
-    cache.delete(key);
-    cache.set(key, hit);
+    cache.entries.set(key, hit);
+    cache.cells += hit.cells;
     return hit.dto;
   }
   const dto = readExpertHeatmapSqlite(conn, runId, layer, opts);
-  if (dto) {
-    cache.delete(key);
-    cache.set(key, { stamp, dto });
-    while (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
-  } else {
-    cache.delete(key);
+  const cells = dto ? dto.columns.length * Math.max(1, dto.numExperts) : 0;
+  if (dto && cells <= CACHE_CELLS / 4) {
+    cache.entries.set(key, { stamp, dto, cells });
+    cache.cells += cells;
+    while (cache.entries.size > CACHE_ENTRIES || cache.cells > CACHE_CELLS) forget(cache, cache.entries.keys().next().value as string);
   }
   return dto;
 }

@@ -167,6 +167,18 @@ describe("experts x steps heatmap, SQLite read path (better-sqlite3, cached)", (
   });
 });
 
+describe("experts x steps heatmap cache bound", () => {
+  it.skipIf(TEST_DIALECT !== "sqlite")("keeps the 64 most recently used answers and drops older ones", async () => {
+    const layer = run.moeLayers[0];
+    const first = await getExpertHeatmap(run.id, layer, { maxColumns: 7 });
+    expect(await getExpertHeatmap(run.id, layer, { maxColumns: 7 })).toBe(first);
+    for (let c = 100; c < 164; c++) await getExpertHeatmap(run.id, layer, { maxColumns: c });
+    const again = await getExpertHeatmap(run.id, layer, { maxColumns: 7 });
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+});
+
 describe("GET /api/runs/{runId}/heatmap/experts", () => {
   const get = (query: string, headers: Record<string, string> = {}) =>
     expertsRoute.GET(new Request(`http://localhost/api/runs/${run.id}/heatmap/experts?${query}`, { headers }), { params: Promise.resolve({ runId: run.id }) });
