@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { emptyBucket, foldPoint, meanOf, mergeBucket, type AggregatePoint, type BucketStats } from "./bucketStats";
-import { blockOf, ROLLUP_STEPS } from "./rollups";
+import { blockOf, COARSE_STEPS, ROLLUP_STEPS } from "./rollups";
 import { bucketSizeFor } from "./stepBuckets";
 
 const point = (step: number, maxVio: number | null, load: number[]): AggregatePoint => ({ layer: 1, step, tokens: 10, metrics: { maxVio }, load });
@@ -88,7 +88,10 @@ describe("bucketSizeFor", () => {
     [1, 6400, 200, 64], // 32 would straddle 201 aligned buckets; 33 rounds up to a whole block
     [1, 40, 10, 5], // 4 would straddle 11 aligned buckets (0-3, ..., 40-43)
     [1, 6600, 200, 64], // 33 rounds up to a whole block
-    [1, 100_000, 240, 448], // 417 -> 7 blocks
+    [1, 100_000, 240, 512], // 417 is above half a coarse block: one coarse block (512)
+    [0, 25_599, 100, 256], // half a coarse block: whole 64-step blocks only
+    [1, 25_700, 100, 512], // 257 rounds up to a whole coarse block
+    [1, 100_000, 100, 1024], // 1000 -> 2 coarse blocks
     [0, 100_000, 200, 512],
     [5, 5, 10, 1],
   ];
@@ -99,6 +102,7 @@ describe("bucketSizeFor", () => {
       // Never more buckets than asked for; a rounded size keeps at least half of them.
       expect(Math.floor(to / got) - Math.floor(from / got) + 1).toBeLessThanOrEqual(maxPoints);
       if (got > ROLLUP_STEPS / 2) expect(got % ROLLUP_STEPS).toBe(0);
+      if (got > COARSE_STEPS / 2) expect(got % COARSE_STEPS).toBe(0);
     });
   }
 });

@@ -12,14 +12,27 @@
  *    run's newest step is never stored: views read it from the aggregates.
  * Every rebuilt block gets a row for every MoE layer (empty ones have steps = 0), so "is this block rolled
  * up" is one primary-key lookup per block.
+ *
+ * A second, coarser level (table LayerRollupCoarse, 512-step blocks = 8 LayerRollup blocks) is merged from
+ * the 64-step rows with the same mergeBucket, so views with 512-multiple buckets over long runs read ~8x
+ * fewer rows. It stays consistent the same way: every rebuild of a 64-step block rebuilds the coarse block
+ * holding it, which is written only once all eight of its 64-step blocks exist (so only closed ones);
+ * views fill missing coarse blocks lazily (`ensureCoarseRollups`) after filling the 64-step blocks.
  */
 import { packCounts, unpackCounts } from "../analysis/packCounts";
-import { bucketFromSummaryRow, emptyBucket, foldPoint, METRIC_COLUMNS, type BucketStats, type MetricColumn } from "./bucketStats";
+import { bucketFromSummaryRow, emptyBucket, foldPoint, mergeBucket, METRIC_COLUMNS, type BucketStats, type MetricColumn } from "./bucketStats";
 import type { Db } from "./db";
 import type { RefreshedAggregate } from "./ingestStore";
 
 /** ROLLUP_STEPS: steps per stored block; display buckets of at least this size are multiples of it. */
 export const ROLLUP_STEPS = 64;
+
+/** COARSE_FACTOR: 64-step blocks per coarse block; COARSE_STEPS: steps per coarse block. */
+export const COARSE_FACTOR = 8;
+export const COARSE_STEPS = ROLLUP_STEPS * COARSE_FACTOR;
+
+/** RollupTable: the table of one rollup level. */
+export type RollupTable = "LayerRollup" | "LayerRollupCoarse";
 
 /** blockOf is the rollup block holding `step`. */
 export function blockOf(step: number): number {
@@ -51,8 +64,14 @@ function rollupRowValues(runId: string, b: BucketStats): unknown[] {
 }
 
 /** rollupFromRow reads a LayerRollup row back as a partial bucket of the display bucket that holds its block. */
-export function rollupFromRow(r: Record<string, unknown>, metrics: readonly MetricColumn[], withLoads: boolean, bucketSize: number): BucketStats {
-  const b = bucketFromSummaryRow(r, metrics, Math.floor((Number(r.bucket) * ROLLUP_STEPS) / bucketSize));
+export function rollupFromRow(
+  r: Record<string, unknown>,
+  metrics: readonly MetricColumn[],
+  withLoads: boolean,
+  bucketSize: number,
+  blockSteps: number = ROLLUP_STEPS,
+): BucketStats {
+  const b = bucketFromSummaryRow(r, metrics, Math.floor((Number(r.bucket) * blockSteps) / bucketSize));
   if (withLoads) {
     b.loadMax = unpackCounts(r.loadMax as Uint8Array);
     b.loadMin = unpackCounts(r.loadMin as Uint8Array);
@@ -90,17 +109,63 @@ export async function rebuildRollups(db: Db, runId: string, moeLayers: readonly 
       for (const m of METRIC_COLUMNS) metrics[m] = r[m] === null || r[m] === undefined ? null : Number(r[m]);
       foldPoint(b, { layer, step, tokens: Number(r.tokens ?? 0), metrics, load: unpackCounts(r.load as Uint8Array) });
     }
-    await upsertRollups(db, runId, [...folded.values()]);
+    await upsertRollups(db, "LayerRollup", runId, [...folded.values()]);
+  }
+  await rebuildCoarse(db, runId, moeLayers, sorted.map((b) => Math.floor(b / COARSE_FACTOR)));
+}
+
+/**
+ * rebuildCoarse recomputes the given coarse blocks from their 64-step rollups; a coarse block is written only
+ * when all eight of its 64-step blocks are stored (every rebuilt block has a row for every MoE layer, so the
+ * first layer's rows tell), otherwise it is left to a later rebuild or to a view.
+ */
+export async function rebuildCoarse(db: Db, runId: string, moeLayers: readonly number[], coarseBlocks: readonly number[]): Promise<void> {
+  if (moeLayers.length === 0) return;
+  const sorted = [...new Set(coarseBlocks)].sort((a, b) => a - b);
+  const perPass = Math.max(1, Math.floor(BLOCKS_PER_PASS / 2));
+  for (let i = 0; i < sorted.length; i += perPass) {
+    const pass = sorted.slice(i, i + perPass);
+    const p = db.sql.param;
+    const rows = (await db.prisma.$queryRawUnsafe(
+      `SELECT * FROM "LayerRollup" WHERE "runId" = ${p(1)} AND "bucket" >= ${p(2)} AND "bucket" <= ${p(3)}
+          AND "layer" IN (${moeLayers.map((_, i) => p(4 + i)).join(", ")})`,
+      runId, pass[0] * COARSE_FACTOR, (pass[pass.length - 1] + 1) * COARSE_FACTOR - 1, ...moeLayers,
+    )) as Row[];
+    const wanted = new Set(pass);
+    const complete = new Map<number, number>();
+    for (const r of rows) if (Number(r.layer) === moeLayers[0]) complete.set(Math.floor(Number(r.bucket) / COARSE_FACTOR), (complete.get(Math.floor(Number(r.bucket) / COARSE_FACTOR)) ?? 0) + 1);
+    const folded = new Map<string, BucketStats>();
+    for (const c of pass) {
+      if (complete.get(c) !== COARSE_FACTOR) continue;
+      for (const layer of moeLayers) folded.set(`${layer}/${c}`, emptyBucket(layer, c));
+    }
+    for (const r of rows) {
+      const part = rollupFromRow(r, METRIC_COLUMNS, true, COARSE_STEPS);
+      if (!wanted.has(part.bucket)) continue;
+      const into = folded.get(`${part.layer}/${part.bucket}`);
+      if (into) mergeBucket(into, part);
+    }
+    await upsertRollups(db, "LayerRollupCoarse", runId, [...folded.values()]);
   }
 }
 
-async function upsertRollups(db: Db, runId: string, buckets: BucketStats[]): Promise<void> {
+/**
+ * ensureCoarseRollups fills the coarse blocks in [fromCoarse, toCoarse] that have no rows yet; the caller has
+ * made sure (ensureRollups) that their 64-step blocks are stored.
+ */
+export async function ensureCoarseRollups(db: Db, runId: string, moeLayers: readonly number[], fromCoarse: number, toCoarse: number): Promise<void> {
+  if (moeLayers.length === 0 || toCoarse < fromCoarse) return;
+  const missing = await missingBlocks(db, runId, moeLayers[0], fromCoarse, toCoarse, "LayerRollupCoarse");
+  if (missing.length > 0) await rebuildCoarse(db, runId, moeLayers, missing);
+}
+
+async function upsertRollups(db: Db, table: RollupTable, runId: string, buckets: BucketStats[]): Promise<void> {
   const updates = ROLLUP_COLUMNS.slice(3).map((c) => `"${c}" = excluded."${c}"`).join(", ");
   const cols = ROLLUP_COLUMNS.map((c) => `"${c}"`).join(", ");
   for (let i = 0; i < buckets.length; i += ROWS_PER_INSERT) {
     const chunk = buckets.slice(i, i + ROWS_PER_INSERT);
     await db.prisma.$executeRawUnsafe(
-      `INSERT INTO "LayerRollup" (${cols}) VALUES ${db.sql.placeholders(chunk.length, ROLLUP_COLUMNS.length)}
+      `INSERT INTO "${table}" (${cols}) VALUES ${db.sql.placeholders(chunk.length, ROLLUP_COLUMNS.length)}
          ON CONFLICT ("runId", "layer", "bucket") DO UPDATE SET ${updates}`,
       ...chunk.flatMap((b) => rollupRowValues(runId, b)),
     );
@@ -108,11 +173,18 @@ async function upsertRollups(db: Db, runId: string, buckets: BucketStats[]): Pro
 }
 
 /** missingBlocks lists the blocks in [fromBlock, toBlock] that have no rollup rows yet. */
-async function missingBlocks(db: Db, runId: string, probeLayer: number, fromBlock: number, toBlock: number): Promise<number[]> {
+async function missingBlocks(
+  db: Db,
+  runId: string,
+  probeLayer: number,
+  fromBlock: number,
+  toBlock: number,
+  table: RollupTable = "LayerRollup",
+): Promise<number[]> {
   if (toBlock < fromBlock) return [];
   const p = db.sql.param;
   const rows = (await db.prisma.$queryRawUnsafe(
-    `SELECT "bucket" FROM "LayerRollup" WHERE "runId" = ${p(1)} AND "layer" = ${p(2)} AND "bucket" >= ${p(3)} AND "bucket" <= ${p(4)}`,
+    `SELECT "bucket" FROM "${table}" WHERE "runId" = ${p(1)} AND "layer" = ${p(2)} AND "bucket" >= ${p(3)} AND "bucket" <= ${p(4)}`,
     runId, probeLayer, fromBlock, toBlock,
   )) as Row[];
   const have = new Set(rows.map((r) => Number(r.bucket)));

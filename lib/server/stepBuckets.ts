@@ -5,12 +5,14 @@
  * each metric (so a chart can draw the mean with a min-max band, and a heatmap the worst value) and each
  * expert's max and min load. Buckets are aligned to step 0 (bucket = floor(step / size)); sizes above half
  * a rollup block are whole multiples of it, so the closed 64-step blocks are read from LayerRollup and only
- * the partial edges and the open newest block from LayerAggregate.
+ * the partial edges and the open newest block from LayerAggregate. Sizes above half a coarse block are
+ * whole multiples of it (512 steps), so whole coarse blocks come from LayerRollupCoarse and only the
+ * 64-step blocks at its edges from LayerRollup.
  */
 import { unpackCounts } from "../analysis/packCounts";
 import { bucketFromSummaryRow, emptyBucket, foldPoint, mergeBucket, METRIC_COLUMNS, type BucketStats, type MetricColumn } from "./bucketStats";
 import type { Db } from "./db";
-import { ensureRollups, newestStep, rollupFromRow, ROLLUP_STEPS } from "./rollups";
+import { COARSE_FACTOR, COARSE_STEPS, ensureCoarseRollups, ensureRollups, newestStep, rollupFromRow, ROLLUP_STEPS, type RollupTable } from "./rollups";
 
 /** BucketQuery: what one view needs. */
 export interface BucketQuery {
@@ -31,12 +33,14 @@ export interface BucketQuery {
 
 /**
  * bucketSizeFor is the number of steps per bucket so that [fromStep, toStep] fits in maxPoints buckets;
- * above half a rollup block it is rounded up to whole blocks (at least maxPoints / 2 buckets remain).
+ * above half a rollup block it is rounded up to whole blocks, above half a coarse block to whole coarse
+ * blocks (either way at least maxPoints / 2 buckets remain).
  */
 export function bucketSizeFor(fromStep: number, toStep: number, maxPoints: number): number {
   const span = Math.max(1, toStep - fromStep + 1);
   const max = Math.max(1, maxPoints);
-  const rounded = (n: number) => (n > ROLLUP_STEPS / 2 ? Math.ceil(n / ROLLUP_STEPS) * ROLLUP_STEPS : n);
+  const roundTo = (n: number, unit: number) => Math.ceil(n / unit) * unit;
+  const rounded = (n: number) => (n > COARSE_STEPS / 2 ? roundTo(n, COARSE_STEPS) : n > ROLLUP_STEPS / 2 ? roundTo(n, ROLLUP_STEPS) : n);
   // Buckets are aligned to step 0 (floor(step / size)), so the range may straddle one bucket more than
   // span / size: grow the size until the aligned buckets fit too.
   let size = rounded(Math.max(1, Math.ceil(span / max)));
@@ -78,7 +82,7 @@ export async function readStepBuckets(db: Db, query: BucketQuery): Promise<Bucke
     if (toBlock >= fromBlock) {
       const lastBlock = await ensureRollups(db, q.runId, q.moeLayers, fromBlock, toBlock, await newestStep(db, q.runId));
       if (lastBlock >= fromBlock) {
-        parts.push(...(await readRollups(db, q, fromBlock, lastBlock)));
+        parts.push(...(await readRollupLevels(db, q, fromBlock, lastBlock)));
         rawRanges = [
           [q.fromStep, fromBlock * ROLLUP_STEPS - 1],
           [(lastBlock + 1) * ROLLUP_STEPS, q.toStep],
@@ -191,26 +195,43 @@ export async function groupedStepBuckets(db: Db, spec: GroupedSpec): Promise<Row
   )) as Row[];
 }
 
-/** Stored 64-step blocks [fromBlock, toBlock]: grouped in the database for metrics; row by row when loads are needed. */
-async function readRollups(db: Db, q: BucketQuery, fromBlock: number, toBlock: number): Promise<BucketStats[]> {
+/**
+ * Stored 64-step blocks [fromBlock, toBlock] (all closed and stored): when buckets are whole coarse blocks,
+ * the coarse blocks inside the range from LayerRollupCoarse and only the 64-step blocks at its edges.
+ */
+async function readRollupLevels(db: Db, q: BucketQuery, fromBlock: number, toBlock: number): Promise<BucketStats[]> {
+  const fromCoarse = Math.ceil(fromBlock / COARSE_FACTOR);
+  const toCoarse = Math.floor((toBlock + 1) / COARSE_FACTOR) - 1;
+  if (q.bucketSize % COARSE_STEPS !== 0 || toCoarse < fromCoarse) return readRollups(db, q, "LayerRollup", fromBlock, toBlock);
+  await ensureCoarseRollups(db, q.runId, q.moeLayers, fromCoarse, toCoarse);
+  const parts = await readRollups(db, q, "LayerRollupCoarse", fromCoarse, toCoarse);
+  for (const [lo, hi] of [[fromBlock, fromCoarse * COARSE_FACTOR - 1], [(toCoarse + 1) * COARSE_FACTOR, toBlock]]) {
+    if (lo <= hi) parts.push(...(await readRollups(db, q, "LayerRollup", lo, hi)));
+  }
+  return parts;
+}
+
+/** Stored blocks [fromBlock, toBlock] of one level: grouped in the database for metrics; row by row when loads are needed. */
+async function readRollups(db: Db, q: BucketQuery, table: RollupTable, fromBlock: number, toBlock: number): Promise<BucketStats[]> {
+  const blockSteps = table === "LayerRollupCoarse" ? COARSE_STEPS : ROLLUP_STEPS;
   const { args, ph } = params(db);
   if (q.loads) {
     const rows = (await db.prisma.$queryRawUnsafe(
       `SELECT "layer", "bucket", "steps", "firstStep", "lastStep", "tokens", "loadMax", "loadMin"${q.metrics
         .map((m) => `, "${m}Min", "${m}Max", "${m}Sum", "${m}N"`)
         .join("")}
-         FROM "LayerRollup" WHERE "runId" = ${ph(q.runId)} AND "bucket" >= ${ph(fromBlock)} AND "bucket" <= ${ph(toBlock)}
+         FROM "${table}" WHERE "runId" = ${ph(q.runId)} AND "bucket" >= ${ph(fromBlock)} AND "bucket" <= ${ph(toBlock)}
           AND "steps" > 0${layerFilter(ph, q.layers)}`,
       ...args,
     )) as Row[];
-    return rows.map((r) => rollupFromRow(r, q.metrics, true, q.bucketSize));
+    return rows.map((r) => rollupFromRow(r, q.metrics, true, q.bucketSize, blockSteps));
   }
-  const perBucket = q.bucketSize / ROLLUP_STEPS;
+  const perBucket = q.bucketSize / blockSteps;
   const cols = q.metrics.map((m) => `MIN("${m}Min") AS "${m}Min", MAX("${m}Max") AS "${m}Max", SUM("${m}Sum") AS "${m}Sum", SUM("${m}N") AS "${m}N"`);
   const rows = (await db.prisma.$queryRawUnsafe(
     `SELECT "layer", "bucket" / CAST(${ph(perBucket)} AS INTEGER) AS "b", SUM("steps") AS "steps", MIN("firstStep") AS "firstStep",
             MAX("lastStep") AS "lastStep", SUM("tokens") AS "tokens"${cols.map((c) => `, ${c}`).join("")}
-       FROM "LayerRollup" WHERE "runId" = ${ph(q.runId)} AND "bucket" >= ${ph(fromBlock)} AND "bucket" <= ${ph(toBlock)}
+       FROM "${table}" WHERE "runId" = ${ph(q.runId)} AND "bucket" >= ${ph(fromBlock)} AND "bucket" <= ${ph(toBlock)}
         AND "steps" > 0${layerFilter(ph, q.layers)}
       GROUP BY "layer", "b"`,
     ...args,

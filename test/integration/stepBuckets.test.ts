@@ -6,6 +6,8 @@
  * to a closed block reaching the views after the collector's post-flush rollup refresh; the SQLite read
  * path of the experts x steps heatmap against the generic one, and its cache against another connection's
  * commit, and the heatmap route's ETag revalidation; and the rollups a real collector builds while a simulated run streams through it.
+ * Buckets of 512 or 1,024 steps (1 or 2 columns over 700 steps) read the coarse 512-step level
+ * (LayerRollupCoarse, steps 0..511) for the whole coarse block and the 64-step level or raw rows for the rest.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { packCounts } from "../../lib/analysis/packCounts";
@@ -100,6 +102,9 @@ describe("experts x steps heatmap", () => {
     { name: "partial edges around rolled-up blocks", from: 37, to: 650, maxColumns: 4 },
     { name: "every step (raw)", maxColumns: 1000 },
     { name: "small buckets below a block", from: 250, to: 350, maxColumns: 10 },
+    { name: "one 1,024-step bucket: the coarse block, 64-step blocks and the open block", maxColumns: 1 },
+    { name: "512-step buckets: the coarse block, then 64-step blocks and raw rows", maxColumns: 2 },
+    { name: "512-step buckets from a partial first block (no whole coarse block)", from: 37, maxColumns: 2 },
   ];
   for (const r of ranges) {
     it(`keeps each expert's max per bucket: ${r.name}`, async () => {
@@ -128,6 +133,8 @@ describe("experts x steps heatmap, SQLite read path (better-sqlite3, cached)", (
     { maxColumns: 1000 },
     { fromStep: 250, toStep: 350, maxColumns: 10 },
     { fromStep: 690, maxColumns: 2 },
+    { maxColumns: 1 },
+    { maxColumns: 2 },
   ];
 
   it.skipIf(TEST_DIALECT !== "sqlite")("answers exactly what the generic path answers, and leaves missing rollups to it", async () => {
@@ -213,7 +220,7 @@ describe("GET /api/runs/{runId}/heatmap/experts", () => {
 });
 
 describe("imbalance heatmap and loss series", () => {
-  for (const maxColumns of [5, 9, 1000]) {
+  for (const maxColumns of [1, 2, 5, 9, 1000]) {
     it(`worst value per bucket (max MaxVio, min entropy), ${maxColumns} columns`, async () => {
       for (const metric of ["maxVio", "entropy"] as const) {
         const dto = (await getImbalanceHeatmap(run.id, metric, { maxColumns }))!;
@@ -271,6 +278,40 @@ describe("rollups", () => {
     await refreshRollupsAfterFlush(db, [{ run, aggregate: { step: 200, layer } as never }]);
     const dto = (await getExpertHeatmap(run.id, layer, { maxColumns: 5 }))!;
     expect(dto.columns.filter((c) => c.load[5] === 7777)).toHaveLength(1);
+    // The same change reaches a view that reads the rebuilt coarse block (one 1,024-step column).
+    const coarse = (await getExpertHeatmap(run.id, layer, { maxColumns: 1 }))!;
+    expect(coarse.bucketSize).toBe(1024);
+    expect(coarse.columns).toHaveLength(1);
+    expect(coarse.columns[0].load[5]).toBe(7777);
+  });
+
+  it("keeps a coarse block equal to the merge of its eight 64-step blocks, and only once all eight exist", async () => {
+    await getLossSeries(run.id, { maxPoints: 1 });
+    const coarse = await db.prisma.layerRollupCoarse.findMany({ where: { runId: run.id }, orderBy: [{ layer: "asc" }, { bucket: "asc" }] });
+    // Steps 1..700: coarse block 0 (0..511) is closed; block 1 (512..1023) holds the open 64-step block.
+    expect(coarse.map((r) => [r.layer, r.bucket])).toEqual(run.moeLayers.map((l) => [l, 0]));
+    for (const row of coarse) {
+      const mine = aggs.filter((a) => a.layer === row.layer && a.step <= 511);
+      expect(row.steps).toBe(mine.length);
+      expect([row.firstStep, row.lastStep]).toEqual([1, 511]);
+      expect(row.maxVioMax).toBe(Math.max(...mine.map((a) => a.maxVio)));
+      expect(row.maxVioMin).toBe(Math.min(...mine.map((a) => a.maxVio)));
+      expect(row.entropyMin).toBe(Math.min(...mine.map((a) => a.entropy)));
+      expect(row.loadBalancingLossSum).toBeCloseTo(mine.reduce((t, a) => t + a.lb, 0), 9);
+      expect(unpackCounts(row.loadMax)).toEqual(Array.from({ length: E }, (_, e) => Math.max(...mine.map((a) => a.load[e]))));
+      expect(unpackCounts(row.loadMin)).toEqual(Array.from({ length: E }, (_, e) => Math.min(...mine.map((a) => a.load[e]))));
+    }
+    // With one of its 64-step blocks missing, rebuilding the others does not write the coarse block;
+    // a view then refills the missing block and the coarse block from it.
+    await db.prisma.layerRollupCoarse.deleteMany({ where: { runId: run.id } });
+    await db.prisma.layerRollup.deleteMany({ where: { runId: run.id, bucket: 5 } });
+    await refreshRollupsAfterFlush(db, [{ run, aggregate: { step: 200, layer: run.moeLayers[0] } as never }]);
+    expect(await db.prisma.layerRollupCoarse.count({ where: { runId: run.id } })).toBe(0);
+    const vio = (await getImbalanceHeatmap(run.id, "maxVio", { maxColumns: 2 }))!;
+    expect(vio.bucketSize).toBe(512);
+    expect(vio.values.flat().filter((v) => v === 9)).toHaveLength(run.moeLayers.length);
+    expect(await db.prisma.layerRollupCoarse.count({ where: { runId: run.id } })).toBe(run.moeLayers.length);
+    expect(await db.prisma.layerRollup.count({ where: { runId: run.id, bucket: 5 } })).toBe(run.moeLayers.length);
   });
 });
 
