@@ -12,8 +12,8 @@
  *
  * It answers exactly what the generic path answers (test/integration/stepBuckets.test.ts compares both
  * with a brute-force fold): columns aligned to step 0, each column's first stored step and each expert's
- * max, closed 64-step blocks read from LayerRollup, the partial edges and the open block from
- * LayerAggregate. It never writes: when a closed block in range has no rollup yet it returns undefined
+ * max, closed 64-step blocks read from LayerRollup (whole 512-step blocks from LayerRollupCoarse when
+ * columns are 512-step multiples), the partial edges and the open block from LayerAggregate. It never writes: when a closed block in range has no rollup yet it returns undefined
  * and the caller takes the generic path, which builds the missing rollups.
  *
  * Results are cached per (run, layer, range, columns) and validated by the database's change counters
@@ -23,7 +23,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { ExpertHeatmapDto } from "../dto";
 import { foldPackedMax } from "./packedMax";
-import { blockOf, ROLLUP_STEPS } from "./rollups";
+import { blockOf, COARSE_FACTOR, COARSE_STEPS, ROLLUP_STEPS } from "./rollups";
 import { bucketSizeFor } from "./stepBuckets";
 
 type Conn = BetterSqlite3.Database;
@@ -44,6 +44,8 @@ interface Statements {
   newest: BetterSqlite3.Statement;
   rolledBlocks: BetterSqlite3.Statement;
   rollups: BetterSqlite3.Statement;
+  rolledCoarse: BetterSqlite3.Statement;
+  coarse: BetterSqlite3.Statement;
   aggregates: BetterSqlite3.Statement;
   totalChanges: BetterSqlite3.Statement;
 }
@@ -72,6 +74,13 @@ function statements(conn: Conn): Statements {
     ),
     rollups: prep(
       `SELECT "bucket", "firstStep", "loadMax" FROM "LayerRollup"
+        WHERE "runId" = ? AND "layer" = ? AND "bucket" >= ? AND "bucket" <= ? AND "steps" > 0`,
+    ),
+    rolledCoarse: prep(
+      `SELECT COUNT(*) FROM "LayerRollupCoarse" WHERE "runId" = ? AND "layer" = ? AND "bucket" >= ? AND "bucket" <= ?`,
+    ),
+    coarse: prep(
+      `SELECT "bucket", "firstStep", "loadMax" FROM "LayerRollupCoarse"
         WHERE "runId" = ? AND "layer" = ? AND "bucket" >= ? AND "bucket" <= ? AND "steps" > 0`,
     ),
     aggregates: prep(
@@ -130,9 +139,28 @@ export function readExpertHeatmapSqlite(conn: Conn, runId: string, layer: number
         // Every rebuilt block has a row for every MoE layer, so a count on the first one tells "all rolled up".
         const have = (st.rolledBlocks.get(runId, moeLayers[0], fromBlock, lastBlock) as [number])[0];
         if (have < lastBlock - fromBlock + 1) return undefined;
+        let fineRanges: Array<[number, number]> = [[fromBlock, lastBlock]];
+        // Whole coarse blocks from LayerRollupCoarse when columns are made of them (as readStepBuckets does).
+        const fromCoarse = Math.ceil(fromBlock / COARSE_FACTOR);
+        const toCoarse = Math.floor((lastBlock + 1) / COARSE_FACTOR) - 1;
+        if (bucketSize % COARSE_STEPS === 0 && toCoarse >= fromCoarse) {
+          const haveCoarse = (st.rolledCoarse.get(runId, moeLayers[0], fromCoarse, toCoarse) as [number])[0];
+          if (haveCoarse < toCoarse - fromCoarse + 1) return undefined;
+          const coarsePerColumn = bucketSize / COARSE_STEPS;
+          for (const [block, firstStep, loadMax] of st.coarse.all(runId, layer, fromCoarse, toCoarse) as Array<[number, number, Uint8Array]>) {
+            columns.fold(Math.floor(block / coarsePerColumn), firstStep, loadMax);
+          }
+          fineRanges = [
+            [fromBlock, fromCoarse * COARSE_FACTOR - 1],
+            [(toCoarse + 1) * COARSE_FACTOR, lastBlock],
+          ];
+        }
         const perColumn = bucketSize / ROLLUP_STEPS;
-        for (const [block, firstStep, loadMax] of st.rollups.all(runId, layer, fromBlock, lastBlock) as Array<[number, number, Uint8Array]>) {
-          columns.fold(Math.floor(block / perColumn), firstStep, loadMax);
+        for (const [a, b] of fineRanges) {
+          if (a > b) continue;
+          for (const [block, firstStep, loadMax] of st.rollups.all(runId, layer, a, b) as Array<[number, number, Uint8Array]>) {
+            columns.fold(Math.floor(block / perColumn), firstStep, loadMax);
+          }
         }
         rawRanges = [
           [from, fromBlock * ROLLUP_STEPS - 1],

@@ -150,6 +150,12 @@ describe("experts x steps heatmap, SQLite read path (better-sqlite3, cached)", (
       expect(fast, JSON.stringify(opts)).toBeDefined();
       expect(fast, JSON.stringify(opts)).toEqual(await expertHeatmapGeneric(db, run.id, layer, opts));
     }
+    // Without the coarse level it declines 512-step columns too, and answers the same once the generic path filled it.
+    await db.prisma.layerRollupCoarse.deleteMany({ where: { runId: run.id } });
+    expect(readExpertHeatmapSqlite(conn, run.id, layer, { maxColumns: 2 })).toBeUndefined();
+    const generic = await expertHeatmapGeneric(db, run.id, layer, { maxColumns: 2 });
+    expect(generic!.bucketSize).toBe(512);
+    expect(readExpertHeatmapSqlite(conn, run.id, layer, { maxColumns: 2 })).toEqual(generic);
     expect(readExpertHeatmapSqlite(conn, run.id, 99, {})).toBeNull();
     expect(readExpertHeatmapSqlite(conn, "no-such-run", layer, {})).toBeNull();
   });
@@ -312,6 +318,10 @@ describe("rollups", () => {
     expect(vio.values.flat().filter((v) => v === 9)).toHaveLength(run.moeLayers.length);
     expect(await db.prisma.layerRollupCoarse.count({ where: { runId: run.id } })).toBe(run.moeLayers.length);
     expect(await db.prisma.layerRollup.count({ where: { runId: run.id, bucket: 5 } })).toBe(run.moeLayers.length);
+    // The collector's post-flush refresh of a closed 64-step block writes the coarse block holding it.
+    await db.prisma.layerRollupCoarse.deleteMany({ where: { runId: run.id } });
+    await refreshRollupsAfterFlush(db, [{ run, aggregate: { step: 500, layer: run.moeLayers[0] } as never }]);
+    expect(await db.prisma.layerRollupCoarse.count({ where: { runId: run.id } })).toBe(run.moeLayers.length);
   });
 });
 
