@@ -2,10 +2,11 @@
  * The rows a flush writes, as column lists and value arrays, shared by both write paths (better-sqlite3
  * on SQLite, Prisma raw on PostgreSQL) so the two can never disagree on a column or its order.
  */
-import type { LayerAggregate } from "../analysis/aggregateLayer";
+import { aggregateLayer, type LayerAggregate, type RankLayerReport } from "../analysis/aggregateLayer";
 import { packCounts } from "../analysis/packCounts";
 import type { LayerReport, StepSample } from "../analysis/types";
-import type { PendingBatch } from "./ingestStore";
+import type { AggregateErrorHandler, PendingBatch } from "./ingestStore";
+import type { RunRecord } from "./runsRepo";
 
 /** SqlValue: what a bound parameter may be on both drivers. */
 export type SqlValue = string | number | Uint8Array | null;
@@ -125,4 +126,24 @@ export function runUpdateSql(p: (i: number) => string): string {
 /** runUpdateArgs: the parameters of runUpdateSql. */
 export function runUpdateArgs(r: FlushProgress["runs"][number], nowMs: number): SqlValue[] {
   return [r.top, r.top, r.top, nowMs, r.runId];
+}
+
+/**
+ * aggregateOrSkip aggregates one (step, layer) for either write path. Stored reports are already validated;
+ * an analysis error must never block the flush (and with it every ack), so it is reported and the aggregate
+ * skipped (null): it is recomputed when the next report of this layer arrives.
+ */
+export function aggregateOrSkip(
+  run: RunRecord,
+  step: number,
+  layer: number,
+  reports: RankLayerReport[],
+  onAggregateError?: AggregateErrorHandler,
+): LayerAggregate | null {
+  try {
+    return aggregateLayer(step, layer, reports, run.config, run.worldSize);
+  } catch (err) {
+    onAggregateError?.(err, { runId: run.id, step, layer });
+    return null;
+  }
 }

@@ -8,11 +8,11 @@
  * whichever order and whichever process the reports came through.
  */
 import type BetterSqlite3 from "better-sqlite3";
-import { aggregateLayer, type LayerAggregate, type RankLayerReport } from "../analysis/aggregateLayer";
+import type { LayerAggregate, RankLayerReport } from "../analysis/aggregateLayer";
 import type { LayerReport, RankCoords, ScalarPoint, StepSample } from "../analysis/types";
 import type { Db } from "./db";
 import {
-  AGGREGATE_COLUMNS, AGGREGATE_CONFLICT, aggregateRow, flushProgress, LAYER_COLUMNS, LAYER_CONFLICT, layerRow, rankUpdateArgs,
+  AGGREGATE_COLUMNS, AGGREGATE_CONFLICT, aggregateOrSkip, aggregateRow, flushProgress, LAYER_COLUMNS, LAYER_CONFLICT, layerRow, rankUpdateArgs,
   rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS, SCALAR_CONFLICT, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue,
 } from "./flushRows";
 import type { RunRecord } from "./runsRepo";
@@ -175,15 +175,8 @@ async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggr
       list.push({ rank, coords: c, report: layerReportFromRow(step, row) });
     }
     for (const [layer, reports] of byLayer) {
-      let a;
-      try {
-        a = aggregateLayer(step, layer, reports, run.config, run.worldSize);
-      } catch (err) {
-        // Stored reports are already validated; an analysis error must never block the flush (and with it
-        // every ack). The aggregate is skipped and recomputed when the next report of this layer arrives.
-        onAggregateError?.(err, { runId: run.id, step, layer });
-        continue;
-      }
+      const a = aggregateOrSkip(run, step, layer, reports, onAggregateError);
+      if (!a) continue;
       refreshed.push({ run, aggregate: a });
       out.push(aggregateRow(run.id, a));
     }

@@ -21,11 +21,11 @@
  * the memory.
  */
 import type BetterSqlite3 from "better-sqlite3";
-import { aggregateLayer, type RankLayerReport } from "../analysis/aggregateLayer";
+import type { RankLayerReport } from "../analysis/aggregateLayer";
 import { unpackCounts } from "../analysis/packCounts";
 import type { LayerReport, RankCoords } from "../analysis/types";
 import {
-  AGGREGATE_COLUMNS, AGGREGATE_CONFLICT, aggregateRow, flushProgress, LAYER_COLUMNS, LAYER_CONFLICT, layerRow, rankUpdateArgs,
+  AGGREGATE_COLUMNS, AGGREGATE_CONFLICT, aggregateOrSkip, aggregateRow, flushProgress, LAYER_COLUMNS, LAYER_CONFLICT, layerRow, rankUpdateArgs,
   rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS, SCALAR_CONFLICT, STEP_COLUMNS, STEP_CONFLICT, stepRow,
 } from "./flushRows";
 import type { AggregateErrorHandler, PendingBatch, RefreshedAggregate } from "./ingestStore";
@@ -267,15 +267,8 @@ export class SqliteReportWriter {
         if (!c) continue; // cannot happen: a rank's hello is stored before its data
         list.push({ rank, coords: c, report });
       }
-      let a;
-      try {
-        a = aggregateLayer(step, layer, list, run.config, run.worldSize);
-      } catch (err) {
-        // Stored reports are already validated; an analysis error must never block the flush (and with it
-        // every ack). The aggregate is skipped and recomputed when the next report of this layer arrives.
-        onAggregateError?.(err, { runId: run.id, step, layer });
-        continue;
-      }
+      const a = aggregateOrSkip(run, step, layer, list, onAggregateError);
+      if (!a) continue;
       refreshed.push({ run, aggregate: a });
       this.upsertAggregate.run(...aggregateRow(run.id, a));
       // Every rank of the layer's pipeline stage reported: nothing more is expected, free the memory.
