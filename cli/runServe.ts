@@ -1,11 +1,13 @@
 /**
- * `moe-telemetry serve` (what `npm start` runs): the collector in this process and the Next.js
- * dashboard as a child process on the same database, stopped together.
+ * `moe-telemetry serve` (what `npm start` runs): the collector in this process and the dashboard as a child
+ * process on the same database, stopped together. The child is cli/dashboardServer.ts (the built Next.js app
+ * behind a small server of ours that answers the experts x steps heatmap itself), run through tsx's ESM
+ * loader as this CLI is; a separate process, so ingest and dashboard requests do not share one event loop.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Env } from "../lib/server/env";
 import { createLogger } from "../lib/server/logger";
 import { onShutdownSignal, startCollector, type CollectorSecurity } from "./runCollector";
@@ -30,11 +32,13 @@ export async function runServe(
     tlsKey: o.tlsKey,
     tlsClientCa: o.tlsClientCa,
   });
-  const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
-  const child = spawn(process.execPath, [nextBin, "start", "-p", String(o.port)], {
+  const entry = fileURLToPath(new URL("./dashboardEntry.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx/esm"), entry, "--port", String(o.port)], {
     cwd: root,
     env: {
       ...process.env,
+      // What `next start` sets when it is unset (React and Next read it when they load).
+      NODE_ENV: process.env.NODE_ENV ?? "production",
       // The absolute path, so both processes open the same file whatever their working directory.
       DATABASE_URL: db.target.url,
       // The dashboard shows whether ingest is authenticated; it reads the same switch.

@@ -92,6 +92,15 @@ function statements(conn: Conn): Statements {
   return s;
 }
 
+/**
+ * warmExpertHeatmapSqlite prepares the heatmap's statements on a connection ahead of its first request (the
+ * dashboard server calls it at start, so the first heatmap after the data is in does not pay for them).
+ */
+export function warmExpertHeatmapSqlite(conn: Conn): void {
+  statements(conn);
+  changeStamp(conn);
+}
+
 /** Columns being built: display bucket -> first step and each expert's max so far. */
 class Columns {
   private readonly byBucket = new Map<number, { step: number; load: number[] }>();
