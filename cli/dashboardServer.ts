@@ -19,8 +19,8 @@ import { gzipSync } from "node:zlib";
 import next from "next";
 import { accessDecision, DENY_HEADERS, type GateDecision } from "../lib/server/auth/accessDecision";
 import { SESSION_COOKIE } from "../lib/server/auth/config";
-import { expertHeatmapAnswer, expertHeatmapHeaders, notModified, type EncodedHeatmap } from "../lib/server/expertHeatmapHttp";
-import { warmExpertHeatmapSqlite } from "../lib/server/expertHeatmapSqlite";
+import { EncodedHeatmap, expertHeatmapAnswer, expertHeatmapHeaders, notModified } from "../lib/server/expertHeatmapHttp";
+import { warmExpertHeatmapCode, warmExpertHeatmapSqlite } from "../lib/server/expertHeatmapSqlite";
 import { errorResponse } from "../lib/server/http";
 import { getDb } from "../lib/server/webDb";
 
@@ -149,14 +149,16 @@ export async function serveExpertHeatmap(req: IncomingMessage, res: ServerRespon
 
 /**
  * warmDashboard does at start what the first heatmap request would otherwise pay for: open the database
- * (migrations checked), prepare the SQLite statements, and run the request's code once on a run that does not
- * exist (query parsing, the run lookup, which on PostgreSQL plans Prisma's query; the session lookup when
- * login is on, with a secret that matches nothing, so nothing is written).
+ * (migrations checked), prepare the SQLite statements, get the decode loop optimized and serialize, hash and
+ * gzip once (on synthetic data), and run the request's code once on a run that does not exist (query parsing,
+ * the run lookup, which on PostgreSQL plans Prisma's query; the session lookup when login is on, with a
+ * secret that matches nothing, so nothing is written).
  */
 export async function warmDashboard(): Promise<void> {
   const db = await getDb();
   const conn = db.sqlite();
   if (conn) warmExpertHeatmapSqlite(conn);
+  new EncodedHeatmap(warmExpertHeatmapCode()).gzipped();
   await expertHeatmapAnswer("00000000-0000-0000-0000-000000000000", "http://localhost/?layer=1").catch(() => undefined);
   await accessDecision({
     method: "GET",
@@ -165,7 +167,6 @@ export async function warmDashboard(): Promise<void> {
     search: "",
     headers: new Headers({ cookie: `${SESSION_COOKIE}=warm-up` }),
   });
-  gzipSync(Buffer.from("{}"));
 }
 
 function listen(server: http.Server, port: number, host: string | undefined): Promise<number> {
