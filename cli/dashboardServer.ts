@@ -213,7 +213,9 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
   const port = await listen(server, o.port, o.host);
   const app = next({ dev: false, dir: o.dir, port, hostname: o.host, httpServer: server });
   try {
-    await Promise.all([app.prepare(), warmDashboard()]);
+    await app.prepare();
+    // After Next's start-up rather than beside it: code optimized before that much loading did not stay optimized.
+    await warmDashboard();
   } catch (err) {
     markFailed(err);
     server.close();
