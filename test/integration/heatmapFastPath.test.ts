@@ -12,7 +12,6 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveExpertHeatmap } from "../../cli/dashboardServer";
 import { packCounts } from "../../lib/analysis/packCounts";
-import { createSimulation } from "../../lib/sim/createSimulation";
 import { createSession } from "../../lib/server/auth/sessions";
 import { createUser, setDisabled } from "../../lib/server/auth/users";
 import type { Db } from "../../lib/server/db";
@@ -20,10 +19,11 @@ import { expertHeatmapAnswer } from "../../lib/server/expertHeatmapHttp";
 import { getExpertHeatmap } from "../../lib/server/queries";
 import { registerRun, type RunRecord } from "../../lib/server/runsRepo";
 import { getDb } from "../../lib/server/webDb";
-import { tempDatabaseUrl, TEST_DIALECT } from "./harness";
+import { smallRun, tempDatabaseUrl, TEST_DIALECT } from "./harness";
 
 const STEPS = 90;
-const E = 8;
+/** smallRun's layout: 4 experts, MoE layers 2-4. */
+const E = 4;
 const DECLINED = 599;
 let db: Db;
 let run: RunRecord;
@@ -61,11 +61,7 @@ const path = (q: string, runId = run.id) => `/api/runs/${runId}/heatmap/experts?
 beforeAll(async () => {
   process.env.DATABASE_URL = tempDatabaseUrl();
   db = await getDb();
-  const sim = createSimulation({ ranks: 2, steps: STEPS, scenario: "balanced", numExperts: E, numLayers: 2, ep: 2, pp: 1 });
-  ({ run } = await registerRun(db, {
-    runKey: "fast-path", name: "fast-path", config: sim.config, worldSize: sim.worldSize, gpusPerNode: 8, gpuMemoryBytes: 80e9,
-    framework: "megatron-core", frameworkVersion: "0.14", simulated: true, commandLine: [],
-  }));
+  ({ run } = await registerRun(db, smallRun("fast-path")));
   const data = [];
   for (let step = 1; step <= STEPS; step++) {
     for (const layer of run.moeLayers) {
