@@ -39,8 +39,6 @@ export interface DashboardServerOptions {
   port: number;
   /** Bind address; all interfaces when unset, as `next start` does. */
   host?: string;
-  /** Answer the fast routes before Next (default true); false serves everything through Next, for comparison. */
-  fastRoutes?: boolean;
 }
 
 /** Run ids are UUIDs; anything else (percent-escapes, dots) is left to Next's own path decoding. */
@@ -106,7 +104,7 @@ async function sendError(res: ServerResponse, err: unknown, encoding: "gzip" | "
   send(res, r.status, headers, body, encoding === "gzip" ? () => gzipSync(body) : null);
 }
 
-async function sendDecision(res: ServerResponse, d: Exclude<GateDecision, { action: "pass" }>, encoding: "gzip" | "identity"): Promise<void> {
+function sendDecision(res: ServerResponse, d: Exclude<GateDecision, { action: "pass" }>, encoding: "gzip" | "identity"): void {
   if (d.action === "redirect") {
     res.writeHead(307, { ...DENY_HEADERS, location: d.location });
     res.end();
@@ -131,7 +129,7 @@ export async function serveExpertHeatmap(req: IncomingMessage, res: ServerRespon
   const url = `http://localhost${req.url}`;
   const gate = await accessDecision({ method: req.method, url, pathname, search: q < 0 ? "" : req.url.slice(q), headers: headersOf(req) });
   if (gate.action !== "pass") {
-    await sendDecision(res, gate, encoding);
+    sendDecision(res, gate, encoding);
     return true;
   }
   let answer: EncodedHeatmap;
@@ -185,7 +183,6 @@ function listen(server: http.Server, port: number, host: string | undefined): Pr
  * (live streams) after `graceMs`, and closes Next and the database.
  */
 export async function startDashboardServer(o: DashboardServerOptions): Promise<DashboardServer> {
-  const fast = o.fastRoutes ?? true;
   let nextHandler: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
   let markReady: () => void = () => {};
   let markFailed: (err: unknown) => void = () => {};
@@ -198,7 +195,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     void (async () => {
       try {
         await ready;
-        if (fast && (await serveExpertHeatmap(req, res))) return;
+        if (await serveExpertHeatmap(req, res)) return;
         await nextHandler!(req, res);
       } catch (err) {
         console.error(`dashboard: failed to handle ${req.method} ${req.url}:`, err);
