@@ -4,7 +4,7 @@ import { notFound } from "next/navigation";
 import { cache, Suspense, type ReactNode } from "react";
 import { DeferredAdvice } from "@/components/DeferredAdvice";
 import { AlertBanner } from "@/components/AlertBanner";
-import { AlertRulesEditor } from "@/components/AlertRulesEditor";
+import { AlertRulesEditorLazy as AlertRulesEditor } from "@/components/AlertRulesEditorLazy";
 import { SimulatedBadge, StatusBadge } from "@/components/Badges";
 import { CapacityWhatIf } from "@/components/CapacityWhatIf";
 import { ConfigPanel } from "@/components/ConfigPanel";
