@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { groupEvents, prepareLossChart } from "./prepareLossChart";
-import { pickAuxLoss } from "./pickAuxLoss";
+import { configuredAuxLoss, pickAuxLoss } from "./pickAuxLoss";
 import type { LossSeriesDto, RunEventDto } from "../dto";
 
 const series: LossSeriesDto = {
@@ -103,5 +103,16 @@ describe("pickAuxLoss", () => {
     { name: "sinkhorn with nothing logged", type: "sinkhorn", available: [], want: "load_balancing_loss" },
   ] as const)("$name", ({ type, available, want }) => {
     expect(pickAuxLoss(type, available)).toBe(want);
+  });
+});
+
+describe("configuredAuxLoss", () => {
+  it.each([
+    { name: "Megatron's default", type: undefined, want: "load_balancing_loss" },
+    { name: "seq_aux_loss", type: "seq_aux_loss", want: "seq_load_balancing_loss" },
+    { name: "global_aux_loss", type: "global_aux_loss", want: "global_load_balancing_loss" },
+    { name: "a type that logs none", type: "sinkhorn", want: null },
+  ] as const)("$name", ({ type, want }) => {
+    expect(configuredAuxLoss(type)).toBe(want);
   });
 });
