@@ -33,14 +33,14 @@ describe("niceTicks", () => {
 });
 
 describe("polylinePath", () => {
-  it("draws the points in order", () => {
-    expect(polylinePath([0, 2], [1.2, 1.05], x, y)).toBe("M0,88L20,89.5");
+  it("draws the points in order, in whole units", () => {
+    expect(polylinePath([0, 2], [1.2, 1.04], x, y)).toBe("M0,88L20,90");
   });
   it("joins across missing values (a missing bucket is not a drop to zero)", () => {
     expect(polylinePath([0, 1, 2], [1, null, 2], x, y)).toBe("M0,90L20,80");
   });
   it("skips points the scales cannot place and is empty without any", () => {
-    expect(polylinePath([0, 2], [1.2, 1.05], (s) => (s === 0 ? Number.NaN : s), y)).toBe("M2,89.5");
+    expect(polylinePath([0, 2], [1.2, 1.04], (s) => (s === 0 ? Number.NaN : s), y)).toBe("M2,90");
     expect(polylinePath([0, 1], [null, Number.NaN], x, y)).toBe("");
   });
 });

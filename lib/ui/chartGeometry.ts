@@ -38,7 +38,9 @@ export function niceTicks(lo: number, hi: number, count = 5, integer = false): n
   return out;
 }
 
-const r1 = (v: number) => Math.round(v * 10) / 10;
+// Whole user units: the plot is 1,000 units wide (under 1 px each on screen) and as tall as its pixels, so
+// decimals would only lengthen the HTML (64 layers x 100 points x 2 charts).
+const r1 = (v: number) => Math.round(v);
 
 /**
  * polylinePath is the SVG path of a line through (xs[i], ys[i]); points without a value are skipped and
