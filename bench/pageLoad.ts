@@ -11,8 +11,8 @@
  *
  * - first meaningful paint (FMP): milliseconds from navigation start until the run page's data panels
  *   have drawn data: the imbalance heatmap and the experts x steps heatmap canvases are drawn
- *   (HeatmapCanvas sets data-drawn after painting) and both loss charts (aux and z-loss) hold a line
- *   path. Recorded in the page by a MutationObserver installed before navigation, at the next animation
+ *   (HeatmapCanvas sets data-drawn after painting) and both loss charts (aux and z-loss) hold a layer's
+ *   line path (`path[data-layer]`, drawn by LossChart with its points). Recorded in the page by a MutationObserver installed before navigation, at the next animation
  *   frame after the last of these appears (i.e. when it is painted).
  * - bytes: sum of CDP Network.loadingFinished encodedDataLength over every request of the load (what went
  *   over the wire, compressed), and the number of requests;
@@ -51,8 +51,8 @@ const FMP_PROBE = `(() => {
   const ready = () =>
     document.querySelector('[data-testid="imbalance-heatmap-canvas"][data-drawn]') &&
     document.querySelector('[data-testid="expert-step-heatmap-canvas"][data-drawn]') &&
-    document.querySelector('[data-testid="aux-loss-chart"] path.recharts-curve') &&
-    document.querySelector('[data-testid="z-loss-chart"] path.recharts-curve');
+    document.querySelector('[data-testid="aux-loss-chart"] path[data-layer]') &&
+    document.querySelector('[data-testid="z-loss-chart"] path[data-layer]');
   const check = () => {
     if (window.__fmp === undefined && ready()) {
       window.__fmp = null;

@@ -59,25 +59,34 @@ export function HeatmapCanvas(props: HeatmapCanvasProps) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, width, height);
 
-    for (let r = 0; r < rows; r++) {
-      const y = TOP + r * cellHeight;
-      for (let c = 0; c < cols; c++) {
-        const x0 = colX(c);
-        const x1 = colX(c + 1);
-        ctx.fillStyle = props.colorAt(r, c);
-        ctx.fillRect(x0, y, Math.max(1, x1 - x0), cellHeight);
-        if (props.deadAt && x1 - x0 >= 6 && cellHeight >= 6 && props.deadAt(r, c)) {
-          // Dead experts get an X so they read as "no tokens" even where dead and cold look alike.
-          ctx.strokeStyle = theme.palette.neutral;
-          ctx.lineWidth = 1;
-          ctx.beginPath();
+    if (!fillCells(ctx, props, dpr, gridW, colX)) {
+      for (let r = 0; r < rows; r++) {
+        const y = TOP + r * cellHeight;
+        for (let c = 0; c < cols; c++) {
+          const x0 = colX(c);
+          ctx.fillStyle = props.colorAt(r, c);
+          ctx.fillRect(x0, y, Math.max(1, colX(c + 1) - x0), cellHeight);
+        }
+      }
+    }
+    if (props.deadAt && cellHeight >= 6) {
+      // Dead experts get an X so they read as "no tokens" even where dead and cold look alike.
+      ctx.strokeStyle = theme.palette.neutral;
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (let r = 0; r < rows; r++) {
+        const y = TOP + r * cellHeight;
+        for (let c = 0; c < cols; c++) {
+          const x0 = colX(c);
+          const x1 = colX(c + 1);
+          if (x1 - x0 < 6 || !props.deadAt(r, c)) continue;
           ctx.moveTo(x0 + 2, y + 2);
           ctx.lineTo(x1 - 2, y + cellHeight - 2);
           ctx.moveTo(x1 - 2, y + 2);
           ctx.lineTo(x0 + 2, y + cellHeight - 2);
-          ctx.stroke();
         }
       }
+      ctx.stroke();
     }
     // Thin separators between rows when rows are tall enough to be read one by one.
     if (cellHeight >= 10 && cols > 0) {
@@ -171,3 +180,53 @@ export function HeatmapCanvas(props: HeatmapCanvasProps) {
     </div>
   );
 }
+
+/** rgbaOf parses "#rrggbb" / "#rgb" into a little-endian RGBA pixel (alpha 255), or null for any other form. */
+function rgbaOf(color: string, cache: Map<string, number | null>): number | null {
+  let v = cache.get(color);
+  if (v !== undefined) return v;
+  v = null;
+  const hex = /^#([0-9a-f]{6}|[0-9a-f]{3})$/i.exec(color.trim())?.[1];
+  if (hex) {
+    const full = hex.length === 3 ? hex.replace(/./g, (d) => d + d) : hex;
+    const n = parseInt(full, 16);
+    v = (0xff << 24) | ((n & 0xff) << 16) | (n & 0xff00) | ((n >> 16) & 0xff);
+  }
+  cache.set(color, v);
+  return v;
+}
+
+/**
+ * fillCells paints every cell into one ImageData of the grid's device pixels and puts it at once: a
+ * 64 x 240 grid is 15k fillRect calls, each parsing its fillStyle, which was most of a heatmap's draw.
+ * Cell edges are the same pixels fillRect would cover. Returns false (nothing drawn) when a colour is not
+ * a hex colour or the platform is big-endian, so the caller draws cell by cell instead.
+ */
+function fillCells(ctx: CanvasRenderingContext2D, props: HeatmapCanvasProps, dpr: number, gridW: number, colX: (c: number) => number): boolean {
+  const { rows, cols, cellHeight } = props;
+  const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+  const w = Math.round((LEFT + gridW) * dpr) - Math.round(LEFT * dpr);
+  const h = Math.round((TOP + rows * cellHeight) * dpr) - Math.round(TOP * dpr);
+  if (rows === 0 || cols === 0 || w <= 0 || h <= 0) return true;
+  if (!littleEndian) return false;
+  const image = ctx.createImageData(w, h);
+  const px = new Uint32Array(image.data.buffer);
+  const cache = new Map<string, number | null>();
+  const x0 = Math.round(LEFT * dpr);
+  const y0 = Math.round(TOP * dpr);
+  // Column and row edges in device pixels, relative to the image.
+  const xs = Array.from({ length: cols + 1 }, (_, c) => Math.min(w, Math.round(colX(c) * dpr) - x0));
+  const ys = Array.from({ length: rows + 1 }, (_, r) => Math.min(h, Math.round((TOP + r * cellHeight) * dpr) - y0));
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const v = rgbaOf(props.colorAt(r, c), cache);
+      if (v === null) return false;
+      const a = xs[c];
+      const b = Math.max(a + 1, xs[c + 1]);
+      for (let y = ys[r]; y < ys[r + 1]; y++) px.fill(v, y * w + a, y * w + Math.min(b, w));
+    }
+  }
+  ctx.putImageData(image, x0, y0);
+  return true;
+}
+

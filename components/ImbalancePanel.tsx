@@ -1,11 +1,12 @@
 "use client";
 
 import { useMemo } from "react";
-import { Area, CartesianGrid, ComposedChart, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis, type TooltipContentProps } from "recharts";
 import type { ImbalanceHeatmapDto } from "@/lib/dto";
 import { formatRatio } from "@/lib/ui/formatCount";
-import { IMBALANCE_METRICS, prepareImbalanceHeatmap, prepareImbalanceSummary, type ImbalanceSummaryRow } from "@/lib/ui/prepareImbalanceHeatmap";
+import { bandPath, polylinePath } from "@/lib/ui/chartGeometry";
+import { IMBALANCE_METRICS, prepareImbalanceHeatmap, prepareImbalanceSummary, type ImbalanceSummaryModel } from "@/lib/ui/prepareImbalanceHeatmap";
 import { HeatmapCanvas } from "./HeatmapCanvas";
+import { SvgPlot } from "./SvgPlot";
 import { useCanvasTheme } from "./useCanvasTheme";
 import { useSearchParamsUpdater } from "./useSearchParamsUpdater";
 
@@ -108,18 +109,7 @@ export function ImbalancePanel({ dto, selectedLayer, selectedStep }: { dto: Imba
           {summary.rows.length === 0 ? (
             <div className="flex h-full items-center justify-center text-xs text-muted">No data.</div>
           ) : (
-            <ResponsiveContainer width="100%" height="100%">
-              <ComposedChart data={summary.rows} margin={{ top: 6, right: 16, bottom: 0, left: 0 }}>
-                <CartesianGrid stroke="var(--chart-grid)" strokeDasharray="3 3" />
-                <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} allowDecimals={false} tick={{ fill: "var(--chart-axis)", fontSize: 11 }} stroke="var(--chart-axis)" />
-                <YAxis domain={summary.yDomain ?? ["auto", "auto"]} tick={{ fill: "var(--chart-axis)", fontSize: 11 }} stroke="var(--chart-axis)" tickFormatter={(v: number) => formatRatio(v)} width={44} />
-                <ReferenceLine y={summary.reference} stroke="var(--chart-ref)" strokeDasharray="6 4" />
-                <Area dataKey="band" stroke="none" fill="var(--chart-band)" fillOpacity={0.3} isAnimationActive={false} activeDot={false} name="min–max" />
-                <Line dataKey="median" stroke="var(--chart-1)" strokeWidth={1.5} dot={false} isAnimationActive={false} name="median" connectNulls />
-                <Line dataKey="p90" stroke="var(--chart-2)" strokeWidth={1.5} dot={false} isAnimationActive={false} name="p90" connectNulls />
-                <Tooltip isAnimationActive={false} content={(p: TooltipContentProps) => <SummaryTooltip props={p} label={info.label} />} />
-              </ComposedChart>
-            </ResponsiveContainer>
+            <SummaryChart summary={summary} label={info.label} />
           )}
         </div>
         <div className="mt-1 flex gap-3 text-[11px] text-muted">
@@ -138,18 +128,43 @@ export function ImbalancePanel({ dto, selectedLayer, selectedStep }: { dto: Imba
   );
 }
 
-function SummaryTooltip({ props, label }: { props: TooltipContentProps; label: string }) {
-  if (!props.active || !props.payload || props.payload.length === 0) return null;
-  const row = props.payload[0]?.payload as ImbalanceSummaryRow | undefined;
-  if (!row) return null;
+/** SummaryChart: the across-layer band, median and p90 per step column, as plain SVG (no charting library). */
+function SummaryChart({ summary, label }: { summary: ImbalanceSummaryModel; label: string }) {
+  const { rows } = summary;
+  const steps = rows.map((r) => r.step);
+  const lo = rows.map((r) => r.band?.[0] ?? null);
+  const hi = rows.map((r) => r.band?.[1] ?? null);
+  const yDomain = summary.yDomain ?? [0, 1];
   return (
-    <div className="rounded-md border border-line bg-surface px-3 py-2 text-xs shadow-lg">
-      <div className="mb-1 font-semibold">
-        step {row.step} · {label}
-      </div>
-      <div>
-        min {formatRatio(row.band?.[0])} · median {formatRatio(row.median)} · p90 {formatRatio(row.p90)} · max {formatRatio(row.band?.[1])}
-      </div>
-    </div>
+    <SvgPlot
+      height={144}
+      margin={{ top: 6, right: 16, bottom: 22, left: 44 }}
+      xDomain={[steps[0], steps[steps.length - 1]]}
+      yDomain={yDomain}
+      yFormat={(v) => formatRatio(v)}
+      xs={steps}
+      refLines={[{ axis: "y", value: summary.reference, color: "var(--chart-ref)", dash: "6 4" }]}
+      tooltip={(i) => {
+        const row = rows[i];
+        return (
+          <>
+            <div className="mb-1 font-semibold">
+              step {row.step} · {label}
+            </div>
+            <div>
+              min {formatRatio(row.band?.[0])} · median {formatRatio(row.median)} · p90 {formatRatio(row.p90)} · max {formatRatio(row.band?.[1])}
+            </div>
+          </>
+        );
+      }}
+    >
+      {({ x, y }) => (
+        <>
+          <path d={bandPath(steps, lo, hi, x, y)} fill="var(--chart-band)" fillOpacity={0.3} stroke="none" />
+          <path d={polylinePath(steps, rows.map((r) => r.median), x, y)} fill="none" stroke="var(--chart-1)" strokeWidth={1.5} data-series="median" />
+          <path d={polylinePath(steps, rows.map((r) => r.p90), x, y)} fill="none" stroke="var(--chart-2)" strokeWidth={1.5} data-series="p90" />
+        </>
+      )}
+    </SvgPlot>
   );
 }

@@ -1,53 +1,42 @@
 "use client";
 
-import { useMemo } from "react";
-import {
-  Area,
-  CartesianGrid,
-  ComposedChart,
-  Line,
-  ReferenceLine,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-  useXAxisScale,
-  useYAxisScale,
-  type TooltipContentProps,
-} from "recharts";
-import type { LossName } from "@/lib/analysis/types";
-import type { LossSeriesDto, RunEventDto } from "@/lib/dto";
+import type { ReactNode } from "react";
 import { formatRatio } from "@/lib/ui/formatCount";
-import { linePath, prepareLossChart, type LossChartLine, type LossChartModel, type LossChartRow } from "@/lib/ui/prepareLossChart";
+import { bandPath, polylinePath } from "@/lib/ui/chartGeometry";
+import type { LossChartModel } from "@/lib/ui/prepareLossChart";
+import { SvgPlot, type PlotRefLine } from "./SvgPlot";
 import { useSearchParamsUpdater } from "./useSearchParamsUpdater";
 
-/** LossChart renders one prepared loss model: a line per MoE layer, min/max bands, event markers, a layer legend. */
-export function LossChart({
-  title,
-  note,
-  testId,
-  series,
-  events,
-  loss,
-  selectedLayer,
-}: {
-  title: string;
-  note?: string;
-  testId: string;
-  series: LossSeriesDto | null;
-  events: RunEventDto[];
-  loss: LossName;
-  selectedLayer: number | null;
-}) {
-  const model = useMemo(
-    () =>
-      series
-        ? prepareLossChart(series, events, { loss, highlightLayer: selectedLayer })
-        : prepareLossChart({ runId: "", fromStep: null, toStep: null, bucketSize: 1, series: [] }, events, { loss }),
-    [series, events, loss, selectedLayer],
-  );
+const MARGIN = { top: 14, right: 16, bottom: 30, left: 52 };
+
+/**
+ * LossChart renders one prepared loss model (prepared on the server: only its columns travel): a line per
+ * MoE layer, the min/max envelope over layers, the highlighted layer's band, event markers and a layer
+ * legend. Plain SVG paths (no charting library): 64 layers x 2 charts cost recharts most of the page's
+ * script time, and the lines are in the server's HTML, drawn before any script runs.
+ */
+export function LossChart({ title, note, testId, model }: { title: string; note?: string; testId: string; model: LossChartModel }) {
   const [update, pending] = useSearchParamsUpdater();
-  const dim = model.lines.some((l) => l.highlighted);
+  const highlighted = model.lines.find((l) => l.highlighted) ?? null;
+  const others = model.lines.filter((l) => !l.highlighted);
+  const { steps, envelope, band, loss } = model;
+  const refLines: PlotRefLine[] = [];
+  if (model.reference) {
+    refLines.push({ axis: "y", value: model.reference.y, color: "var(--chart-ref)", dash: "6 4", label: model.reference.label, labelColor: "var(--chart-axis)" });
+  }
+  for (const m of model.markers) {
+    refLines.push({
+      axis: "x",
+      value: m.step,
+      color: m.color,
+      width: 2,
+      dash: m.kind === "finished" ? "2 3" : undefined,
+      label: m.label,
+      className: `event-marker event-marker-${m.kind}`,
+    });
+  }
+  const stepsAndMarkers = [...(steps.length ? [steps[0], steps[steps.length - 1]] : []), ...model.markers.map((m) => m.step)];
+  const xDomain: [number, number] = [Math.min(...stepsAndMarkers), Math.max(...stepsAndMarkers)];
 
   return (
     <section
@@ -67,96 +56,41 @@ export function LossChart({
       </header>
       {note && <p className="mb-2 text-[11px] text-muted">{note}</p>}
       <div className="h-64 w-full">
-        {model.rows.length === 0 ? (
+        {steps.length === 0 || !model.yDomain ? (
           <div className="flex h-full items-center justify-center text-sm text-muted">No {loss} reported yet.</div>
         ) : (
-          <ResponsiveContainer width="100%" height="100%">
-            <ComposedChart
-              data={model.rows}
-              margin={{ top: 14, right: 16, bottom: 4, left: 0 }}
-              onClick={(state) => {
-                if (typeof state?.activeLabel === "number") update({ step: state.activeLabel });
-              }}
-            >
-              <CartesianGrid stroke="var(--chart-grid)" strokeDasharray="3 3" />
-              <XAxis
-                dataKey="step"
-                type="number"
-                domain={["dataMin", "dataMax"]}
-                allowDecimals={false}
-                tick={{ fill: "var(--chart-axis)", fontSize: 11 }}
-                stroke="var(--chart-axis)"
-                label={{ value: "step", position: "insideBottomRight", offset: -2, fill: "var(--chart-axis)", fontSize: 11 }}
-              />
-              <YAxis
-                domain={model.yDomain ?? ["auto", "auto"]}
-                tick={{ fill: "var(--chart-axis)", fontSize: 11 }}
-                stroke="var(--chart-axis)"
-                tickFormatter={(v: number) => formatRatio(v)}
-                width={52}
-              />
-              <Area
-                dataKey={model.envelopeKey}
-                stroke="none"
-                fill="var(--chart-band)"
-                fillOpacity={0.18}
-                isAnimationActive={false}
-                activeDot={false}
-                name="min–max over layers"
-              />
-              {model.bandKey && (
-                <Area
-                  dataKey={model.bandKey}
-                  stroke="none"
-                  fill={model.lines.find((l) => l.highlighted)?.color}
-                  fillOpacity={0.25}
-                  isAnimationActive={false}
-                  activeDot={false}
-                />
-              )}
-              {model.reference && (
-                <ReferenceLine
-                  y={model.reference.y}
-                  stroke="var(--chart-ref)"
-                  strokeDasharray="6 4"
-                  ifOverflow="extendDomain"
-                  label={{ value: model.reference.label, position: "insideTopLeft", fill: "var(--chart-axis)", fontSize: 10 }}
-                />
-              )}
-              <LayerPaths rows={model.rows} lines={model.lines.filter((l) => !l.highlighted)} opacity={dim ? 0.35 : 1} />
-              {model.lines
-                .filter((l) => l.highlighted)
-                .map((l) => (
-                  <Line
-                    key={l.key}
-                    dataKey={l.key}
-                    name={l.name}
-                    stroke={l.color}
-                    strokeWidth={2.5}
-                    dot={false}
-                    activeDot={{ r: 3 }}
-                    isAnimationActive={false}
-                    connectNulls
-                  />
-                ))}
-              {model.markers.map((m) => (
-                <ReferenceLine
-                  key={`${m.kind}@${m.step}`}
-                  x={m.step}
-                  stroke={m.color}
-                  strokeWidth={2}
-                  strokeDasharray={m.kind === "finished" ? "2 3" : undefined}
-                  ifOverflow="extendDomain"
-                  label={{ value: m.label, position: "insideTopRight", fill: m.color, fontSize: 11, fontWeight: 600 }}
-                  className={`event-marker event-marker-${m.kind}`}
-                />
-              ))}
-              <Tooltip
-                isAnimationActive={false}
-                content={(p: TooltipContentProps) => <LossTooltip props={p} model={model} />}
-              />
-            </ComposedChart>
-          </ResponsiveContainer>
+          <SvgPlot
+            height={256}
+            margin={MARGIN}
+            xDomain={xDomain}
+            yDomain={model.yDomain}
+            xLabel="step"
+            yFormat={(v) => formatRatio(v)}
+            xs={steps}
+            refLines={refLines}
+            onPick={(i) => update({ step: steps[i] })}
+            hoverDot={(i) => (highlighted && highlighted.values[i] != null ? { y: highlighted.values[i]!, color: highlighted.color } : null)}
+            tooltip={(i) => <LossTooltip model={model} index={i} />}
+          >
+            {({ x, y }) => (
+              <>
+                <path d={bandPath(steps, envelope.lo, envelope.hi, x, y)} fill="var(--chart-band)" fillOpacity={0.18} stroke="none" />
+                {band && highlighted && <path d={bandPath(steps, band.lo, band.hi, x, y)} fill={highlighted.color} fillOpacity={0.25} stroke="none" />}
+                <g className="loss-layer-lines" data-testid="loss-layer-lines" data-lines={others.length} fill="none" strokeWidth={1.25} strokeOpacity={highlighted ? 0.35 : 1}>
+                  {others.map((l) => (
+                    <path key={l.key} d={polylinePath(steps, l.values, x, y)} stroke={l.color} data-layer={l.layer}>
+                      <title>{l.name}</title>
+                    </path>
+                  ))}
+                </g>
+                {highlighted && (
+                  <path d={polylinePath(steps, highlighted.values, x, y)} fill="none" stroke={highlighted.color} strokeWidth={2.5} data-layer={highlighted.layer} data-highlighted="">
+                    <title>{highlighted.name}</title>
+                  </path>
+                )}
+              </>
+            )}
+          </SvgPlot>
         )}
       </div>
       {model.markers.length > 0 && (
@@ -177,28 +111,6 @@ export function LossChart({
       )}
       <LayerLegend model={model} onSelect={(layer) => update({ layer })} />
     </section>
-  );
-}
-
-/**
- * LayerPaths draws the layers that are not highlighted as plain SVG paths on the chart's own scales (one
- * recharts `<Line>` per layer made 64-layer runs spend most of the page's script time inside recharts);
- * the highlighted layer stays a recharts `<Line>` with its hover dot, and the tooltip reads the rows.
- */
-function LayerPaths({ rows, lines, opacity }: { rows: LossChartRow[]; lines: LossChartLine[]; opacity: number }) {
-  const xScale = useXAxisScale();
-  const yScale = useYAxisScale();
-  if (!xScale || !yScale || lines.length === 0) return null;
-  const x = (step: number) => xScale(step);
-  const y = (v: number) => yScale(v);
-  return (
-    <g className="loss-layer-lines" data-testid="loss-layer-lines" data-lines={lines.length}>
-      {lines.map((l) => (
-        <path key={l.key} d={linePath(rows, l.key, x, y)} fill="none" stroke={l.color} strokeWidth={1.25} strokeOpacity={opacity} data-layer={l.layer}>
-          <title>{l.name}</title>
-        </path>
-      ))}
-    </g>
   );
 }
 
@@ -223,24 +135,21 @@ function LayerLegend({ model, onSelect }: { model: LossChartModel; onSelect: (la
   );
 }
 
-function LossTooltip({ props, model }: { props: TooltipContentProps; model: LossChartModel }) {
-  if (!props.active || !props.payload || props.payload.length === 0) return null;
-  const row = props.payload[0]?.payload as LossChartRow | undefined;
-  if (!row) return null;
+function LossTooltip({ model, index }: { model: LossChartModel; index: number }): ReactNode {
   const values = model.lines
-    .map((l) => ({ line: l, v: row[l.key] }))
+    .map((l) => ({ line: l, v: l.values[index] }))
     .filter((x): x is { line: (typeof model.lines)[number]; v: number } => typeof x.v === "number");
   const top = [...values].sort((a, b) => b.v - a.v).slice(0, 5);
   const highlighted = values.find((x) => x.line.highlighted);
-  const band = model.bandKey ? (row[model.bandKey] as [number, number] | undefined) : undefined;
-  const env = row[model.envelopeKey] as [number, number] | undefined;
+  const band = model.band ? [model.band.lo[index], model.band.hi[index]] : null;
+  const env = [model.envelope.lo[index], model.envelope.hi[index]];
   return (
-    <div className="rounded-md border border-line bg-surface px-3 py-2 text-xs shadow-lg">
-      <div className="mb-1 font-semibold">step {row.step}</div>
+    <>
+      <div className="mb-1 font-semibold">step {model.steps[index]}</div>
       {highlighted && (
         <div className="mb-1">
           <span style={{ color: highlighted.line.color }}>■</span> layer {highlighted.line.layer}: <b>{formatRatio(highlighted.v)}</b>
-          {band && (
+          {band && band[0] != null && band[1] != null && (
             <span className="text-muted">
               {" "}
               (min {formatRatio(band[0])}, max {formatRatio(band[1])})
@@ -248,7 +157,7 @@ function LossTooltip({ props, model }: { props: TooltipContentProps; model: Loss
           )}
         </div>
       )}
-      {env && (
+      {env[0] != null && env[1] != null && (
         <div className="text-muted">
           all layers: {formatRatio(env[0])} – {formatRatio(env[1])}
         </div>
@@ -259,6 +168,6 @@ function LossTooltip({ props, model }: { props: TooltipContentProps; model: Loss
           <span style={{ color: line.color }}>■</span> L{line.layer} {formatRatio(v)}
         </div>
       ))}
-    </div>
+    </>
   );
 }

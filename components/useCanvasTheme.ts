@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useSyncExternalStore } from "react";
 import { LIGHT_HEAT_PALETTE, type HeatPalette } from "@/lib/ui/utilizationColor";
 
 /** CanvasTheme: theme tokens resolved to concrete colours, for drawing on a canvas. */
@@ -32,15 +32,35 @@ function read(): CanvasTheme {
   };
 }
 
-/** useCanvasTheme reads the --heat-* and text tokens from the document and follows theme switches. */
+const FALLBACK_KEY = keyOf(FALLBACK);
+
+function keyOf(t: CanvasTheme): string {
+  return [t.palette.cold, t.palette.neutral, t.palette.hot, t.palette.dead, t.palette.empty, t.fg, t.muted, t.line, t.surface].join(" ");
+}
+
+// The theme read from the document, re-read only when <html>'s class (light/dark) changes.
+let current: { cls: string; key: string; theme: CanvasTheme } | null = null;
+function documentTheme() {
+  const cls = document.documentElement.className;
+  if (!current || current.cls !== cls) {
+    const theme = read();
+    current = { cls, key: keyOf(theme), theme };
+  }
+  return current;
+}
+
+function subscribe(onChange: () => void): () => void {
+  const obs = new MutationObserver(onChange);
+  obs.observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
+  return () => obs.disconnect();
+}
+
+/**
+ * useCanvasTheme reads the --heat-* and text tokens from the document and follows theme switches. The
+ * server renders with the light tokens; hydration starts from them too and re-renders only when the
+ * document's tokens differ (dark theme), so a light page prepares and draws its heatmaps once, not twice.
+ */
 export function useCanvasTheme(): CanvasTheme {
-  const [theme, setTheme] = useState<CanvasTheme>(FALLBACK);
-  useEffect(() => {
-    const update = () => setTheme(read());
-    update();
-    const obs = new MutationObserver(update);
-    obs.observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
-    return () => obs.disconnect();
-  }, []);
-  return theme;
+  const key = useSyncExternalStore(subscribe, () => documentTheme().key, () => FALLBACK_KEY);
+  return key === FALLBACK_KEY ? FALLBACK : documentTheme().theme;
 }

@@ -148,15 +148,17 @@ function stepRange(db: Db, runId: string, layer?: number): Promise<{ min: number
 /** getLossSeries returns per-layer loss series, downsampled to at most `maxPoints` buckets (min/max kept). */
 export async function getLossSeries(
   runId: string,
-  opts: { layers?: number[]; fromStep?: number; toStep?: number; maxPoints?: number } = {},
+  opts: { layers?: number[]; fromStep?: number; toStep?: number; maxPoints?: number; losses?: readonly LossName[] } = {},
 ): Promise<LossSeriesDto | null> {
+  // Each loss costs four aggregate columns per rollup row read: read only the ones asked for.
+  const names = LOSS_NAMES.filter((n) => !opts.losses || opts.losses.includes(n));
   const db = await getDb();
   const run = await loadRun(db, runId);
   if (!run) return null;
   const range = await stepRange(db, runId);
   if (!range) {
     // No expert counts (an imported log or TensorBoard file): show the per-layer losses it carried.
-    const imported = await getScalarSeries(runId, { names: [...LOSS_NAMES], maxPoints: opts.maxPoints });
+    const imported = await getScalarSeries(runId, { names: [...names], maxPoints: opts.maxPoints });
     const series = (imported?.series ?? [])
       .filter((x) => x.layer > 0 && (!opts.layers?.length || opts.layers.includes(x.layer)))
       .map((x) => ({ layer: x.layer, loss: x.name as LossName, points: x.points }));
@@ -176,11 +178,11 @@ export async function getLossSeries(
   if (layers.length === 0 || from > to) return { runId, fromStep: from, toStep: to, bucketSize: bucket, series: [] };
   const buckets = await readStepBuckets(db, {
     runId, moeLayers: run.moeLayers, layers, fromStep: from, toStep: to, firstStoredStep: range.min, bucketSize: bucket,
-    metrics: LOSS_NAMES.map((n) => LOSS_COLUMN[n] as MetricColumn),
+    metrics: names.map((n) => LOSS_COLUMN[n] as MetricColumn),
   });
   const series = new Map<string, { layer: number; loss: LossName; points: SeriesPointDto[] }>();
   for (const bk of buckets) {
-    for (const loss of LOSS_NAMES) {
+    for (const loss of names) {
       const stats = bk.metrics[LOSS_COLUMN[loss] as MetricColumn];
       const avg = meanOf(stats);
       if (avg === null || !stats) continue;

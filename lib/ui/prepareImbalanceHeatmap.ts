@@ -95,7 +95,7 @@ export interface ImbalanceSummaryRow {
   p90: number | null;
 }
 
-/** ImbalanceSummaryModel: recharts-ready rows of the cross-layer summary and the y range to show. */
+/** ImbalanceSummaryModel: the rows of the cross-layer summary chart and the y range to show. */
 export interface ImbalanceSummaryModel {
   rows: ImbalanceSummaryRow[];
   yDomain: [number, number] | null;

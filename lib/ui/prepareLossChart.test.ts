@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { groupEvents, linePath, prepareLossChart, type LossChartRow } from "./prepareLossChart";
-import { pickAuxLoss } from "./pickAuxLoss";
+import { groupEvents, prepareLossChart } from "./prepareLossChart";
+import { configuredAuxLoss, pickAuxLoss } from "./pickAuxLoss";
 import type { LossSeriesDto, RunEventDto } from "../dto";
 
 const series: LossSeriesDto = {
@@ -46,13 +46,15 @@ describe("prepareLossChart", () => {
       ["l3", "c2", true],
     ]);
   });
-  it("merges layers into rows by step and skips non-finite values", () => {
-    expect(model.rows).toEqual([
-      { step: 0, l1: 1.1, l3: 1.2, l3_band: [1.1, 1.4], envelope: [1.1, 1.4] },
-      { step: 2, l3: 1.05, l3_band: [1.0, 2.5], envelope: [1.0, 2.5] },
+  it("aligns layers on one step axis and skips non-finite values", () => {
+    expect(model.steps).toEqual([0, 2]);
+    expect(model.lines.map((l) => l.values)).toEqual([
+      [1.1, null],
+      [1.2, 1.05],
     ]);
+    expect(model.envelope).toEqual({ lo: [1.1, 1.0], hi: [1.4, 2.5] });
+    expect(model.band).toEqual({ lo: [1.1, 1.0], hi: [1.4, 2.5] });
     expect(model.pointCount).toBe(3);
-    expect(model.bandKey).toBe("l3_band");
   });
   it("keeps the spike inside a bucket in the y domain and includes the 1.0 reference", () => {
     expect(model.reference).toEqual({ y: 1, label: "1.0 = perfectly balanced" });
@@ -66,33 +68,19 @@ describe("prepareLossChart", () => {
   it("has no reference line and no band for z_loss without a valid highlight", () => {
     const z = prepareLossChart(series, [], { loss: "z_loss", highlightLayer: 99 });
     expect(z.reference).toBeNull();
-    expect(z.bandKey).toBeNull();
-    expect(z.rows).toEqual([{ step: 0, l1: 9.5, envelope: [9, 10] }]);
+    expect(z.band).toBeNull();
+    expect(z.steps).toEqual([0]);
+    expect(z.lines.map((l) => l.values)).toEqual([[9.5]]);
+    expect(z.envelope).toEqual({ lo: [9], hi: [10] });
     // Colours follow the layer's position among all MoE layers, so they match across charts.
     expect(z.lines[0].color).toBe("var(--chart-1)");
   });
   it("is empty without points", () => {
     const empty = prepareLossChart({ ...series, series: [] }, [], { loss: "z_loss" });
-    expect(empty.rows).toEqual([]);
+    expect(empty.steps).toEqual([]);
+    expect(empty.lines).toEqual([]);
     expect(empty.yDomain).toBeNull();
     expect(empty.pointCount).toBe(0);
-  });
-});
-
-describe("linePath", () => {
-  const model = prepareLossChart(series, [], { loss: "load_balancing_loss" });
-  const x = (step: number) => step * 10;
-  const y = (v: number) => 100 - v * 10;
-  it("draws one layer's points in step order", () => {
-    expect(linePath(model.rows, "l3", x, y)).toBe("M0,88L20,89.5");
-  });
-  it("joins across steps where the layer has no point (connectNulls)", () => {
-    const rows: LossChartRow[] = [{ step: 0, l1: 1 }, { step: 1, l2: 5 }, { step: 2, l1: 2 }];
-    expect(linePath(rows, "l1", x, y)).toBe("M0,90L20,80");
-  });
-  it("skips points the scales cannot place and is empty without any", () => {
-    expect(linePath(model.rows, "l3", (s) => (s === 0 ? undefined : s), y)).toBe("M2,89.5");
-    expect(linePath(model.rows, "l9", x, y)).toBe("");
   });
 });
 
@@ -115,5 +103,16 @@ describe("pickAuxLoss", () => {
     { name: "sinkhorn with nothing logged", type: "sinkhorn", available: [], want: "load_balancing_loss" },
   ] as const)("$name", ({ type, available, want }) => {
     expect(pickAuxLoss(type, available)).toBe(want);
+  });
+});
+
+describe("configuredAuxLoss", () => {
+  it.each([
+    { name: "Megatron's default", type: undefined, want: "load_balancing_loss" },
+    { name: "seq_aux_loss", type: "seq_aux_loss", want: "seq_load_balancing_loss" },
+    { name: "global_aux_loss", type: "global_aux_loss", want: "global_load_balancing_loss" },
+    { name: "a type that logs none", type: "sinkhorn", want: null },
+  ] as const)("$name", ({ type, want }) => {
+    expect(configuredAuxLoss(type)).toBe(want);
   });
 });

@@ -3,16 +3,14 @@ import type { LossSeriesDto, RunEventDto } from "../dto";
 import { CHART_COLORS, EVENT_COLORS } from "./chartColors";
 import { LOAD_BALANCING_LOSSES } from "./pickAuxLoss";
 
-/** LossChartRow: one step of the chart; `l{layer}` is the mean, `l{layer}_band` and `envelope` are [min, max]. */
-export type LossChartRow = { step: number } & Record<string, number | [number, number] | null>;
-
-/** LossChartLine: one MoE layer's line. */
+/** LossChartLine: one MoE layer's line; `values[i]` is its mean at `steps[i]` (null where it has no point). */
 export interface LossChartLine {
   key: string;
   layer: number;
   name: string;
   color: string;
   highlighted: boolean;
+  values: (number | null)[];
 }
 
 /** LossChartMarker: events of one kind at one step, drawn as a vertical reference line. */
@@ -24,15 +22,25 @@ export interface LossChartMarker {
   ranks: number[];
 }
 
-/** LossChartModel: a recharts-ready model of one loss over steps for every MoE layer. */
+/** LossChartBand: per-step [lo, hi] bounds aligned with the model's steps (null where nothing was reported). */
+export interface LossChartBand {
+  lo: (number | null)[];
+  hi: (number | null)[];
+}
+
+/**
+ * LossChartModel: one loss over steps for every MoE layer, in columns: one step axis shared by every line
+ * (what the page serializes stays small at 64 layers, and drawing needs no per-step objects).
+ */
 export interface LossChartModel {
   loss: LossName;
-  rows: LossChartRow[];
+  /** Every step any layer has a point at, ascending. */
+  steps: number[];
   lines: LossChartLine[];
-  /** Data key of the highlighted layer's min/max band, or null. */
-  bandKey: string | null;
-  /** Data key of the min/max envelope over all layers (so a spike in any layer stays visible). */
-  envelopeKey: "envelope";
+  /** Min/max over all layers per step (so a spike in any layer stays visible). */
+  envelope: LossChartBand;
+  /** The highlighted layer's own min/max per step, or null. */
+  band: LossChartBand | null;
   markers: LossChartMarker[];
   /** Points received from the server across all layers of this loss. */
   pointCount: number;
@@ -49,12 +57,12 @@ export interface LossChartOptions {
   colors?: readonly string[];
 }
 
-/** lineKey is the data key of a layer's mean line. */
+/** lineKey is the key of a layer's line. */
 export function lineKey(layer: number): string {
   return `l${layer}`;
 }
 
-/** prepareLossChart merges per-layer series into rows by step, adds min/max bands and event markers. */
+/** prepareLossChart aligns per-layer series on one step axis, adds the min/max envelope, band and event markers. */
 export function prepareLossChart(
   series: LossSeriesDto,
   events: readonly RunEventDto[],
@@ -67,39 +75,44 @@ export function prepareLossChart(
     ? opts.highlightLayer
     : null;
 
-  const byStep = new Map<number, LossChartRow>();
+  const stepSet = new Set<number>();
+  for (const s of chosen) for (const p of s.points) if (Number.isFinite(p.value)) stepSet.add(p.step);
+  const steps = [...stepSet].sort((a, b) => a - b);
+  const at = new Map(steps.map((st, i) => [st, i]));
+  const nulls = () => Array<number | null>(steps.length).fill(null);
+  const envelope: LossChartBand = { lo: nulls(), hi: nulls() };
+  const band: LossChartBand | null = highlight != null ? { lo: nulls(), hi: nulls() } : null;
+
   let pointCount = 0;
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
-  for (const s of chosen) {
-    const key = lineKey(s.layer);
+  const lines = chosen.map((s): LossChartLine => {
+    const values = nulls();
     for (const p of s.points) {
       if (!Number.isFinite(p.value)) continue;
       pointCount += 1;
-      let row = byStep.get(p.step);
-      if (!row) {
-        row = { step: p.step } as LossChartRow;
-        byStep.set(p.step, row);
-      }
+      const i = at.get(p.step)!;
       const min = Number.isFinite(p.min) ? Math.min(p.min, p.value) : p.value;
       const max = Number.isFinite(p.max) ? Math.max(p.max, p.value) : p.value;
-      row[key] = p.value;
-      if (s.layer === highlight) row[`${key}_band`] = [min, max];
-      const env = row.envelope as [number, number] | undefined;
-      row.envelope = env ? [Math.min(env[0], min), Math.max(env[1], max)] : [min, max];
+      values[i] = p.value;
+      if (band && s.layer === highlight) {
+        band.lo[i] = min;
+        band.hi[i] = max;
+      }
+      envelope.lo[i] = envelope.lo[i] === null ? min : Math.min(envelope.lo[i]!, min);
+      envelope.hi[i] = envelope.hi[i] === null ? max : Math.max(envelope.hi[i]!, max);
       lo = Math.min(lo, min);
       hi = Math.max(hi, max);
     }
-  }
-  const rows = [...byStep.values()].sort((a, b) => a.step - b.step);
-
-  const lines = chosen.map((s): LossChartLine => ({
-    key: lineKey(s.layer),
-    layer: s.layer,
-    name: `layer ${s.layer}`,
-    color: colors[allLayers.indexOf(s.layer) % colors.length],
-    highlighted: s.layer === highlight,
-  }));
+    return {
+      key: lineKey(s.layer),
+      layer: s.layer,
+      name: `layer ${s.layer}`,
+      color: colors[allLayers.indexOf(s.layer) % colors.length],
+      highlighted: s.layer === highlight,
+      values,
+    };
+  });
 
   const reference = LOAD_BALANCING_LOSSES.includes(opts.loss) ? { y: 1, label: "1.0 = perfectly balanced" } : null;
   let yDomain: [number, number] | null = null;
@@ -114,10 +127,10 @@ export function prepareLossChart(
 
   return {
     loss: opts.loss,
-    rows,
+    steps,
     lines,
-    bandKey: highlight != null ? `${lineKey(highlight)}_band` : null,
-    envelopeKey: "envelope",
+    envelope,
+    band,
     markers: groupEvents(events),
     pointCount,
     bucketSize: series.bucketSize,
@@ -146,29 +159,4 @@ export function groupEvents(events: readonly RunEventDto[]): LossChartMarker[] {
     g.label = `${name}${who}`;
   }
   return out;
-}
-
-/**
- * linePath builds the SVG path of one layer's line through `rows` (points without a value are skipped and
- * the line joins its neighbours, as recharts' `connectNulls` does). With 64 MoE layers the chart draws the
- * non-highlighted layers as plain paths instead of 64 recharts `<Line>` series: each series costs recharts
- * its own store entries, point objects and re-renders, which was most of the run page's browser time.
- * Returns "" when no point maps to a pixel.
- */
-export function linePath(
-  rows: readonly LossChartRow[],
-  key: string,
-  x: (step: number) => number | undefined,
-  y: (value: number) => number | undefined,
-): string {
-  let d = "";
-  for (const row of rows) {
-    const v = row[key];
-    if (typeof v !== "number") continue;
-    const px = x(row.step);
-    const py = y(v);
-    if (px === undefined || py === undefined || !Number.isFinite(px) || !Number.isFinite(py)) continue;
-    d += `${d ? "L" : "M"}${Math.round(px * 10) / 10},${Math.round(py * 10) / 10}`;
-  }
-  return d;
 }

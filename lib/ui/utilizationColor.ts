@@ -32,12 +32,18 @@ const parsedHex = new Map<string, readonly [number, number, number]>();
 
 /** parseHex turns "#rgb" or "#rrggbb" into [r, g, b]; anything else is an error (palettes are ours). */
 export function parseHex(hex: string): [number, number, number] {
+  const c = parsedShared(hex);
+  return [c[0], c[1], c[2]];
+}
+
+/** parsedShared is parseHex's cached tuple itself (not to be modified): mixHex runs per heatmap cell. */
+function parsedShared(hex: string): readonly [number, number, number] {
   let c = parsedHex.get(hex);
   if (!c) {
     c = parseHexUncached(hex);
     if (parsedHex.size < 256) parsedHex.set(hex, c);
   }
-  return [c[0], c[1], c[2]];
+  return c;
 }
 
 function parseHexUncached(hex: string): [number, number, number] {
@@ -51,16 +57,18 @@ function parseHexUncached(hex: string): [number, number, number] {
   throw new Error(`parseHex: not a hex colour: ${JSON.stringify(hex)}`);
 }
 
-function toHex([r, g, b]: [number, number, number]): string {
-  return `#${[r, g, b].map((c) => Math.round(c).toString(16).padStart(2, "0")).join("")}`;
-}
+/** Two hex digits of every channel value. */
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
-/** mixHex interpolates two hex colours linearly in sRGB; t = 0 gives `a`, t = 1 gives `b`. */
+/**
+ * mixHex interpolates two hex colours linearly in sRGB; t = 0 gives `a`, t = 1 gives `b`. Called once per
+ * heatmap cell (15k per heatmap on a 64-layer run), so it allocates nothing and formats through a table.
+ */
 export function mixHex(a: string, b: string, t: number): string {
-  const ca = parseHex(a);
-  const cb = parseHex(b);
+  const ca = parsedShared(a);
+  const cb = parsedShared(b);
   const k = Math.min(1, Math.max(0, t));
-  return toHex([0, 1, 2].map((i) => ca[i] + (cb[i] - ca[i]) * k) as [number, number, number]);
+  return `#${HEX2[Math.round(ca[0] + (cb[0] - ca[0]) * k)]}${HEX2[Math.round(ca[1] + (cb[1] - ca[1]) * k)]}${HEX2[Math.round(ca[2] + (cb[2] - ca[2]) * k)]}`;
 }
 
 /**

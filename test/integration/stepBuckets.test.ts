@@ -266,6 +266,18 @@ describe("imbalance heatmap and loss series", () => {
   }
 });
 
+describe("loss series of chosen losses", () => {
+  it("reads only the losses asked for, each equal to its series in the full read", async () => {
+    for (const maxPoints of [2, 9, 1000]) {
+      const all = (await getLossSeries(run.id, { maxPoints }))!;
+      const some = (await getLossSeries(run.id, { maxPoints, losses: ["z_loss", "load_balancing_loss"] }))!;
+      expect(new Set(all.series.map((s) => s.loss)).size).toBeGreaterThan(1);
+      expect(some.series.length).toBeGreaterThan(0);
+      expect(some).toEqual({ ...all, series: all.series.filter((s) => s.loss === "z_loss" || s.loss === "load_balancing_loss") });
+    }
+  });
+});
+
 describe("rollups", () => {
   it("stores every closed block, not the open one", async () => {
     await getExpertHeatmap(run.id, run.moeLayers[0], { maxColumns: 5 });
