@@ -1,14 +1,14 @@
 /**
  * The advisor's answer cached per (run, step): the run page asks for it on every view and every live
- * refresh, and computing it reads the run's whole imbalance history and 40 steps of per-rank counts
- * (seconds at 100k steps). The answer for a step only changes when reports of that step or earlier are
+ * refresh, and computing it reads the advisor's window of imbalance history and 40 steps of per-rank
+ * counts (tens of milliseconds at 100k steps, on the dashboard's synchronous SQLite driver). The answer for a step only changes when reports of that step or earlier are
  * still arriving, so an entry also remembers the run's newest step and is recomputed once newer steps
  * exist and the cached one was the newest (it may have been incomplete then). Bounded: the oldest
  * entries go first.
  */
 import { getAdvice, type AdviceDto } from "./adviceQueries";
 import { latestStep } from "./queries";
-import { runFromRow } from "./runsRepo";
+import { findRunById } from "./runsRepo";
 import { getDb } from "./webDb";
 
 const MAX_ENTRIES = 64;
@@ -17,9 +17,8 @@ const cache = new Map<string, { lastStep: number | null; advice: Promise<AdviceD
 /** getAdviceCached returns getAdvice(runId, step), computed once per (run, resolved step). */
 export async function getAdviceCached(runId: string, step?: number): Promise<AdviceDto | null> {
   const db = await getDb();
-  const row = await db.prisma.run.findUnique({ where: { id: runId } });
-  if (!row) return null;
-  const run = runFromRow(row);
+  const run = await findRunById(db, runId);
+  if (!run) return null;
   const at = step ?? (await latestStep(db, run));
   if (at === null) return getAdvice(runId, step);
   const key = `${runId}\u0000${at}`;

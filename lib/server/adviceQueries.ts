@@ -10,7 +10,7 @@ import { unpackCounts } from "../analysis/packCounts";
 import type { RankCoords } from "../analysis/types";
 import type { Db } from "./db";
 import { latestStep } from "./queries";
-import { listRanks, runFromRow, type RunRecord } from "./runsRepo";
+import { findRunById, listRanks, type RunRecord } from "./runsRepo";
 import { getDb } from "./webDb";
 
 /** MEMORY_WINDOW_STEPS: how many recent steps calibrate the memory model. */
@@ -22,9 +22,8 @@ export type AdviceDto = AdvisorResult & { runId: string; simulated: boolean };
 /** getAdvice runs the advisor on the run's data at `step` (newest complete step when omitted). */
 export async function getAdvice(runId: string, step?: number): Promise<AdviceDto | null> {
   const db = await getDb();
-  const row = await db.prisma.run.findUnique({ where: { id: runId } });
-  if (!row) return null;
-  const run = runFromRow(row);
+  const run = await findRunById(db, runId);
+  if (!run) return null;
   const at = step ?? (await latestStep(db, run));
   const coords = new Map((await listRanks(db, runId)).map((r) => [r.rank, r.coords]));
   if (at === null) {

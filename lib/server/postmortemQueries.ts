@@ -11,7 +11,7 @@ import { stageOfLayer } from "../analysis/stageOfLayer";
 import type { OomPostMortemDto } from "../dto";
 import { listAlerts } from "./alertQueries";
 import { getEvents } from "./queries";
-import { listRanks, runFromRow } from "./runsRepo";
+import { findRunById, listRanks } from "./runsRepo";
 import { getDb } from "./webDb";
 
 /** DEFAULT_POSTMORTEM_WINDOW: steps before (and including) the OOM step a post-mortem reads. */
@@ -23,9 +23,8 @@ export const DEFAULT_POSTMORTEM_WINDOW = 30;
  */
 export async function getOomPostMortem(runId: string, eventId: string, window: number = DEFAULT_POSTMORTEM_WINDOW): Promise<OomPostMortemDto | null> {
   const db = await getDb();
-  const row = await db.prisma.run.findUnique({ where: { id: runId } });
-  if (!row) return null;
-  const run = runFromRow(row);
+  const run = await findRunById(db, runId);
+  if (!run) return null;
   const event = (await getEvents(runId))?.find((e) => e.id === eventId);
   if (!event || event.kind !== "oom") return null;
   const eventRow = await db.prisma.runEvent.findUnique({ where: { id: eventId }, select: { createdAt: true } });

@@ -33,7 +33,7 @@ import { stageOfLayer } from "../analysis/stageOfLayer";
 import { LOSS_NAMES, type LossName } from "../analysis/types";
 import type { RunEvent as RunEventRow } from "../../generated/prisma/client";
 import type { Db } from "./db";
-import { listRanks, runFromRow, type RunRecord } from "./runsRepo";
+import { findRunById, listRanks, runFromRow, type RunRecord } from "./runsRepo";
 import { getDb } from "./webDb";
 import { meanOf, type MetricColumn } from "./bucketStats";
 import { bucketSizeFor, groupedStepBuckets, readStepBuckets, storedStepRange } from "./stepBuckets";
@@ -100,10 +100,6 @@ function eventOf(e: RunEventRow): RunEventDto {
   };
 }
 
-async function loadRun(db: Db, runId: string): Promise<RunRecord | null> {
-  const row = await db.prisma.run.findUnique({ where: { id: runId } });
-  return row ? runFromRow(row) : null;
-}
 
 /** listRuns returns every run, newest first. */
 export async function listRuns(nowMs: number = Date.now()): Promise<RunSummaryDto[]> {
@@ -116,7 +112,7 @@ export async function listRuns(nowMs: number = Date.now()): Promise<RunSummaryDt
 /** getRun returns one run or null when the id is unknown. */
 export async function getRun(runId: string, nowMs: number = Date.now()): Promise<RunDetailDto | null> {
   const db = await getDb();
-  const run = await loadRun(db, runId);
+  const run = await findRunById(db, runId);
   if (!run) return null;
   const counts = await rankCounts(db, nowMs, runId);
   const events = await db.prisma.runEvent.findMany({ where: { runId }, orderBy: [{ step: "asc" }, { createdAt: "asc" }] });
@@ -153,7 +149,7 @@ export async function getLossSeries(
   // Each loss costs four aggregate columns per rollup row read: read only the ones asked for.
   const names = LOSS_NAMES.filter((n) => !opts.losses || opts.losses.includes(n));
   const db = await getDb();
-  const run = await loadRun(db, runId);
+  const run = await findRunById(db, runId);
   if (!run) return null;
   const range = await stepRange(db, runId);
   if (!range) {
@@ -258,7 +254,7 @@ async function aggregatesAt(db: Db, run: RunRecord, step: number) {
 /** getLayerHeatmap returns MoE layers x experts at `step` (latest complete step when omitted). */
 export async function getLayerHeatmap(runId: string, step?: number): Promise<LayerHeatmapDto | null> {
   const db = await getDb();
-  const run = await loadRun(db, runId);
+  const run = await findRunById(db, runId);
   if (!run) return null;
   const at = step ?? (await latestStep(db, run));
   if (at === null) return { runId, step: null, numExperts: run.numExperts, rows: [] };
@@ -289,7 +285,7 @@ export async function getExpertHeatmap(runId: string, layer: number, opts: Exper
 
 /** expertHeatmapGeneric is getExpertHeatmap through Prisma and readStepBuckets (any database; builds missing rollups). */
 export async function expertHeatmapGeneric(db: Db, runId: string, layer: number, opts: ExpertHeatmapOptions = {}): Promise<ExpertHeatmapDto | null> {
-  const run = await loadRun(db, runId);
+  const run = await findRunById(db, runId);
   if (!run || !run.moeLayers.includes(layer)) return null;
   const range = await stepRange(db, runId, layer);
   if (!range) return { runId, layer, numExperts: run.numExperts, bucketSize: 1, columns: [] };
@@ -307,7 +303,7 @@ export async function expertHeatmapGeneric(db: Db, runId: string, layer: number,
 /** getAggregates returns every MoE layer's aggregate at one step. */
 export async function getAggregates(runId: string, step: number): Promise<LayerAggregateDto[] | null> {
   const db = await getDb();
-  const run = await loadRun(db, runId);
+  const run = await findRunById(db, runId);
   if (!run) return null;
   const rows = await aggregatesAt(db, run, step);
   return rows.map(aggregateOf);
@@ -316,7 +312,7 @@ export async function getAggregates(runId: string, step: number): Promise<LayerA
 /** getEvents returns a run's OOM, crash and finish events. */
 export async function getEvents(runId: string): Promise<RunEventDto[] | null> {
   const db = await getDb();
-  const run = await loadRun(db, runId);
+  const run = await findRunById(db, runId);
   if (!run) return null;
   const events = await db.prisma.runEvent.findMany({ where: { runId }, orderBy: [{ step: "asc" }, { createdAt: "asc" }] });
   return events.map(eventOf);
@@ -325,7 +321,7 @@ export async function getEvents(runId: string): Promise<RunEventDto[] | null> {
 /** getLiveState returns the small state the live stream compares to detect changes. */
 export async function getLiveState(runId: string, nowMs: number = Date.now()): Promise<LiveUpdateDto | null> {
   const db = await getDb();
-  const run = await loadRun(db, runId);
+  const run = await findRunById(db, runId);
   if (!run) return null;
   const counts = (await rankCounts(db, nowMs, runId)).get(runId);
   const events = await db.prisma.runEvent.count({ where: { runId } });
@@ -366,7 +362,7 @@ export async function getImbalanceHeatmap(
   opts: { fromStep?: number; toStep?: number; maxColumns?: number } = {},
 ): Promise<ImbalanceHeatmapDto | null> {
   const db = await getDb();
-  const run = await loadRun(db, runId);
+  const run = await findRunById(db, runId);
   if (!run) return null;
   // Low entropy is the bad direction, so its bucket keeps the minimum.
   const reduce = metric === "entropy" ? "min" : "max";
@@ -403,7 +399,7 @@ export async function getImbalanceHeatmap(
 /** getStepMetrics returns every MoE layer's metrics at `step` (latest complete step when omitted). */
 export async function getStepMetrics(runId: string, step?: number): Promise<StepMetricsDto | null> {
   const db = await getDb();
-  const run = await loadRun(db, runId);
+  const run = await findRunById(db, runId);
   if (!run) return null;
   const at = step ?? (await latestStep(db, run));
   if (at === null) return { runId, step: null, layers: [], summary: { maxVio: summarizeAcrossLayers([]) } };
@@ -440,7 +436,7 @@ async function layerReportsAt(db: Db, runId: string, step: number, layer?: numbe
 /** getEpLoad returns tokens received per EP rank in each dispatch group for one layer at one step. */
 export async function getEpLoad(runId: string, step: number, layer: number): Promise<EpLoadDto | null> {
   const db = await getDb();
-  const run = await loadRun(db, runId);
+  const run = await findRunById(db, runId);
   if (!run || !run.moeLayers.includes(layer)) return null;
   const ranks = new Map((await listRanks(db, runId)).map((r) => [r.rank, r.coords]));
   const reports = (await layerReportsAt(db, runId, step, layer)).flatMap((r) => {
@@ -468,7 +464,7 @@ export async function getEpLoad(runId: string, step: number, layer: number): Pro
 /** getCapacityWhatIf predicts per-layer drops at `capacityFactor` on the counts observed at `step`. */
 export async function getCapacityWhatIf(runId: string, capacityFactor: number, step?: number): Promise<CapacityWhatIfDto | null> {
   const db = await getDb();
-  const run = await loadRun(db, runId);
+  const run = await findRunById(db, runId);
   if (!run) return null;
   const at = step ?? (await latestStep(db, run));
   const configured = run.config.moe_expert_capacity_factor ?? null;
@@ -503,7 +499,7 @@ export async function getScalarSeries(
   opts: { names?: string[]; maxPoints?: number } = {},
 ): Promise<ScalarSeriesDto | null> {
   const db = await getDb();
-  const run = await loadRun(db, runId);
+  const run = await findRunById(db, runId);
   if (!run) return null;
   const range = await storedStepRange(db, "RunScalar", runId);
   if (!range) return { runId, bucketSize: 1, series: [] };

@@ -196,6 +196,12 @@ export async function findRunByKey(db: Db, runKey: string): Promise<RunRecord> {
   return runFromRow(row);
 }
 
+/** findRunById returns the run with this id, or null when there is none. */
+export async function findRunById(db: Db, runId: string): Promise<RunRecord | null> {
+  const row = await db.prisma.run.findUnique({ where: { id: runId } });
+  return row ? runFromRow(row) : null;
+}
+
 /** validateRank checks a rank's hello against its run's layout. */
 export function validateRank(run: RunRecord, info: RankInfo): void {
   if (!Number.isInteger(info.rank) || info.rank < 0 || info.rank >= run.worldSize) {
