@@ -50,7 +50,7 @@ const HEATMAP_PATH = /^\/api\/runs\/([A-Za-z0-9_-]{1,200})\/heatmap\/experts$/;
  * (a q-value, a wildcard, or deflate listed before gzip: rare, and Next negotiates them itself). Listed
  * encodings rank by order, identity counts as listed last, and br or zstd are not on offer.
  */
-export function bodyEncoding(acceptEncoding: string | undefined): "gzip" | "identity" | undefined {
+function bodyEncoding(acceptEncoding: string | undefined): "gzip" | "identity" | undefined {
   if (!acceptEncoding) return "identity";
   if (acceptEncoding.includes(";") || acceptEncoding.includes("*")) return undefined;
   for (const raw of acceptEncoding.split(",")) {

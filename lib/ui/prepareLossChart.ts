@@ -58,7 +58,7 @@ export interface LossChartOptions {
 }
 
 /** lineKey is the key of a layer's line. */
-export function lineKey(layer: number): string {
+function lineKey(layer: number): string {
   return `l${layer}`;
 }
 
