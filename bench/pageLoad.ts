@@ -10,10 +10,12 @@
  * INGEST_AUTH=off) on it, and measures with Playwright's Chromium (/usr/bin/chromium, as e2e/ does):
  *
  * - first meaningful paint (FMP): milliseconds from navigation start until the run page's data panels
- *   have drawn data: the imbalance heatmap and the experts x steps heatmap canvases are drawn
- *   (HeatmapCanvas sets data-drawn after painting) and both loss charts (aux and z-loss) hold a layer's
- *   line path (`path[data-layer]`, drawn by LossChart with its points). Recorded in the page by a MutationObserver installed before navigation, at the next animation
- *   frame after the last of these appears (i.e. when it is painted).
+ *   show data: the imbalance heatmap and the experts x steps heatmap show their cells (the image the server
+ *   rendered into the HTML, decoded and displayed, or the canvas once HeatmapCanvas has drawn it and set
+ *   data-drawn) and both loss charts (aux and z-loss) hold a layer's line path (`path[data-layer]`).
+ *   Recorded in the page (FMP_PROBE, installed before navigation) at the next animation frame after the
+ *   last of these appears (i.e. when it is painted). Also reported: when both heatmap canvases have drawn,
+ *   which needs the page's scripts loaded and hydrated (tooltips and clicks work from then on).
  * - bytes: sum of CDP Network.loadingFinished encodedDataLength over every request of the load (what went
  *   over the wire, compressed), and the number of requests;
  * - cold (a fresh browser context: empty cache) and warm (a reload in the same context), `--repeat` times
@@ -46,24 +48,37 @@ const median = (xs: number[]) => {
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
 };
 
-/** The in-page probe: resolves window.__fmp with ms since navigation start once every data panel has drawn. */
+/**
+ * The in-page probe. window.__fmp: ms since navigation start once every data panel shows data (each heatmap
+ * either as the cell image the server rendered into the HTML, decoded and displayed, or as its drawn
+ * canvas; both loss charts with a line path). window.__drawn: once both heatmap canvases have drawn, i.e. the
+ * page has hydrated far enough for the heatmaps' tooltips and clicks. Each taken at the next animation frame.
+ */
 const FMP_PROBE = `(() => {
-  const ready = () =>
-    document.querySelector('[data-testid="imbalance-heatmap-canvas"][data-drawn]') &&
-    document.querySelector('[data-testid="expert-step-heatmap-canvas"][data-drawn]') &&
+  const drawn = (id) => document.querySelector('[data-testid="' + id + '-canvas"][data-drawn]');
+  const shown = (id) =>
+    drawn(id) ||
+    [...document.querySelectorAll('[data-testid="' + id + '-preview"] img')].some((i) => i.complete && i.naturalWidth > 0 && i.getClientRects().length > 0);
+  const lines = () =>
     document.querySelector('[data-testid="aux-loss-chart"] path[data-layer]') &&
     document.querySelector('[data-testid="z-loss-chart"] path[data-layer]');
+  const at = (key) => {
+    window[key] = null;
+    requestAnimationFrame(() => { window[key] = performance.now(); });
+  };
   const check = () => {
-    if (window.__fmp === undefined && ready()) {
-      window.__fmp = null;
-      requestAnimationFrame(() => { window.__fmp = performance.now(); });
-    }
+    if (window.__fmp === undefined && lines() && shown("imbalance-heatmap") && shown("expert-step-heatmap")) at("__fmp");
+    if (window.__drawn === undefined && drawn("imbalance-heatmap") && drawn("expert-step-heatmap")) at("__drawn");
   };
   new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-drawn", "d"] });
+  // An image's decode fires no mutation: its load event (captured, it does not bubble) re-checks.
+  document.addEventListener("load", check, true);
 })();`;
 
 interface LoadResult {
   fmpMs: number;
+  /** Navigation start until both heatmap canvases have drawn (hydrated: tooltips and clicks work). */
+  drawnMs: number;
   /** Navigation start to the HTML's last byte: the server's share of the paint. */
   htmlMs: number;
   bytes: number;
@@ -81,12 +96,15 @@ async function loadOnce(browser: Browser, url: string, reuse?: { ctx: Awaited<Re
   cdp.on("Network.requestWillBeSent", () => requests++);
   cdp.on("Network.loadingFinished", (e: { encodedDataLength: number }) => (bytes += e.encodedDataLength));
   await page.goto(url, { waitUntil: "commit" });
-  await page.waitForFunction(() => typeof (window as unknown as { __fmp?: number }).__fmp === "number", null, { timeout: 120_000, polling: 50 });
-  const fmpMs = (await page.evaluate(() => (window as unknown as { __fmp: number }).__fmp)) as number;
+  await page.waitForFunction(() => typeof (window as unknown as { __drawn?: number }).__drawn === "number", null, { timeout: 120_000, polling: 50 });
+  const { fmpMs, drawnMs } = await page.evaluate(() => {
+    const w = window as unknown as { __fmp: number; __drawn: number };
+    return { fmpMs: w.__fmp, drawnMs: w.__drawn };
+  });
   const htmlMs = (await page.evaluate(() => (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).responseEnd)) as number;
   await page.waitForLoadState("networkidle").catch(() => {});
   await page.close();
-  return { fmpMs, htmlMs, bytes, requests, ctx };
+  return { fmpMs, drawnMs, htmlMs, bytes, requests, ctx };
 }
 
 async function timeApi(url: string, repeat: number): Promise<{ ms: number; bytes: number; columns: number }> {
@@ -161,10 +179,11 @@ async function main() {
       api.push({ label: `${label}, 400 columns (default)`, ...(await timeApi(q, smoke ? 2 : 10)) });
       if (span <= 1024) api.push({ label: `${label}, every step (maxColumns=1024)`, ...(await timeApi(`${q}&maxColumns=1024`, smoke ? 2 : 10)) });
     }
+    const ms = (xs: LoadResult[], key: "fmpMs" | "drawnMs") => `${median(xs.map((x) => x[key])).toFixed(0)} ms (${xs.map((x) => x[key].toFixed(0)).join(", ")})`;
     const row = (name: string, xs: LoadResult[]) =>
-      `| ${name} | ${median(xs.map((x) => x.fmpMs)).toFixed(0)} ms (${xs.map((x) => x.fmpMs.toFixed(0)).join(", ")}) | ${median(xs.map((x) => x.htmlMs)).toFixed(0)} ms | ${(median(xs.map((x) => x.bytes)) / 1024).toFixed(0)} KiB | ${median(xs.map((x) => x.requests))} |`;
+      `| ${name} | ${ms(xs, "fmpMs")} | ${ms(xs, "drawnMs")} | ${median(xs.map((x) => x.htmlMs)).toFixed(0)} ms | ${(median(xs.map((x) => x.bytes)) / 1024).toFixed(0)} KiB | ${median(xs.map((x) => x.requests))} |`;
     console.log(`\nRun page, ${steps} steps x ${layers} MoE layers x ${experts} experts (${repeat} loads each, median; machine load varies)\n`);
-    console.log("| load | first meaningful paint | HTML received | transferred | requests |\n|---|---|---|---|---|");
+    console.log("| load | first meaningful paint | heatmap canvases drawn (hydrated) | HTML received | transferred | requests |\n|---|---|---|---|---|---|");
     console.log(row("cold (empty cache)", cold));
     console.log(row("warm (reload)", warm));
     console.log("\nExperts x steps heatmap API, one layer (median of repeated GETs)\n");

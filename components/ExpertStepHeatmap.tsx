@@ -55,6 +55,7 @@ export function ExpertStepHeatmap({ dto, selectedStep }: { dto: ExpertHeatmapDto
             cellHeight={cellHeight}
             theme={theme}
             colorAt={(r, c) => columns[c].colors[r]}
+            shadeAt={(r, c) => columns[c].shades[r]}
             deadAt={(r, c) => columns[c].total > 0 && isDeadUtilization(columns[c].utilization[r])}
             rowLabel={(r) => `E${r}`}
             colLabel={(c) => String(columns[c].step)}

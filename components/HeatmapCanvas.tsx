@@ -1,13 +1,23 @@
 "use client";
 
 import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
+import { serverHeatmapPreview } from "@/lib/ui/heatmapPreview";
 import type { CanvasTheme } from "./useCanvasTheme";
 
-/** HeatmapCanvasProps: a rows x cols grid of colours drawn on one canvas (fast for 256 x 64 and more). */
+/**
+ * HeatmapCanvasProps: a rows x cols grid of colours drawn on one canvas (fast for 256 x 64 and more), with its
+ * labels as HTML.
+ */
 export interface HeatmapCanvasProps {
   rows: number;
   cols: number;
   colorAt: (row: number, col: number) => string;
+  /**
+   * The cell's shade on the heat scale (utilizationShade / imbalanceShade), the theme-independent value
+   * behind `colorAt`. When given, the server renders the cells as images (lib/ui/heatmapPreview.ts) that
+   * show until the canvas has drawn.
+   */
+  shadeAt?: (row: number, col: number) => number;
   deadAt?: (row: number, col: number) => boolean;
   rowLabel: (row: number) => string;
   colLabel: (col: number) => string;
@@ -24,8 +34,11 @@ export interface HeatmapCanvasProps {
 }
 
 const LEFT = 48;
+const RIGHT = 4;
 const TOP = 2;
 const BOTTOM = 30;
+/** The width column ticks are spaced for until the element has been measured (server render, hydration). */
+const UNMEASURED_WIDTH = 960;
 
 /** HeatmapCanvas draws the grid, row labels and column ticks, and shows a tooltip for the cell under the pointer. */
 export function HeatmapCanvas(props: HeatmapCanvasProps) {
@@ -34,7 +47,11 @@ export function HeatmapCanvas(props: HeatmapCanvasProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(0);
   const [hover, setHover] = useState<{ row: number; col: number; x: number; y: number } | null>(null);
+  const [drawn, setDrawn] = useState(false);
   const height = TOP + rows * cellHeight + BOTTOM;
+  // Computed while rendering on the server only. In the browser the src stays undefined: hydration keeps the
+  // server's attribute (React does not patch attributes when hydrating) until the canvas has drawn.
+  const preview = drawn || !props.shadeAt ? null : serverHeatmapPreview(rows, cols, props.shadeAt);
 
   useLayoutEffect(() => {
     const el = wrapRef.current;
@@ -45,7 +62,7 @@ export function HeatmapCanvas(props: HeatmapCanvasProps) {
     return () => ro.disconnect();
   }, []);
 
-  const gridW = Math.max(0, width - LEFT - 4);
+  const gridW = Math.max(0, width - LEFT - RIGHT);
   const colX = (c: number) => LEFT + Math.floor((c * gridW) / Math.max(cols, 1));
 
   useEffect(() => {
@@ -94,25 +111,6 @@ export function HeatmapCanvas(props: HeatmapCanvasProps) {
       for (let r = 1; r < rows; r++) ctx.fillRect(LEFT, TOP + r * cellHeight - 0.5, gridW, 1);
     }
 
-    ctx.font = "11px ui-sans-serif, system-ui, sans-serif";
-    ctx.fillStyle = theme.muted;
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    const rowEvery = Math.max(1, Math.ceil(12 / cellHeight));
-    for (let r = 0; r < rows; r += rowEvery) ctx.fillText(props.rowLabel(r), LEFT - 6, TOP + r * cellHeight + cellHeight / 2);
-
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    const yAxis = TOP + rows * cellHeight + 4;
-    const colW = gridW / Math.max(cols, 1);
-    const colEvery = Math.max(1, Math.ceil(44 / Math.max(colW, 0.01)));
-    for (let c = 0; c < cols; c += colEvery) {
-      const x = colX(c) + colW / 2;
-      ctx.fillRect(x, yAxis - 4, 1, 3);
-      ctx.fillText(props.colLabel(c), x, yAxis);
-    }
-    ctx.fillText(props.colAxis, LEFT + gridW / 2, yAxis + 13);
-
     ctx.strokeStyle = theme.fg;
     ctx.lineWidth = 1.5;
     if (props.highlightRow != null && props.highlightRow >= 0 && props.highlightRow < rows) {
@@ -124,6 +122,7 @@ export function HeatmapCanvas(props: HeatmapCanvasProps) {
     }
     // Set on the element directly (no re-render): tests and the page-load bench wait for the drawn grid.
     canvas.dataset.drawn = `${rows}x${cols}`;
+    setDrawn(true);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props, width, height]);
 
@@ -142,8 +141,44 @@ export function HeatmapCanvas(props: HeatmapCanvasProps) {
       ? { left: colX(hover.col), top: TOP + hover.row * cellHeight, w: Math.max(2, colX(hover.col + 1) - colX(hover.col)) }
       : null;
 
+  const rowEvery = Math.max(1, Math.ceil(12 / cellHeight));
+  const colEvery = Math.max(1, Math.ceil((44 * cols) / Math.max(1, (width || UNMEASURED_WIDTH) - LEFT - RIGHT)));
+  const yAxis = TOP + rows * cellHeight + 4;
+  /** CSS x of a fraction of the grid's width (the grid spans the element minus LEFT and RIGHT). */
+  const gridX = (fraction: number) => `calc(${LEFT}px + (100% - ${LEFT + RIGHT}px) * ${fraction})`;
+
   return (
-    <div ref={wrapRef} className="relative w-full select-none" style={{ height }}>
+    <div ref={wrapRef} className="relative w-full select-none text-[11px] leading-none text-muted" style={{ height }}>
+      {!drawn && (
+        <div
+          aria-hidden
+          className="pointer-events-none absolute"
+          style={{ left: LEFT, right: RIGHT, top: TOP, height: rows * cellHeight }}
+          data-testid={`${props.testId}-preview`}
+        >
+          {/* alt="" and aria-hidden: the canvas carries the accessible name. */}
+          <img alt="" src={preview?.light} suppressHydrationWarning className="block size-full dark:hidden" style={{ imageRendering: "pixelated" }} />
+          <img alt="" src={preview?.dark} suppressHydrationWarning className="hidden size-full dark:block" style={{ imageRendering: "pixelated" }} />
+        </div>
+      )}
+      <div aria-hidden className="pointer-events-none absolute left-0 top-0" style={{ width: LEFT - 6 }} data-testid={`${props.testId}-row-labels`}>
+        {Array.from({ length: Math.ceil(rows / rowEvery) }, (_, i) => i * rowEvery).map((r) => (
+          <span key={r} className="absolute right-0 -translate-y-1/2 whitespace-nowrap" style={{ top: TOP + r * cellHeight + cellHeight / 2 }}>
+            {props.rowLabel(r)}
+          </span>
+        ))}
+      </div>
+      <div aria-hidden className="pointer-events-none absolute inset-x-0" style={{ top: yAxis - 4 }} data-testid={`${props.testId}-col-labels`}>
+        {Array.from({ length: Math.ceil(cols / colEvery) }, (_, i) => i * colEvery).map((c) => (
+          <span key={c} className="absolute top-0 flex -translate-x-1/2 flex-col items-center whitespace-nowrap" style={{ left: gridX((c + 0.5) / cols) }}>
+            <span className="mb-px h-[3px] w-px bg-current" />
+            {props.colLabel(c)}
+          </span>
+        ))}
+        <span className="absolute -translate-x-1/2 whitespace-nowrap" style={{ left: gridX(0.5), top: 17 }}>
+          {props.colAxis}
+        </span>
+      </div>
       <canvas
         ref={canvasRef}
         role="img"

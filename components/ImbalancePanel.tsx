@@ -83,6 +83,7 @@ export function ImbalancePanel({ dto, selectedLayer, selectedStep }: { dto: Imba
           cellHeight={cellHeight}
           theme={theme}
           colorAt={(r, c) => rows[r].colors[c]}
+          shadeAt={(r, c) => rows[r].shades[c]}
           rowLabel={(r) => rows[r].label}
           colLabel={(c) => String(model.steps[c])}
           colAxis="step"

@@ -67,6 +67,7 @@ export function LayerExpertHeatmap({
             cellHeight={cellHeight}
             theme={theme}
             colorAt={(r, c) => rows[r].colors[c]}
+            shadeAt={(r, c) => rows[r].shades[c]}
             deadAt={(r, c) => !rows[r].missing && isDeadUtilization(rows[r].utilization[c])}
             rowLabel={(r) => rows[r].label}
             colLabel={(c) => `E${c}`}

@@ -126,6 +126,48 @@ test("an OOM run shows the OOM as a marker on the loss chart and in the events l
   await page.screenshot({ path: "test-results/screenshots/run-page-oom.png", fullPage: true });
 });
 
+test("the heatmaps show from the server's HTML before any script has loaded; the canvases then take over with tooltips", async ({ page, browser, simulate }) => {
+  const runKey = uniqueRunKey("e2e-preview");
+  expect(await simulate({ runKey, ranks: 16, steps: 40, stepIntervalMs: 10, extra: LAYOUT }).exited).toBe(0);
+  await page.goto("/");
+  await openRunFromList(page, runKey);
+  const runUrl = page.url();
+
+  // The page's own scripts never arrive: what shows is the server's HTML (Next's inline scripts still reveal
+  // the streamed sections, as they do before hydration).
+  const bare = await browser.newPage();
+  await bare.route(/\/_next\/static\/.*\.js$/, (route) => route.abort());
+  await bare.goto(runUrl);
+  const stepHeatmap = bare.getByTestId("expert-step-heatmap");
+  const [, columns, experts] = /(\d+) columns × (\d+) experts/.exec((await bare.getByTestId("expert-step-heatmap-count").textContent()) ?? "") ?? [];
+  expect(Number(columns)).toBeGreaterThan(0);
+  // One pixel per cell, the light theme's image displayed (the dark one is hidden by CSS).
+  const image = stepHeatmap.getByTestId("expert-step-heatmap-preview").locator("img").first();
+  await expect(image).toBeVisible();
+  await expect(image).toHaveJSProperty("naturalWidth", Number(columns));
+  await expect(image).toHaveJSProperty("naturalHeight", Number(experts));
+  await expect(stepHeatmap.getByTestId("expert-step-heatmap-preview").locator("img").last()).toBeHidden();
+  for (const id of ["imbalance-heatmap", "layer-expert-heatmap"]) {
+    await expect(bare.getByTestId(`${id}-preview`).locator("img").first()).toHaveJSProperty("complete", true);
+    expect(await bare.getByTestId(`${id}-preview`).locator("img").first().evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  }
+  // Labels are HTML, there before any script: experts down the side, steps along the bottom.
+  await expect(stepHeatmap.getByTestId("expert-step-heatmap-row-labels")).toContainText("E0");
+  await expect(stepHeatmap.getByTestId("expert-step-heatmap-col-labels")).toContainText("step");
+  await expect(stepHeatmap.getByTestId("expert-step-heatmap-canvas")).not.toHaveAttribute("data-drawn", /./);
+  await stepHeatmap.screenshot({ path: "test-results/screenshots/expert-step-heatmap-before-scripts.png" });
+  await bare.close();
+
+  // With scripts: the canvas draws, the image is dropped, and the cells answer the pointer.
+  const hydrated = page.getByTestId("expert-step-heatmap");
+  const canvas = hydrated.getByTestId("expert-step-heatmap-canvas");
+  await expect(canvas).toHaveAttribute("data-drawn", `${experts}x${columns}`);
+  await expect(hydrated.getByTestId("expert-step-heatmap-preview")).toHaveCount(0);
+  const box = (await canvas.boundingBox())!;
+  await canvas.hover({ position: { x: box.width / 2, y: 10 } });
+  await expect(hydrated.getByTestId("expert-step-heatmap-tooltip")).toContainText("utilization");
+});
+
 test("an unknown run id shows the not-found page", async ({ page }) => {
   await page.goto("/runs/does-not-exist");
   await expect(page.getByRole("heading", { name: "Unknown run" })).toBeVisible();

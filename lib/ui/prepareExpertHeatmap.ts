@@ -1,6 +1,6 @@
 import type { ExpertHeatmapDto } from "../dto";
 import { utilizationOf } from "./utilizationOf";
-import { LIGHT_HEAT_PALETTE, utilizationColor, type HeatPalette } from "./utilizationColor";
+import { LIGHT_HEAT_PALETTE, shadeColor, utilizationShade, type HeatPalette } from "./utilizationColor";
 
 /** ExpertHeatmapColumn: one bucket of steps of the experts x steps heatmap. */
 export interface ExpertHeatmapColumn {
@@ -9,6 +9,8 @@ export interface ExpertHeatmapColumn {
   load: number[];
   share: number[];
   utilization: number[];
+  /** Each expert's shade on the heat scale (utilizationShade; NaN for a column without tokens). */
+  shades: number[];
   colors: string[];
   maxUtilization: number;
   dead: number;
@@ -36,13 +38,15 @@ export function prepareExpertHeatmap(
     .sort((a, b) => a.step - b.step)
     .map((col): ExpertHeatmapColumn => {
       const stats = utilizationOf(col.load);
+      const shades = stats.utilization.map((u) => utilizationShade(stats.total > 0 ? u : null));
       return {
         step: col.step,
         total: stats.total,
         load: col.load,
         share: stats.share,
         utilization: stats.utilization,
-        colors: stats.utilization.map((u) => utilizationColor(stats.total > 0 ? u : null, palette)),
+        shades,
+        colors: shades.map((s) => shadeColor(s, palette)),
         maxUtilization: stats.maxUtilization,
         dead: stats.dead,
       };

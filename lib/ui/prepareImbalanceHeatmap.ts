@@ -1,5 +1,5 @@
 import type { ImbalanceHeatmapDto, ImbalanceMetric } from "../dto";
-import { LIGHT_HEAT_PALETTE, mixHex, type HeatPalette } from "./utilizationColor";
+import { LIGHT_HEAT_PALETTE, shadeColor, type HeatPalette } from "./utilizationColor";
 
 /** ImbalanceMetricInfo: how one imbalance metric is named, read and coloured. */
 export interface ImbalanceMetricInfo {
@@ -35,11 +35,16 @@ export function imbalanceMetricInfo(metric: ImbalanceMetric): ImbalanceMetricInf
   return IMBALANCE_METRICS.find((m) => m.metric === metric)!;
 }
 
+/** imbalanceShade places a metric value on the heat scale: balanced (or better) -> 0, worse -> towards hot (1 at `saturate`), null -> NaN (empty). */
+export function imbalanceShade(info: ImbalanceMetricInfo, v: number | null): number {
+  if (v == null || !Number.isFinite(v)) return Number.NaN;
+  const t = (v - info.balanced) / (info.saturate - info.balanced);
+  return Math.max(0, Math.min(1, t));
+}
+
 /** imbalanceColor maps a metric value to a colour: balanced -> neutral, worse -> hot (saturating), null -> empty. */
 export function imbalanceColor(info: ImbalanceMetricInfo, v: number | null, palette: HeatPalette = LIGHT_HEAT_PALETTE): string {
-  if (v == null || !Number.isFinite(v)) return palette.empty;
-  const t = (v - info.balanced) / (info.saturate - info.balanced);
-  return mixHex(palette.neutral, palette.hot, Math.max(0, Math.min(1, t)));
+  return shadeColor(imbalanceShade(info, v), palette);
 }
 
 /** ImbalanceHeatmapRow: one MoE layer across step buckets. */
@@ -47,6 +52,8 @@ export interface ImbalanceHeatmapRow {
   layer: number;
   label: string;
   values: Array<number | null>;
+  /** Each value's shade on the heat scale (imbalanceShade). */
+  shades: number[];
   colors: string[];
 }
 
@@ -77,7 +84,8 @@ export function prepareImbalanceHeatmap(dto: ImbalanceHeatmapDto, palette: HeatP
       cellCount += 1;
       if (!worst || (lowIsBad ? v < worst.value : v > worst.value)) worst = { layer, step: dto.steps[si], value: v };
     });
-    return { layer, label: `L${layer}`, values, colors: values.map((v) => imbalanceColor(info, v, palette)) };
+    const shades = values.map((v) => imbalanceShade(info, v));
+    return { layer, label: `L${layer}`, values, shades, colors: shades.map((s) => shadeColor(s, palette)) };
   });
   const span = info.saturate - info.balanced;
   const legend = [0, 0.25, 0.5, 0.75, 1].map((t) => {

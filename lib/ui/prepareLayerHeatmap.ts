@@ -1,6 +1,6 @@
 import type { LayerHeatmapDto } from "../dto";
 import { utilizationOf } from "./utilizationOf";
-import { LIGHT_HEAT_PALETTE, utilizationColor, type HeatPalette } from "./utilizationColor";
+import { LIGHT_HEAT_PALETTE, shadeColor, utilizationShade, type HeatPalette } from "./utilizationColor";
 
 /** LayerHeatmapRow: one MoE layer of the layers x experts heatmap. */
 export interface LayerHeatmapRow {
@@ -15,6 +15,8 @@ export interface LayerHeatmapRow {
   load: number[];
   share: number[];
   utilization: number[];
+  /** Each expert's shade on the heat scale (utilizationShade; NaN for a missing row). */
+  shades: number[];
   colors: string[];
   maxUtilization: number;
   dead: number;
@@ -41,6 +43,7 @@ export function prepareLayerHeatmap(dto: LayerHeatmapDto, palette: HeatPalette =
       const load = row.load.length === dto.numExperts ? row.load : padTo(row.load, dto.numExperts);
       const stats = utilizationOf(load);
       const missing = row.ranksReported === 0 || stats.total === 0;
+      const shades = stats.utilization.map((u) => utilizationShade(missing ? null : u));
       return {
         layer: row.layer,
         label: `L${row.layer}`,
@@ -52,7 +55,8 @@ export function prepareLayerHeatmap(dto: LayerHeatmapDto, palette: HeatPalette =
         load,
         share: stats.share,
         utilization: stats.utilization,
-        colors: stats.utilization.map((u) => utilizationColor(missing ? null : u, palette)),
+        shades,
+        colors: shades.map((s) => shadeColor(s, palette)),
         maxUtilization: stats.maxUtilization,
         dead: missing ? 0 : stats.dead,
       };
