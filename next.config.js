@@ -22,6 +22,11 @@ const nextConfig = {
     "pino",
   ],
   poweredByHeader: false,
+  // The dashboard server (cli/dashboardServer.ts, what `moe-telemetry serve` runs) gzips responses itself,
+  // synchronously per chunk, so streamed pages reach the browser while the server still reads; Next's
+  // compression held them in zlib's thread pool behind the synchronous SQLite reads. `next start` and
+  // `next dev` therefore answer uncompressed.
+  compress: false,
   experimental: {
     // proxy.ts buffers request bodies for the route handlers and cuts them at 10 MB by default, which would
     // truncate dashboard imports; allow the import limit (LIMITS.maxImportUploadBytes, 64 MiB) plus the form framing.

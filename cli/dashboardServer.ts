@@ -10,19 +10,21 @@
  * Here GET /api/runs/{runId}/heatmap/experts goes through the same access decision as proxy.ts
  * (lib/server/auth/accessDecision.ts), the same parse/encode module as the Next route
  * (lib/server/expertHeatmapHttp.ts), and is gzipped once per answer. Everything else, including any
- * request to that path this server does not recognise as the common case (HEAD, unusual run ids, q-valued
- * Accept-Encoding), goes to Next unchanged, which answers it the same way.
+ * request to that path this server does not recognise as the common case (HEAD, unusual run ids), goes to
+ * Next unchanged, which answers it the same way. What Next answers is gzipped by gzipResponses (Next's own
+ * compression is off in next.config.js), chunk by chunk and synchronously, so streamed pages stream.
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { gzipSync } from "node:zlib";
 import next from "next";
 import { accessDecision, DENY_HEADERS, type GateDecision } from "../lib/server/auth/accessDecision";
 import { SESSION_COOKIE } from "../lib/server/auth/config";
 import { EncodedHeatmap, expertHeatmapAnswer, expertHeatmapHeaders, notModified } from "../lib/server/expertHeatmapHttp";
 import { warmExpertHeatmapCode, warmExpertHeatmapSqlite } from "../lib/server/expertHeatmapSqlite";
 import { errorResponse } from "../lib/server/http";
+import { acceptsGzip, gzipOnce } from "../lib/server/syncGzip";
 import { getDb } from "../lib/server/webDb";
+import { gzipResponses } from "./gzipResponse";
 
 /** DashboardServer: a listening dashboard and how to stop it. */
 export interface DashboardServer {
@@ -45,33 +47,17 @@ export interface DashboardServerOptions {
 const HEATMAP_PATH = /^\/api\/runs\/([A-Za-z0-9_-]{1,200})\/heatmap\/experts$/;
 
 /**
- * bodyEncoding: the encoding Next's compression (the `compression` package with gzip, deflate and identity on
- * offer) would pick for an Accept-Encoding header, or undefined when this server leaves the request to Next
- * (a q-value, a wildcard, or deflate listed before gzip: rare, and Next negotiates them itself). Listed
- * encodings rank by order, identity counts as listed last, and br or zstd are not on offer.
- */
-function bodyEncoding(acceptEncoding: string | undefined): "gzip" | "identity" | undefined {
-  if (!acceptEncoding) return "identity";
-  if (acceptEncoding.includes(";") || acceptEncoding.includes("*")) return undefined;
-  for (const raw of acceptEncoding.split(",")) {
-    const token = raw.trim().toLowerCase();
-    if (token === "gzip" || token === "identity") return token;
-    if (token === "deflate") return undefined;
-  }
-  return "identity";
-}
-
-/**
  * Vary of Next's answers, which clients and caches see: a route handler's response varies on Next's router
- * headers, and every JSON response on Accept-Encoding (added by Next's compression). The e2e test
+ * headers, and every JSON response on Accept-Encoding (added by gzipResponses). The e2e test
  * e2e/heatmapFastPath.spec.ts compares these with what Next sends for the same requests.
  */
 const ROUTE_VARY = "rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch, Accept-Encoding";
 const GATE_VARY = "Accept-Encoding";
 
 /**
- * send writes one complete response. Like Next, a body goes out gzipped whenever the client takes gzip
- * (Next's compression streams, so it compresses bodies of any size); unlike Next, with a Content-Length.
+ * send writes one complete response. Like Next's answers through gzipResponses, a body goes out gzipped
+ * whenever the client prefers gzip (a route's streamed body has no length, so no size threshold applies);
+ * unlike them, with a Content-Length.
  */
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | null, gzip: (() => Buffer) | null): void {
   const out: Record<string, string | number> = { ...headers };
@@ -94,24 +80,24 @@ function headersOf(req: IncomingMessage): Headers {
   return h;
 }
 
-async function sendError(res: ServerResponse, err: unknown, encoding: "gzip" | "identity"): Promise<void> {
+async function sendError(res: ServerResponse, err: unknown, gzip: boolean): Promise<void> {
   // The route's own mapping from the error hierarchy (status, JSON body naming the field, no-store).
   const r = errorResponse(err);
   const body = Buffer.from(await r.arrayBuffer());
   const headers: Record<string, string> = {};
   r.headers.forEach((v, k) => (headers[k] = v));
   headers.vary = ROUTE_VARY;
-  send(res, r.status, headers, body, encoding === "gzip" ? () => gzipSync(body) : null);
+  send(res, r.status, headers, body, gzip ? () => gzipOnce(body) : null);
 }
 
-function sendDecision(res: ServerResponse, d: Exclude<GateDecision, { action: "pass" }>, encoding: "gzip" | "identity"): void {
+function sendDecision(res: ServerResponse, d: Exclude<GateDecision, { action: "pass" }>, gzip: boolean): void {
   if (d.action === "redirect") {
     res.writeHead(307, { ...DENY_HEADERS, location: d.location });
     res.end();
     return;
   }
   const body = Buffer.from(JSON.stringify({ error: d.error }));
-  send(res, d.status, { "content-type": "application/json", ...DENY_HEADERS, vary: GATE_VARY }, body, encoding === "gzip" ? () => gzipSync(body) : null);
+  send(res, d.status, { "content-type": "application/json", ...DENY_HEADERS, vary: GATE_VARY }, body, gzip ? () => gzipOnce(body) : null);
 }
 
 /**
@@ -124,24 +110,23 @@ export async function serveExpertHeatmap(req: IncomingMessage, res: ServerRespon
   const pathname = q < 0 ? req.url : req.url.slice(0, q);
   const m = HEATMAP_PATH.exec(pathname);
   if (!m) return false;
-  const encoding = bodyEncoding(req.headers["accept-encoding"]);
-  if (!encoding) return false;
+  const gzip = acceptsGzip(req.headers["accept-encoding"]);
   const url = `http://localhost${req.url}`;
   const gate = await accessDecision({ method: req.method, url, pathname, search: q < 0 ? "" : req.url.slice(q), headers: headersOf(req) });
   if (gate.action !== "pass") {
-    sendDecision(res, gate, encoding);
+    sendDecision(res, gate, gzip);
     return true;
   }
   let answer: EncodedHeatmap;
   try {
     answer = await expertHeatmapAnswer(m[1], url);
   } catch (err) {
-    await sendError(res, err, encoding);
+    await sendError(res, err, gzip);
     return true;
   }
   const headers = { ...expertHeatmapHeaders(answer.etag), vary: ROUTE_VARY };
   if (notModified(req.headers["if-none-match"], answer.etag)) send(res, 304, headers, null, null);
-  else send(res, 200, headers, answer.body, encoding === "gzip" ? () => answer.gzipped() : null);
+  else send(res, 200, headers, answer.body, gzip ? () => answer.gzipped() : null);
   return true;
 }
 
@@ -196,6 +181,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
       try {
         await ready;
         if (await serveExpertHeatmap(req, res)) return;
+        gzipResponses(req, res);
         await nextHandler!(req, res);
       } catch (err) {
         console.error(`dashboard: failed to handle ${req.method} ${req.url}:`, err);

@@ -10,11 +10,11 @@
  * ETag is weak: the bytes on the wire may be a compressed form of the body it names.
  */
 import { createHash } from "node:crypto";
-import { gzipSync } from "node:zlib";
 import { z } from "zod";
 import { NotFound } from "../analysis/errors";
 import type { ExpertHeatmapDto } from "../dto";
 import { parseQuery, stepParam } from "./http";
+import { gzipOnce } from "./syncGzip";
 import { getExpertHeatmap } from "./queries";
 
 /** ExpertHeatmapQuery: the route's query parameters. */
@@ -36,9 +36,9 @@ export class EncodedHeatmap {
     this.etag = `W/"${createHash("sha1").update(this.body).digest("base64url")}"`;
   }
 
-  /** gzipped: the body gzipped at zlib's default level (what Next's compression uses), once per answer. */
+  /** gzipped: the body gzipped once per answer, as the dashboard server gzips a body Next writes in one piece. */
   gzipped(): Buffer {
-    return (this.gz ??= gzipSync(this.body));
+    return (this.gz ??= gzipOnce(this.body));
   }
 }
 
