@@ -1,7 +1,8 @@
 /**
  * The dashboard's HTTP server, what `moe-telemetry serve` runs as its child process: Next.js through its
- * custom-server API (`next({ dev: false, dir })`, `prepare()`, `getRequestHandler()`), with one route
- * answered before Next's per-request pipeline.
+ * custom-server API (`next({ dev: false, dir })`, `prepare()`, `getRequestHandler()`), with two kinds of
+ * request answered before Next's per-request pipeline: the build's static files (`/_next/static/...`, from
+ * memory: cli/staticAssets.ts says why and how) and the expert heatmap route below.
  *
  * Why (issue 9, "the one-layer expert heatmap over all steps at least 10x faster than Prometheus"): the answer
  * itself costs 1-5 ms in process (expertHeatmapSqlite.ts, cached until the database changes), but through Next
@@ -15,6 +16,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { gzipSync } from "node:zlib";
 import next from "next";
 import { accessDecision, DENY_HEADERS, type GateDecision } from "../lib/server/auth/accessDecision";
@@ -23,6 +25,8 @@ import { EncodedHeatmap, expertHeatmapAnswer, expertHeatmapHeaders, notModified 
 import { warmExpertHeatmapCode, warmExpertHeatmapSqlite } from "../lib/server/expertHeatmapSqlite";
 import { errorResponse } from "../lib/server/http";
 import { getDb } from "../lib/server/webDb";
+import { bodyEncoding } from "./bodyEncoding";
+import { StaticAssets } from "./staticAssets";
 
 /** DashboardServer: a listening dashboard and how to stop it. */
 export interface DashboardServer {
@@ -43,23 +47,6 @@ export interface DashboardServerOptions {
 
 /** Run ids are UUIDs; anything else (percent-escapes, dots) is left to Next's own path decoding. */
 const HEATMAP_PATH = /^\/api\/runs\/([A-Za-z0-9_-]{1,200})\/heatmap\/experts$/;
-
-/**
- * bodyEncoding: the encoding Next's compression (the `compression` package with gzip, deflate and identity on
- * offer) would pick for an Accept-Encoding header, or undefined when this server leaves the request to Next
- * (a q-value, a wildcard, or deflate listed before gzip: rare, and Next negotiates them itself). Listed
- * encodings rank by order, identity counts as listed last, and br or zstd are not on offer.
- */
-function bodyEncoding(acceptEncoding: string | undefined): "gzip" | "identity" | undefined {
-  if (!acceptEncoding) return "identity";
-  if (acceptEncoding.includes(";") || acceptEncoding.includes("*")) return undefined;
-  for (const raw of acceptEncoding.split(",")) {
-    const token = raw.trim().toLowerCase();
-    if (token === "gzip" || token === "identity") return token;
-    if (token === "deflate") return undefined;
-  }
-  return "identity";
-}
 
 /**
  * Vary of Next's answers, which clients and caches see: a route handler's response varies on Next's router
@@ -184,6 +171,7 @@ function listen(server: http.Server, port: number, host: string | undefined): Pr
  */
 export async function startDashboardServer(o: DashboardServerOptions): Promise<DashboardServer> {
   let nextHandler: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
+  let assets: StaticAssets | null = null;
   let markReady: () => void = () => {};
   let markFailed: (err: unknown) => void = () => {};
   const ready = new Promise<void>((resolve, reject) => {
@@ -195,6 +183,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     void (async () => {
       try {
         await ready;
+        if (assets!.serve(req, res)) return;
         if (await serveExpertHeatmap(req, res)) return;
         await nextHandler!(req, res);
       } catch (err) {
@@ -213,6 +202,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     await app.prepare();
     // After Next's start-up rather than beside it: code optimized before that much loading did not stay optimized.
     await warmDashboard();
+    assets = await StaticAssets.open(path.join(o.dir, ".next", "static"));
   } catch (err) {
     markFailed(err);
     server.close();
