@@ -161,7 +161,12 @@ describe("static assets", () => {
 
   it("answers 304 to a matching If-None-Match or a later If-Modified-Since", async () => {
     const { headers } = await get("/_next/static/chunks/main.js");
-    for (const h of [{ "if-none-match": headers.etag! }, { "if-none-match": `W/"x", ${headers.etag}` }, { "if-modified-since": headers["last-modified"]! }]) {
+    const conditions: Array<Record<string, string>> = [
+      { "if-none-match": headers.etag! },
+      { "if-none-match": `W/"x", ${headers.etag}` },
+      { "if-modified-since": headers["last-modified"]! },
+    ];
+    for (const h of conditions) {
       const r = await get("/_next/static/chunks/main.js", { ...h, "accept-encoding": "gzip" });
       expect(r.status, JSON.stringify(h)).toBe(304);
       expect(r.raw.length).toBe(0);
