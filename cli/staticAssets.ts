@@ -5,15 +5,14 @@
  * Why (issue 9, run page paint): through Next a static file goes through its whole request pipeline on the same
  * thread that renders the run page, so on a cold load of a large run the page's CSS and JS arrived only at
  * 0.9-1.3 s (BENCHMARKS.md, "Run page after the plain-SVG charts and lighter reads", next lever 1). Here each
- * file is read and gzipped once at start, and a request costs a map lookup and one write.
+ * file is read and compressed once at start, and a request costs a map lookup and one write.
  *
  * The answers are the ones Next gives for the same file (`send` behind Next's `compression`), checked by
  * e2e/staticAssets.spec.ts: the same Content-Type, `Cache-Control: public, max-age=31536000, immutable`,
  * ETag (send's weak size-mtime tag) and Last-Modified, Accept-Ranges, 304 on a matching If-None-Match (or
  * If-Modified-Since alone), gzip only for compressible types of 1 KiB or more, Vary: Accept-Encoding on
- * compressible types. Two differences: a Content-Length always (Next streams gzip chunked), and brotli (made
- * once per file in zlib's thread pool, after the file's first request that accepts it; gzip until then) for
- * clients that list br, which Next does not offer.
+ * compressible types. Two differences: a Content-Length always (Next streams gzip chunked), and brotli for
+ * clients that list br, which Next does not offer (made at start with gzip; see BROTLI_QUALITY).
  *
  * Static files do not go through the access decision: proxy.ts's matcher excludes `_next/static`, so Next
  * serves them to anyone too. Everything this module does not recognise as the common case goes to Next
@@ -40,6 +39,12 @@ export const STATIC_PREFIX = "/_next/static/";
 const COMPRESS_THRESHOLD = 1024;
 /** Larger files stay with Next rather than in memory; the build's own are well under this. */
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
+/**
+ * Brotli quality 6: on this app's build (31 files, 1.3 MB) it costs about what gzip does (~45 ms for all
+ * files) and is 7% smaller than gzip; quality 11 would be 15% smaller but costs ~1.6 s of CPU, which on two
+ * shared cores competes with the first page loads after start, for ~30 KB that rarely cross a slow link.
+ */
+const BROTLI_QUALITY = 6;
 
 /**
  * What Next sends for each extension (send's mime table, charset for text and JavaScript/JSON) and whether
@@ -107,9 +112,10 @@ interface Asset {
   etag: string;
   lastModified: string;
   body: Buffer;
+  /** Set for compressible files of 1 KiB or more. */
   gzipped?: Buffer;
+  /** Set with gzipped, when smaller than it. */
   brotli?: Buffer;
-  brotliPending?: boolean;
 }
 
 /** Headers that make a request one for Next: byte ranges and preconditions `send` evaluates. */
@@ -117,13 +123,12 @@ const LEFT_TO_NEXT_HEADERS = ["range", "if-range", "if-match", "if-unmodified-si
 
 /** StaticAssets: the files of one build's static directory in memory, and the handler that answers them. */
 export class StaticAssets {
-  private readonly brotliWork = new Set<Promise<void>>();
-
   private constructor(private readonly assets: Map<string, Asset>) {}
 
   /**
    * open reads every regular file under `dir` (symbolic links and larger files are left to Next), tags each
-   * as `send` does and gzips the compressible ones in zlib's thread pool. A missing `dir` gives an empty set.
+   * as `send` does and compresses the compressible ones (gzip and brotli, in zlib's thread pool). A missing
+   * `dir` gives an empty set.
    */
   static async open(dir: string): Promise<StaticAssets> {
     const assets = new Map<string, Asset>();
@@ -152,7 +157,14 @@ export class StaticAssets {
           lastModified: st.mtime.toUTCString(),
           body,
         };
-        if (kind.compressible && body.length >= COMPRESS_THRESHOLD) asset.gzipped = await gzip(body);
+        if (kind.compressible && body.length >= COMPRESS_THRESHOLD) {
+          const [gz, br] = await Promise.all([
+            gzip(body),
+            brotli(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } }),
+          ]);
+          asset.gzipped = gz;
+          if (br.length < gz.length) asset.brotli = br;
+        }
         assets.set(key, asset);
       }),
     );
@@ -162,11 +174,6 @@ export class StaticAssets {
   /** size: how many files are served from memory. */
   get size(): number {
     return this.assets.size;
-  }
-
-  /** brotliDone: resolves once every brotli form started so far is made (tests wait on it). */
-  async brotliDone(): Promise<void> {
-    while (this.brotliWork.size) await Promise.all(this.brotliWork);
   }
 
   /**
@@ -199,8 +206,8 @@ export class StaticAssets {
     let body = asset.body;
     // As Next: HEAD describes the identity body (its compression skips HEAD).
     if (req.method === "GET" && asset.gzipped) {
-      if (acceptsBrotli(accept) && this.brotli(asset)) {
-        body = asset.brotli!;
+      if (asset.brotli && acceptsBrotli(accept)) {
+        body = asset.brotli;
         headers["content-encoding"] = "br";
       } else if (encoding === "gzip") {
         body = asset.gzipped;
@@ -211,24 +218,5 @@ export class StaticAssets {
     res.writeHead(200, headers);
     res.end(req.method === "HEAD" ? undefined : body);
     return true;
-  }
-
-  /** The brotli form if made; else starts making it (once, off the main thread) and returns false. */
-  private brotli(asset: Asset): boolean {
-    if (asset.brotli) return true;
-    if (asset.brotliPending) return false;
-    asset.brotliPending = true;
-    const work = brotli(asset.body, {
-      params: { [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: asset.body.length },
-    }).then(
-      (b) => {
-        // Kept only when smaller than gzip, so br never costs bytes.
-        if (b.length < asset.gzipped!.length) asset.brotli = b;
-      },
-      (err: unknown) => console.error(`dashboard: brotli of ${asset.file} failed, serving gzip:`, err),
-    );
-    this.brotliWork.add(work);
-    void work.finally(() => this.brotliWork.delete(work));
-    return false;
   }
 }
