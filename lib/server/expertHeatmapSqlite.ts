@@ -16,14 +16,14 @@
  * columns are 512-step multiples), the partial edges and the open block from LayerAggregate. It never writes: when a closed block in range has no rollup yet it returns undefined
  * and the caller takes the generic path, which builds the missing rollups.
  *
- * Results are cached per (run, layer, range, columns) and validated by the database's change counters
- * (PRAGMA data_version moves when another connection commits, total_changes() when this one writes), so
- * a repeated request for an unchanged run (a page refresh, a finished run) costs two counter reads.
+ * Results are cached per (run, layer, range, columns) while the database is unchanged (sqliteAnswerCache.ts),
+ * so a repeated request for an unchanged run (a page refresh, a finished run) costs two counter reads.
  */
 import BetterSqlite3 from "better-sqlite3";
 import { packCounts } from "../analysis/packCounts";
 import type { ExpertHeatmapDto } from "../dto";
 import { foldPackedMax } from "./packedMax";
+import { AnswerCache, changeStamp } from "./sqliteAnswerCache";
 import { blockOf, COARSE_FACTOR, COARSE_STEPS, ROLLUP_STEPS } from "./rollups";
 import { bucketSizeFor } from "./stepBuckets";
 
@@ -48,7 +48,6 @@ interface Statements {
   rolledCoarse: BetterSqlite3.Statement;
   coarse: BetterSqlite3.Statement;
   aggregates: BetterSqlite3.Statement;
-  totalChanges: BetterSqlite3.Statement;
 }
 
 // Per connection: Prisma may reconnect, and a statement belongs to the connection that prepared it.
@@ -88,7 +87,6 @@ function statements(conn: Conn): Statements {
     aggregates: prep(
       `SELECT "step", "step", "load" FROM "LayerAggregate" WHERE "runId" = ? AND "layer" = ? AND "step" >= ? AND "step" <= ?`,
     ),
-    totalChanges: prep(`SELECT total_changes()`),
   };
   prepared.set(conn, s);
   return s;
@@ -225,64 +223,25 @@ export function readExpertHeatmapSqlite(conn: Conn, runId: string, layer: number
   return out;
 }
 
-/** changeStamp identifies the database's state as this connection sees it; equal stamps mean nothing was written. */
-function changeStamp(conn: Conn): string {
-  const dataVersion = Number(conn.pragma("data_version", { simple: true }));
-  const total = (statements(conn).totalChanges.get() as [number])[0];
-  return `${dataVersion}:${total}`;
-}
-
 /**
  * Cache bounds: entries and numbers held. A 400-column heatmap of 64 experts is 25.6k numbers; the widest
  * request, 5,000 columns x 256 experts, is 1.28 M (~10 MB as JS arrays). An answer above a quarter of the
  * budget is not cached at all, so the cache stays under ~30 MB per connection.
  */
-const CACHE_ENTRIES = 64;
-const CACHE_CELLS = 4_000_000;
-
-interface CacheEntry {
-  stamp: string;
-  dto: ExpertHeatmapDto;
-  cells: number;
-}
-interface Cache {
-  /** In use order, least recently used first. */
-  entries: Map<string, CacheEntry>;
-  cells: number;
-}
-const caches = new WeakMap<Conn, Cache>();
-
-function forget(cache: Cache, key: string): void {
-  const e = cache.entries.get(key);
-  if (!e) return;
-  cache.entries.delete(key);
-  cache.cells -= e.cells;
-}
+const cache = new AnswerCache<ExpertHeatmapDto | null>(64, 4_000_000);
 
 /**
- * cachedExpertHeatmapSqlite is readExpertHeatmapSqlite behind a small LRU cache: an entry is used only while
- * the database has not changed since it was read. Nothing is cached while a transaction is open on the
- * shared connection (its writes may still roll back). Callers get the cached object: they must not modify it.
+ * cachedExpertHeatmapSqlite is readExpertHeatmapSqlite behind an AnswerCache (sqliteAnswerCache.ts): an entry
+ * is used only while the database has not changed since it was read. Callers get the cached object: they
+ * must not modify it.
  */
 export function cachedExpertHeatmapSqlite(conn: Conn, runId: string, layer: number, opts: ExpertHeatmapOptions = {}): ExpertHeatmapDto | null | undefined {
   if (conn.inTransaction) return readExpertHeatmapSqlite(conn, runId, layer, opts);
-  let cache = caches.get(conn);
-  if (!cache) caches.set(conn, (cache = { entries: new Map(), cells: 0 }));
   const key = `${runId}\u0000${layer}\u0000${opts.fromStep ?? ""}\u0000${opts.toStep ?? ""}\u0000${opts.maxColumns ?? ""}`;
   const stamp = changeStamp(conn);
-  const hit = cache.entries.get(key);
-  forget(cache, key);
-  if (hit && hit.stamp === stamp) {
-    cache.entries.set(key, hit);
-    cache.cells += hit.cells;
-    return hit.dto;
-  }
+  const hit = cache.get(conn, key, stamp);
+  if (hit !== undefined) return hit;
   const dto = readExpertHeatmapSqlite(conn, runId, layer, opts);
-  const cells = dto ? dto.columns.length * Math.max(1, dto.numExperts) : 0;
-  if (dto && cells <= CACHE_CELLS / 4) {
-    cache.entries.set(key, { stamp, dto, cells });
-    cache.cells += cells;
-    while (cache.entries.size > CACHE_ENTRIES || cache.cells > CACHE_CELLS) forget(cache, cache.entries.keys().next().value as string);
-  }
+  if (dto) cache.set(conn, key, stamp, dto, dto.columns.length * Math.max(1, dto.numExperts));
   return dto;
 }

@@ -19,6 +19,8 @@ import type { ExpertHeatmapDto } from "../../lib/dto";
 import { readExpertHeatmapSqlite, type ExpertHeatmapOptions } from "../../lib/server/expertHeatmapSqlite";
 import { expertHeatmapGeneric, getExpertHeatmap, getImbalanceHeatmap, getLossSeries } from "../../lib/server/queries";
 import { blockOf, refreshRollupsAfterFlush } from "../../lib/server/rollups";
+import type { MetricColumn } from "../../lib/server/bucketStats";
+import { readStepBuckets } from "../../lib/server/stepBuckets";
 import { registerRun, type RunRecord } from "../../lib/server/runsRepo";
 import { getDb } from "../../lib/server/webDb";
 import { simulateRun } from "../../cli/runSimulate";
@@ -189,6 +191,30 @@ describe("experts x steps heatmap cache bound", () => {
     const again = await getExpertHeatmap(run.id, layer, { maxColumns: 7 });
     expect(again).not.toBe(first);
     expect(again).toEqual(first);
+  });
+});
+
+describe("step buckets cache (SQLite)", () => {
+  it.skipIf(TEST_DIALECT !== "sqlite")("answers a repeated query from the cache until another connection commits a change", async () => {
+    const layer = run.moeLayers[1];
+    const query = { runId: run.id, moeLayers: run.moeLayers, layers: [layer], fromStep: 1, toStep: STEPS, firstStoredStep: 1, bucketSize: 128, metrics: ["maxVio"] as MetricColumn[] };
+    const before = await readStepBuckets(db, query);
+    expect(await readStepBuckets(db, query)).toBe(before);
+    const a = aggs.find((x) => x.layer === layer && x.step === 200)!;
+    const other = new Database(process.env.DATABASE_URL!.slice("file:".length));
+    try {
+      other.prepare(`UPDATE "LayerAggregate" SET "maxVio" = ? WHERE "runId" = ? AND "layer" = ? AND "step" = ?`).run(77, run.id, layer, 200);
+      // The 64-step rollup holding step 200 follows its aggregates, as the collector's flush would do it.
+      await refreshRollupsAfterFlush(db, [{ run, aggregate: { step: 200, layer } as never }]);
+      const after = await readStepBuckets(db, query);
+      expect(after).not.toBe(before);
+      expect(after.find((b) => b.bucket === 1)!.metrics.maxVio!.max).toBe(77);
+      expect(before.find((b) => b.bucket === 1)!.metrics.maxVio!.max).not.toBe(77);
+    } finally {
+      other.prepare(`UPDATE "LayerAggregate" SET "maxVio" = ? WHERE "runId" = ? AND "layer" = ? AND "step" = ?`).run(a.maxVio, run.id, layer, 200);
+      other.close();
+      await refreshRollupsAfterFlush(db, [{ run, aggregate: { step: 200, layer } as never }]);
+    }
   });
 });
 

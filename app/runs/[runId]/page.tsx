@@ -101,6 +101,11 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
   const scalars = streamed(after(losses, () => getScalarSeries(runId, { maxPoints: MAX_LOSS_POINTS })));
   const epLoad = streamed(after(scalars, () => (layer != null && panelStep != null ? getEpLoad(runId, panelStep, layer) : Promise.resolve(null))));
   const rules = streamed(after(epLoad, () => getAlertRules(runId)));
+  // The three panels of the first paint are revealed together. React 19.2 reveals streamed Suspense boundaries
+  // in batches, each at least 300 ms after the one before, so three boundaries finishing one after another
+  // showed the last of them 300-600 ms after its HTML had arrived (traced on the 100k-step page).
+  const settled = Promise.allSettled([expertHeatmap, imbalance, losses]);
+  const withFirstPaint = <T,>(p: Promise<T>): Promise<T> => streamed(settled.then(() => p));
 
   const chartEvents = run.events.filter((e) => (from == null || e.step >= from) && (to == null || e.step <= to));
   const now = Date.now();
@@ -160,7 +165,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
       <DeferredAdvice runId={run.id} step={step} lastStep={run.lastStep} firing={firing} />
 
       <Suspense fallback={<Placeholder height="h-[30rem]" label="imbalance heatmap" />}>
-        <Await promise={imbalance}>
+        <Await promise={withFirstPaint(imbalance)}>
           {(im: ImbalanceHeatmapDto | null) => im && <ImbalancePanel dto={compactImbalance(im)!} selectedLayer={layer} selectedStep={panelStep} />}
         </Await>
       </Suspense>
@@ -175,7 +180,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
       <CapacityWhatIf runId={run.id} step={panelStep} initialCf={cf} />
 
       <Suspense fallback={<Placeholder height="h-[26rem]" label="loss charts" />}>
-        <Await promise={losses}>{(ls) => <LossCharts run={run} losses={ls} events={chartEvents} layer={layer} />}</Await>
+        <Await promise={withFirstPaint(losses)}>{(ls) => <LossCharts run={run} losses={ls} events={chartEvents} layer={layer} />}</Await>
       </Suspense>
 
       <Suspense fallback={null}>
@@ -184,7 +189,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
 
       <LayerExpertHeatmap dto={layerHeatmap} selectedLayer={layer} pinnedStep={step != null} />
       <Suspense fallback={<Placeholder height="h-[36rem]" label="experts x steps heatmap" />}>
-        <Await promise={expertHeatmap}>
+        <Await promise={withFirstPaint(expertHeatmap)}>
           {(eh: ExpertHeatmapDto | null) => <ExpertStepHeatmap dto={eh} selectedStep={step ?? layerHeatmap?.step ?? null} />}
         </Await>
       </Suspense>
