@@ -19,7 +19,7 @@ import { RunLive } from "@/components/RunLive";
 import { StepControls } from "@/components/StepControls";
 import { StepMetricsPanel } from "@/components/StepMetricsPanel";
 import type { LossName } from "@/lib/analysis/types";
-import type { ExpertHeatmapDto, ImbalanceHeatmapDto, LossSeriesDto, RunDetailDto, RunEventDto } from "@/lib/dto";
+import type { LossSeriesDto, RunDetailDto, RunEventDto } from "@/lib/dto";
 import { getAlertRules, listAlerts } from "@/lib/server/alertQueries";
 import { getEpLoad, getExpertHeatmap, getImbalanceHeatmap, getLayerHeatmap, getLiveState, getLossSeries, getRun, getScalarSeries, getStepMetrics } from "@/lib/server/queries";
 import { ScalarSeriesPanelLazy as ScalarSeriesPanel } from "@/components/ScalarSeriesPanelLazy";
@@ -82,10 +82,13 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
   const metric = parseImbalanceMetric(sp.metric);
   const cf = parseCapacityFactor(sp.cf, run.config.moe_expert_capacity_factor ?? DEFAULT_CAPACITY_FACTOR);
 
-  // The page streams: the header and the cheap per-step panels first, then each slow panel as its data is
-  // read. The database driver is synchronous, so reads started together only interleave; they are chained
-  // in the order the page needs them (the heatmaps, then the loss series, the slowest read), so the first
-  // panels are drawn in the browser while the server still reads the next ones.
+  // The page's shell (everything outside a Suspense boundary) holds the header, the per-step panels and the
+  // first paint's three panels: the imbalance heatmap, the loss charts and the experts x steps heatmap. They
+  // are not streamed after the shell because React 19.2 reveals streamed Suspense boundaries in batches at
+  // least 300 ms apart, the shell being the first: panels streamed behind it showed 300-900 ms after their
+  // HTML had arrived (traced on the 100k-step page). The loading skeleton shows while they are read (once per
+  // change of the data: whole-run reads are cached while the database is unchanged). The panels below them
+  // stream, read one after another in paint order while the browser draws the shell.
   // The live version is read before the data, so a change made while the page is read refreshes it once.
   const liveState = await getLiveState(runId);
   const [stepMetrics, layerHeatmap, firing] = await Promise.all([
@@ -95,17 +98,12 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
   ]);
   // Every per-step panel shows the same step: the pinned one, else the newest aggregated step.
   const panelStep = step ?? stepMetrics?.step ?? null;
-  const expertHeatmap = streamed(after(Promise.resolve(), () => (layer != null ? getExpertHeatmap(runId, layer, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }) : Promise.resolve(null))));
-  const imbalance = streamed(after(expertHeatmap, () => getImbalanceHeatmap(runId, metric, { ...range, maxColumns: MAX_HEATMAP_COLUMNS })));
-  const losses = streamed(after(imbalance, () => readChartLosses(run, { ...range, maxPoints: lossPointsFor(run.moeLayers.length) })));
-  const scalars = streamed(after(losses, () => getScalarSeries(runId, { maxPoints: MAX_LOSS_POINTS })));
+  const expertHeatmap = layer != null ? await getExpertHeatmap(runId, layer, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }) : null;
+  const imbalance = await getImbalanceHeatmap(runId, metric, { ...range, maxColumns: MAX_HEATMAP_COLUMNS });
+  const losses = await readChartLosses(run, { ...range, maxPoints: lossPointsFor(run.moeLayers.length) });
+  const scalars = streamed(after(Promise.resolve(), () => getScalarSeries(runId, { maxPoints: MAX_LOSS_POINTS })));
   const epLoad = streamed(after(scalars, () => (layer != null && panelStep != null ? getEpLoad(runId, panelStep, layer) : Promise.resolve(null))));
   const rules = streamed(after(epLoad, () => getAlertRules(runId)));
-  // The three panels of the first paint are revealed together. React 19.2 reveals streamed Suspense boundaries
-  // in batches, each at least 300 ms after the one before, so three boundaries finishing one after another
-  // showed the last of them 300-600 ms after its HTML had arrived (traced on the 100k-step page).
-  const settled = Promise.allSettled([expertHeatmap, imbalance, losses]);
-  const withFirstPaint = <T,>(p: Promise<T>): Promise<T> => streamed(settled.then(() => p));
 
   const chartEvents = run.events.filter((e) => (from == null || e.step >= from) && (to == null || e.step <= to));
   const now = Date.now();
@@ -164,11 +162,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
       {/* The advice reads the run's history (seconds on a long run): it is fetched after the page has painted. */}
       <DeferredAdvice runId={run.id} step={step} lastStep={run.lastStep} firing={firing} />
 
-      <Suspense fallback={<Placeholder height="h-[30rem]" label="imbalance heatmap" />}>
-        <Await promise={withFirstPaint(imbalance)}>
-          {(im: ImbalanceHeatmapDto | null) => im && <ImbalancePanel dto={compactImbalance(im)!} selectedLayer={layer} selectedStep={panelStep} />}
-        </Await>
-      </Suspense>
+      {imbalance && <ImbalancePanel dto={compactImbalance(imbalance)!} selectedLayer={layer} selectedStep={panelStep} />}
 
       <div className="grid gap-4 xl:grid-cols-2">
         <Suspense fallback={<Placeholder height="h-64" label="EP load" />}>
@@ -179,20 +173,14 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
 
       <CapacityWhatIf runId={run.id} step={panelStep} initialCf={cf} />
 
-      <Suspense fallback={<Placeholder height="h-[26rem]" label="loss charts" />}>
-        <Await promise={withFirstPaint(losses)}>{(ls) => <LossCharts run={run} losses={ls} events={chartEvents} layer={layer} />}</Await>
-      </Suspense>
+      <LossCharts run={run} losses={losses} events={chartEvents} layer={layer} />
 
       <Suspense fallback={null}>
         <Await promise={scalars}>{(sc) => (noCounts || (sc?.series.length ?? 0) === 0 ? null : <ScalarSeriesPanel dto={compactScalars(sc)} />)}</Await>
       </Suspense>
 
       <LayerExpertHeatmap dto={layerHeatmap} selectedLayer={layer} pinnedStep={step != null} />
-      <Suspense fallback={<Placeholder height="h-[36rem]" label="experts x steps heatmap" />}>
-        <Await promise={withFirstPaint(expertHeatmap)}>
-          {(eh: ExpertHeatmapDto | null) => <ExpertStepHeatmap dto={eh} selectedStep={step ?? layerHeatmap?.step ?? null} />}
-        </Await>
-      </Suspense>
+      <ExpertStepHeatmap dto={expertHeatmap} selectedStep={step ?? layerHeatmap?.step ?? null} />
 
       <div className="grid gap-4 xl:grid-cols-2">
         <EventsList events={run.events} runId={run.id} />
