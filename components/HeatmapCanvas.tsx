@@ -40,7 +40,11 @@ const BOTTOM = 30;
 /** The width column ticks are spaced for until the element has been measured (server render, hydration). */
 const UNMEASURED_WIDTH = 960;
 
-/** HeatmapCanvas draws the grid, row labels and column ticks, and shows a tooltip for the cell under the pointer. */
+/**
+ * HeatmapCanvas draws the grid on a canvas and shows a tooltip for the cell under the pointer. Row labels and
+ * column ticks are HTML, and until the canvas has drawn, the server's images of the cells (when `shadeAt` is
+ * given) stand in its place, so a server-rendered page shows the heatmap before its scripts have run.
+ */
 export function HeatmapCanvas(props: HeatmapCanvasProps) {
   const { rows, cols, cellHeight, theme } = props;
   const wrapRef = useRef<HTMLDivElement>(null);
