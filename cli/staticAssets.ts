@@ -7,8 +7,8 @@
  * 0.9-1.3 s (BENCHMARKS.md, "Run page after the plain-SVG charts and lighter reads", next lever 1). Here each
  * file is read and compressed once at start, and a request costs a map lookup and one write.
  *
- * The answers are the ones Next gives for the same file (`send` behind Next's `compression`), checked by
- * e2e/staticAssets.spec.ts: the same Content-Type, `Cache-Control: public, max-age=31536000, immutable`,
+ * The answers are the ones Next gives for the same file (`send`, gzipped by cli/gzipResponse.ts with the rules
+ * of Next's compression), checked by e2e/staticAssets.spec.ts: the same Content-Type, `Cache-Control: public, max-age=31536000, immutable`,
  * ETag (send's weak size-mtime tag) and Last-Modified, Accept-Ranges, 304 on a matching If-None-Match (or
  * If-Modified-Since alone), gzip only for compressible types of 1 KiB or more, Vary: Accept-Encoding on
  * compressible types. Two differences: a Content-Length always (Next streams gzip chunked), and brotli for
@@ -16,8 +16,7 @@
  *
  * Static files do not go through the access decision: proxy.ts's matcher excludes `_next/static`, so Next
  * serves them to anyone too. Everything this module does not recognise as the common case goes to Next
- * unchanged: other methods, Range and precondition headers, q-valued Accept-Encoding, and any path that is
- * not exactly a regular file found in the build's static directory at start (`..`, percent escapes, a
+ * unchanged: other methods, Range and precondition headers, and any path that is not exactly a regular file found in the build's static directory at start (`..`, percent escapes, a
  * backslash, an empty segment, an unknown extension, a file added later). Request paths are only ever looked
  * up in that index, never joined onto the file system.
  */
@@ -35,7 +34,7 @@ const brotli = promisify(zlib.brotliCompress);
 /** STATIC_PREFIX: the URL path Next serves `<dir>/.next/static` under (no basePath or assetPrefix configured). */
 export const STATIC_PREFIX = "/_next/static/";
 
-/** Next's compression leaves bodies under 1 KiB (its threshold) uncompressed. */
+/** Bodies under 1 KiB stay uncompressed (the threshold of Next's compression, kept by gzipResponse.ts). */
 const COMPRESS_THRESHOLD = 1024;
 /** Larger files stay with Next rather than in memory; the build's own are well under this. */
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
