@@ -7,18 +7,18 @@
  * 0.9-1.3 s (BENCHMARKS.md, "Run page after the plain-SVG charts and lighter reads", next lever 1). Here each
  * file is read and compressed once at start, and a request costs a map lookup and one write.
  *
- * The answers are the ones Next gives for the same file (`send`, gzipped by cli/gzipResponse.ts with the rules
- * of Next's compression), checked by e2e/staticAssets.spec.ts: the same Content-Type, `Cache-Control: public, max-age=31536000, immutable`,
- * ETag (send's weak size-mtime tag) and Last-Modified, Accept-Ranges, 304 on a matching If-None-Match (or
- * If-Modified-Since alone), gzip only for compressible types of 1 KiB or more, Vary: Accept-Encoding on
- * compressible types. Two differences: a Content-Length always (Next streams gzip chunked), and brotli for
- * clients that list br, which Next does not offer (made at start with gzip; see BROTLI_QUALITY).
+ * The answers are the ones Next gives for the same file (`send`, gzipped by cli/gzipResponse.ts with the rules of
+ * Next's compression), checked by e2e/staticAssets.spec.ts: the same Content-Type, `Cache-Control: public,
+ * max-age=31536000, immutable`, ETag (send's weak size-mtime tag) and Last-Modified, Accept-Ranges, 304 on a
+ * matching If-None-Match (or If-Modified-Since alone), gzip only for compressible types of 1 KiB or more, Vary:
+ * Accept-Encoding on compressible types. Two differences: a Content-Length always (Next streams gzip chunked), and
+ * brotli for clients that list br, which Next does not offer (made at start with gzip; see BROTLI_QUALITY).
  *
- * Static files do not go through the access decision: proxy.ts's matcher excludes `_next/static`, so Next
- * serves them to anyone too. Everything this module does not recognise as the common case goes to Next
- * unchanged: other methods, Range and precondition headers, and any path that is not exactly a regular file found in the build's static directory at start (`..`, percent escapes, a
- * backslash, an empty segment, an unknown extension, a file added later). Request paths are only ever looked
- * up in that index, never joined onto the file system.
+ * Static files do not go through the access decision: proxy.ts's matcher excludes `_next/static`, so Next serves
+ * them to anyone too. Everything this module does not recognise as the common case goes to Next unchanged: other
+ * methods, Range and precondition headers, and any path that is not exactly a regular file found in the build's
+ * static directory at start (`..`, percent escapes, a backslash, an empty segment, an unknown extension, a file
+ * added later). Request paths are only ever looked up in that index, never joined onto the file system.
  */
 import fs from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
