@@ -107,7 +107,7 @@ export function utilizationColor(u: number | null, palette: HeatPalette = LIGHT_
   return shadeColor(utilizationShade(u), palette);
 }
 
-/** HEAT_LEVELS: level 0 is empty, 1 dead, 2..255 the ramp from fully cold to fully hot (254 steps). */
+/** HEAT_LEVELS: level 0 is empty, 1 dead, 2..255 the ramp from fully cold to fully hot (254 levels). */
 export const HEAT_LEVELS = 256;
 const RAMP_FIRST = 2;
 const RAMP_STEPS = HEAT_LEVELS - RAMP_FIRST - 1;
