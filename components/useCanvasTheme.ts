@@ -7,12 +7,11 @@ import { LIGHT_HEAT_PALETTE, type HeatPalette } from "@/lib/ui/utilizationColor"
 export interface CanvasTheme {
   palette: HeatPalette;
   fg: string;
-  muted: string;
   line: string;
   surface: string;
 }
 
-const FALLBACK: CanvasTheme = { palette: LIGHT_HEAT_PALETTE, fg: "#161b22", muted: "#5b6472", line: "#dde1e7", surface: "#ffffff" };
+const FALLBACK: CanvasTheme = { palette: LIGHT_HEAT_PALETTE, fg: "#161b22", line: "#dde1e7", surface: "#ffffff" };
 
 function read(): CanvasTheme {
   const s = getComputedStyle(document.documentElement);
@@ -26,7 +25,6 @@ function read(): CanvasTheme {
       empty: v("--heat-empty", FALLBACK.palette.empty),
     },
     fg: v("--fg", FALLBACK.fg),
-    muted: v("--muted", FALLBACK.muted),
     line: v("--line", FALLBACK.line),
     surface: v("--surface", FALLBACK.surface),
   };
@@ -35,7 +33,7 @@ function read(): CanvasTheme {
 const FALLBACK_KEY = keyOf(FALLBACK);
 
 function keyOf(t: CanvasTheme): string {
-  return [t.palette.cold, t.palette.neutral, t.palette.hot, t.palette.dead, t.palette.empty, t.fg, t.muted, t.line, t.surface].join(" ");
+  return [t.palette.cold, t.palette.neutral, t.palette.hot, t.palette.dead, t.palette.empty, t.fg, t.line, t.surface].join(" ");
 }
 
 // The theme read from the document, re-read only when <html>'s class (light/dark) changes.
