@@ -5,7 +5,7 @@
  * has drawn. Both themes' images are sent, and CSS shows the one of the document's theme, so the first paint
  * matches the theme the layout script chose.
  */
-import { encodeIndexedPng } from "./indexedPng";
+import { encodeIndexedPng, type PngZlib } from "./indexedPng";
 import { DARK_HEAT_PALETTE, heatRampRgb, LIGHT_HEAT_PALETTE, shadeLevel } from "./utilizationColor";
 
 /** HeatmapPreview: `data:` URIs of the cells in the light and the dark palette. */
@@ -18,20 +18,21 @@ let ramps: { light: Uint8Array; dark: Uint8Array } | null = null;
 
 /**
  * heatmapPreview renders rows x cols cells, each the level of `shadeAt(row, col)` (utilizationShade /
- * imbalanceShade), as two palette-indexed PNGs. `deflate` makes the zlib stream and `base64` encodes bytes.
+ * imbalanceShade), as two palette-indexed PNGs. `zlib` makes the PNGs' zlib stream and CRCs, `base64`
+ * encodes bytes.
  */
 export function heatmapPreview(
   rows: number,
   cols: number,
   shadeAt: (row: number, col: number) => number,
-  deflate: (raw: Uint8Array) => Uint8Array,
+  zlib: PngZlib,
   base64: (bytes: Uint8Array) => string,
 ): HeatmapPreview {
   ramps ??= { light: heatRampRgb(LIGHT_HEAT_PALETTE), dark: heatRampRgb(DARK_HEAT_PALETTE) };
   const pixels = new Uint8Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) pixels[r * cols + c] = shadeLevel(shadeAt(r, c));
   const image = { width: cols, height: rows, pixels };
-  const uri = (rgb: Uint8Array) => `data:image/png;base64,${base64(encodeIndexedPng(image, rgb, deflate))}`;
+  const uri = (rgb: Uint8Array) => `data:image/png;base64,${base64(encodeIndexedPng(image, rgb, zlib))}`;
   return { light: uri(ramps.light), dark: uri(ramps.dark) };
 }
 
@@ -49,7 +50,7 @@ export function serverHeatmapPreview(rows: number, cols: number, shadeAt: (row: 
     rows,
     cols,
     shadeAt,
-    (raw) => zlib.deflateSync(raw, { level: 9 }),
+    { deflate: (raw) => zlib.deflateSync(raw, { level: 9 }), crc32: (bytes) => zlib.crc32(bytes) },
     (bytes) => buffer.Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
   );
 }

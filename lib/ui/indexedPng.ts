@@ -3,7 +3,7 @@
  * per cell, each pixel a level of the heat scale, the palette one theme's colours for those levels. The same
  * pixels with another palette is the other theme's image.
  *
- * Pure: the zlib stream is made by the `deflate` the caller passes (node:zlib's deflateSync on the server).
+ * Pure: the zlib stream and the chunks' CRC-32 come from the caller (node:zlib on the server).
  */
 
 /** IndexedImage: width x height palette indexes, row by row. */
@@ -15,24 +15,15 @@ export interface IndexedImage {
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-let crcTable: Uint32Array | null = null;
-
-/** crc32 as PNG chunks use it (ISO 3309, polynomial 0xedb88320). */
-export function crc32(bytes: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+/** PngZlib: the two zlib functions a PNG needs, passed in so this module stays pure (node:zlib's on the server). */
+export interface PngZlib {
+  /** A zlib stream (RFC 1950) of the bytes. */
+  deflate: (raw: Uint8Array) => Uint8Array;
+  /** CRC-32 (ISO 3309) of the bytes, as a PNG chunk's trailer holds it. */
+  crc32: (bytes: Uint8Array) => number;
 }
 
-function chunk(type: string, data: Uint8Array): Uint8Array {
+function chunk(type: string, data: Uint8Array, crc32: PngZlib["crc32"]): Uint8Array {
   const out = new Uint8Array(12 + data.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, data.length);
@@ -44,9 +35,9 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 
 /**
  * encodeIndexedPng encodes `image` with `paletteRgb` (3 bytes per entry, at most 256 entries; every pixel must
- * index an entry). `deflate` turns the filtered scanlines into a zlib stream (RFC 1950).
+ * index an entry). `zlib.deflate` turns the filtered scanlines into the image data's zlib stream.
  */
-export function encodeIndexedPng(image: IndexedImage, paletteRgb: Uint8Array, deflate: (raw: Uint8Array) => Uint8Array): Uint8Array {
+export function encodeIndexedPng(image: IndexedImage, paletteRgb: Uint8Array, zlib: PngZlib): Uint8Array {
   const { width, height, pixels } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new Error(`encodeIndexedPng: image is ${width} x ${height}, expected positive integers`);
@@ -73,7 +64,13 @@ export function encodeIndexedPng(image: IndexedImage, paletteRgb: Uint8Array, de
     // Filter type 0 (None) on every row: the cells are levels, not smooth photographic values.
     raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
   }
-  const parts = [Uint8Array.from(SIGNATURE), chunk("IHDR", ihdr), chunk("PLTE", paletteRgb), chunk("IDAT", deflate(raw)), chunk("IEND", new Uint8Array(0))];
+  const parts = [
+    Uint8Array.from(SIGNATURE),
+    chunk("IHDR", ihdr, zlib.crc32),
+    chunk("PLTE", paletteRgb, zlib.crc32),
+    chunk("IDAT", zlib.deflate(raw), zlib.crc32),
+    chunk("IEND", new Uint8Array(0), zlib.crc32),
+  ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
