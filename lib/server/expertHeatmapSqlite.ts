@@ -228,20 +228,19 @@ export function readExpertHeatmapSqlite(conn: Conn, runId: string, layer: number
  * request, 5,000 columns x 256 experts, is 1.28 M (~10 MB as JS arrays). An answer above a quarter of the
  * budget is not cached at all, so the cache stays under ~30 MB per connection.
  */
-const cache = new AnswerCache<ExpertHeatmapDto | null>(64, 4_000_000);
+const cache = new AnswerCache<ExpertHeatmapDto | null | undefined>(64, 4_000_000);
 
 /**
  * cachedExpertHeatmapSqlite is readExpertHeatmapSqlite behind an AnswerCache (sqliteAnswerCache.ts): an entry
  * is used only while the database has not changed since it was read. Callers get the cached object: they
  * must not modify it.
  */
-export function cachedExpertHeatmapSqlite(conn: Conn, runId: string, layer: number, opts: ExpertHeatmapOptions = {}): ExpertHeatmapDto | null | undefined {
-  if (conn.inTransaction) return readExpertHeatmapSqlite(conn, runId, layer, opts);
+export function cachedExpertHeatmapSqlite(conn: Conn, runId: string, layer: number, opts: ExpertHeatmapOptions = {}): Promise<ExpertHeatmapDto | null | undefined> {
   const key = `${runId}\u0000${layer}\u0000${opts.fromStep ?? ""}\u0000${opts.toStep ?? ""}\u0000${opts.maxColumns ?? ""}`;
-  const stamp = changeStamp(conn);
-  const hit = cache.get(conn, key, stamp);
-  if (hit !== undefined) return hit;
-  const dto = readExpertHeatmapSqlite(conn, runId, layer, opts);
-  if (dto) cache.set(conn, key, stamp, dto, dto.columns.length * Math.max(1, dto.numExperts));
-  return dto;
+  return cache.read(
+    conn,
+    key,
+    (dto) => (dto ? dto.columns.length * Math.max(1, dto.numExperts) : 0),
+    async () => readExpertHeatmapSqlite(conn, runId, layer, opts),
+  );
 }

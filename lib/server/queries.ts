@@ -277,7 +277,7 @@ export async function getExpertHeatmap(runId: string, layer: number, opts: Exper
   const db = await getDb();
   const conn = db.sqlite();
   if (conn) {
-    const fast = cachedExpertHeatmapSqlite(conn, runId, layer, opts);
+    const fast = await cachedExpertHeatmapSqlite(conn, runId, layer, opts);
     if (fast !== undefined) return fast;
   }
   return expertHeatmapGeneric(db, runId, layer, opts);

@@ -84,7 +84,8 @@ export class AnswerCache<T> {
 
   /**
    * read answers `key` from the cache or by `load`, keeping what `load` returns when the database did not
-   * change while it ran. Without a cacheable connection (none, or a transaction open) it just loads.
+   * change while it ran (undefined, "no answer", is never kept). Without a cacheable connection (none, or a
+   * transaction open) it just loads.
    */
   async read(conn: Conn | null, key: string, weigh: (value: T) => number, load: () => Promise<T>): Promise<T> {
     if (!conn || conn.inTransaction) return load();
@@ -92,7 +93,7 @@ export class AnswerCache<T> {
     const hit = this.get(conn, key, stamp);
     if (hit !== undefined) return hit;
     const value = await load();
-    if (!conn.inTransaction && changeStamp(conn) === stamp) this.set(conn, key, stamp, value, weigh(value));
+    if (value !== undefined && !conn.inTransaction && changeStamp(conn) === stamp) this.set(conn, key, stamp, value, weigh(value));
     return value;
   }
 }
