@@ -10,8 +10,11 @@ import { acceptsGzip, SyncGzip } from "../lib/server/syncGzip";
 
 /** Types worth compressing: text (HTML, CSS, RSC's text/x-component), JSON, JavaScript, XML, SVG. */
 const COMPRESSIBLE = /^\s*(text\/|application\/(json|javascript|x-javascript|ecmascript|xml|manifest\+json|[a-z.+-]*\+json|[a-z.+-]*\+xml)|image\/svg\+xml)/i;
-/** Below this many bytes (a known Content-Length or a body written in one piece) gzip is not worth it. */
-const THRESHOLD = 1024;
+/**
+ * Below this many bytes (a known Content-Length or a body written in one piece) gzip is not worth it: the
+ * threshold of Next's compression, for static files (staticAssets.ts) too.
+ */
+export const COMPRESS_THRESHOLD = 1024;
 
 /** withVary adds `Accept-Encoding` to a Vary header value unless it (or `*`) is already there. */
 export function withVary(current: number | string | string[] | undefined, field = "Accept-Encoding"): string {
@@ -43,7 +46,7 @@ export function gzipResponses(req: IncomingMessage, res: ServerResponse): void {
     res.setHeader("vary", withVary(res.getHeader("vary")));
     if (!wanted || res.statusCode === 204 || res.statusCode === 304) return;
     const length = res.getHeader("content-length") !== undefined ? Number(res.getHeader("content-length")) : firstChunk;
-    if (length !== undefined && length < THRESHOLD) return;
+    if (length !== undefined && length < COMPRESS_THRESHOLD) return;
     const encoding = String(res.getHeader("content-encoding") ?? "identity").toLowerCase();
     if (encoding !== "identity") return;
     gz = new SyncGzip();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { acceptsBrotli, fresh, staticAssetKey, staticContentType } from "./staticAssets";
+import { acceptsBrotli } from "../lib/server/syncGzip";
+import { fresh, staticAssetKey, staticContentType } from "./staticAssets";
 
 describe("staticAssetKey", () => {
   const cases: Array<[string, string, string | undefined]> = [

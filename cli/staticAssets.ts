@@ -26,7 +26,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { notModified } from "../lib/server/expertHeatmapHttp";
-import { acceptsGzip } from "../lib/server/syncGzip";
+import { acceptsBrotli, acceptsGzip } from "../lib/server/syncGzip";
+import { COMPRESS_THRESHOLD } from "./gzipResponse";
 
 const gzip = promisify(zlib.gzip);
 const brotli = promisify(zlib.brotliCompress);
@@ -34,8 +35,6 @@ const brotli = promisify(zlib.brotliCompress);
 /** STATIC_PREFIX: the URL path Next serves `<dir>/.next/static` under (no basePath or assetPrefix configured). */
 export const STATIC_PREFIX = "/_next/static/";
 
-/** Bodies under 1 KiB stay uncompressed (the threshold of Next's compression, kept by gzipResponse.ts). */
-const COMPRESS_THRESHOLD = 1024;
 /** Larger files stay with Next rather than in memory; the build's own are well under this. */
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
 /**
@@ -216,12 +215,4 @@ export class StaticAssets {
     res.end(req.method === "HEAD" ? undefined : body);
     return true;
   }
-}
-
-/** acceptsBrotli: whether an Accept-Encoding header lists br with a q-value above 0 (brotli, where made, is smaller than gzip). */
-export function acceptsBrotli(acceptEncoding: string | undefined): boolean {
-  return (acceptEncoding ?? "").split(",").some((part) => {
-    const [name, ...params] = part.trim().toLowerCase().split(";");
-    return name === "br" && !params.some((p) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(p));
-  });
 }

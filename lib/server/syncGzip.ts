@@ -63,16 +63,9 @@ export function gzipOnce(body: Uint8Array): Buffer {
   return Buffer.concat([gz.write(body), gz.end()]);
 }
 
-/**
- * acceptsGzip: whether to gzip a response for this Accept-Encoding header, offering gzip and identity (the
- * negotiation of Next's compression, minus deflate): the higher q-value wins, a tie goes to the encoding the
- * client lists first; `*` stands for either when it is not named; identity unnamed ranks last with the lowest
- * q-value listed; q=0 refuses.
- */
-export function acceptsGzip(header: string | undefined): boolean {
-  if (!header) return false;
+/** acceptedCodings: each content coding an Accept-Encoding header names, with its q-value and position (first mention wins). */
+function acceptedCodings(header: string): Map<string, { q: number; at: number }> {
   const named = new Map<string, { q: number; at: number }>();
-  let lowest = 1;
   header.split(",").forEach((part, at) => {
     const [name, ...params] = part.trim().toLowerCase().split(";");
     if (!name || named.has(name)) return;
@@ -81,12 +74,29 @@ export function acceptsGzip(header: string | undefined): boolean {
       const m = /^\s*q\s*=\s*([0-9.]+)\s*$/.exec(p);
       if (m) q = Number(m[1]);
     }
-    if (!Number.isFinite(q)) return;
-    named.set(name, { q, at });
-    lowest = Math.min(lowest, q || 1);
+    if (Number.isFinite(q)) named.set(name, { q, at });
   });
+  return named;
+}
+
+/**
+ * acceptsGzip: whether to gzip a response for this Accept-Encoding header, offering gzip and identity (the
+ * negotiation of Next's compression, minus deflate): the higher q-value wins, a tie goes to the encoding the
+ * client lists first; `*` stands for either when it is not named; identity unnamed ranks last with the lowest
+ * q-value listed; q=0 refuses.
+ */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  const named = acceptedCodings(header);
   const gzip = named.get("gzip") ?? named.get("*");
   if (!gzip || gzip.q <= 0) return false;
+  const lowest = Math.min(1, ...[...named.values()].map((c) => c.q || 1));
   const identity = named.get("identity") ?? named.get("*") ?? { q: lowest, at: Infinity };
   return gzip.q > identity.q || (gzip.q === identity.q && gzip.at <= identity.at);
+}
+
+/** acceptsBrotli: whether an Accept-Encoding header names br with a q-value above 0 (`*` does not count: brotli is only sent where asked for by name). */
+export function acceptsBrotli(header: string | undefined): boolean {
+  const br = header ? acceptedCodings(header).get("br") : undefined;
+  return br !== undefined && br.q > 0;
 }
