@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { constants, gunzipSync, inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rawRequest, type RawResponse } from "../test/rawHttp";
 import { gzipResponses, withVary } from "./gzipResponse";
 
 const BIG = "<p>streamed panel</p>".repeat(200); // 4 KB
@@ -62,17 +63,10 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-/** GET with Node's http (fetch would decompress): status, headers and the raw body bytes. */
-function get(path: string, acceptEncoding?: string, method = "GET"): Promise<{ status: number; headers: http.IncomingHttpHeaders; raw: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method, headers: acceptEncoding ? { "accept-encoding": acceptEncoding } : {} }, (res) => {
-      const parts: Buffer[] = [];
-      res.on("data", (d: Buffer) => parts.push(d));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, raw: Buffer.concat(parts) }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
+/** A request with only Accept-Encoding set; `raw` is the body as sent. */
+async function get(path: string, acceptEncoding?: string, method = "GET"): Promise<{ status: number; headers: RawResponse["headers"]; raw: Buffer }> {
+  const r = await rawRequest(base, path, acceptEncoding ? { "accept-encoding": acceptEncoding } : {}, method);
+  return { status: r.status, headers: r.headers, raw: r.wire };
 }
 
 describe("gzipResponses", () => {

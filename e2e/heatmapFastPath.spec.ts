@@ -6,25 +6,21 @@
  * included; signed out, both answer the proxy's 401.
  */
 import fs from "node:fs";
-import http from "node:http";
 import { expect, test, uniqueRunKey } from "./fixtures";
 import { E2E_USERS } from "./global-setup";
+import { rawRequest, type RawResponse } from "../test/rawHttp";
 
+/** One answer as sent: `body` is the bytes on the wire (gzipped ones compared as they are). */
 interface Raw {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: RawResponse["headers"];
   body: Buffer;
 }
 
-function raw(url: string, headers: Record<string, string>): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on("error", reject);
-  });
+async function raw(url: string, headers: Record<string, string>): Promise<Raw> {
+  const u = new URL(url);
+  const r = await rawRequest(u.origin, u.pathname + u.search, headers);
+  return { status: r.status, headers: r.headers, body: r.wire };
 }
 
 /** What a client or a cache acts on (framing headers such as Content-Length / chunked may differ). */

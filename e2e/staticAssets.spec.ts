@@ -7,43 +7,15 @@
  * nothing from outside the static directory.
  */
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
-import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { expect, test } from "./fixtures";
 import { REPO_ROOT } from "./processes";
-
-interface Raw {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  /** The bytes as sent. */
-  wire: Buffer;
-  /** The body decoded by its content-encoding. */
-  body: Buffer;
-}
-
-function raw(baseURL: string, urlPath: string, headers: Record<string, string>, method = "GET"): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    // `path` is sent as given, so ".." and escapes reach the server unnormalised.
-    const req = http.request(`${baseURL}/`, { method, headers, path: urlPath }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const wire = Buffer.concat(chunks);
-        const enc = res.headers["content-encoding"];
-        const body = enc === "gzip" ? gunzipSync(wire) : enc === "br" ? brotliDecompressSync(wire) : wire;
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, wire, body });
-      });
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+import { rawRequest, type RawResponse } from "../test/rawHttp";
 
 /** What a client or a cache acts on; content-encoding is compared apart (br may replace gzip). */
 const COMPARED = ["content-type", "cache-control", "etag", "last-modified", "vary", "accept-ranges", "location"];
 
-function seen(r: Raw): Record<string, unknown> {
+function seen(r: RawResponse): Record<string, unknown> {
   return { status: r.status, ...Object.fromEntries(COMPARED.map((h) => [h, r.headers[h]])) };
 }
 
@@ -65,8 +37,8 @@ test("static files: the fast path answers what Next answers", async ({ request, 
     for (const acceptEncoding of ["", "gzip", "gzip, deflate", "identity", "gzip, deflate, br, zstd", "br"]) {
       const headers: Record<string, string> = acceptEncoding ? { "accept-encoding": acceptEncoding } : {};
       const what = `${url} ${JSON.stringify(headers)}`;
-      const fast = await raw(baseURL!, url, headers);
-      const next = await raw(baseURL!, viaNext(url), headers);
+      const fast = await rawRequest(baseURL!, url, headers);
+      const next = await rawRequest(baseURL!, viaNext(url), headers);
       expect(seen(fast), what).toEqual(seen(next));
       expect(fast.status, what).toBe(200);
       expect(fast.body.equals(onDisk), `${what}: fast path body`).toBe(true);
@@ -81,14 +53,14 @@ test("static files: the fast path answers what Next answers", async ({ request, 
         expect(fast.headers["content-encoding"], what).toBe(next.headers["content-encoding"]);
       }
     }
-    const head = [await raw(baseURL!, url, { "accept-encoding": "gzip" }, "HEAD"), await raw(baseURL!, viaNext(url), { "accept-encoding": "gzip" }, "HEAD")];
+    const head = [await rawRequest(baseURL!, url, { "accept-encoding": "gzip" }, "HEAD"), await rawRequest(baseURL!, viaNext(url), { "accept-encoding": "gzip" }, "HEAD")];
     expect(seen(head[0]), `HEAD ${url}`).toEqual(seen(head[1]));
     expect(head[0].headers["content-length"], `HEAD ${url}`).toBe(head[1].headers["content-length"]);
     expect(head[0].headers["content-length"], `HEAD ${url}`).toBe(String(onDisk.length));
 
     const etag = head[0].headers.etag!;
     for (const cond of [{ "if-none-match": etag }, { "if-modified-since": head[0].headers["last-modified"]! }] as Array<Record<string, string>>) {
-      const [fast, next] = [await raw(baseURL!, url, cond), await raw(baseURL!, viaNext(url), cond)];
+      const [fast, next] = [await rawRequest(baseURL!, url, cond), await rawRequest(baseURL!, viaNext(url), cond)];
       expect(fast.status, `${url} ${JSON.stringify(cond)}`).toBe(304);
       expect(seen(fast), `${url} ${JSON.stringify(cond)}`).toEqual(seen(next));
     }
@@ -96,7 +68,7 @@ test("static files: the fast path answers what Next answers", async ({ request, 
 
   // A browser (it lists br) gets brotli for the larger files.
   const big = urls.find((u) => fs.statSync(path.join(REPO_ROOT, ".next", "static", u.slice("/_next/static/".length))).size > 10_000)!;
-  expect((await raw(baseURL!, big, { "accept-encoding": "gzip, deflate, br, zstd" })).headers["content-encoding"]).toBe("br");
+  expect((await rawRequest(baseURL!, big, { "accept-encoding": "gzip, deflate, br, zstd" })).headers["content-encoding"]).toBe("br");
 });
 
 test("static files: no traversal reaches outside .next/static", async ({ baseURL }) => {
@@ -110,7 +82,7 @@ test("static files: no traversal reaches outside .next/static", async ({ baseURL
     "/_next/static/../BUILD_ID",
   ]) {
     for (const headers of [{}, { "accept-encoding": "gzip" }] as Array<Record<string, string>>) {
-      const r = await raw(baseURL!, p, headers);
+      const r = await rawRequest(baseURL!, p, headers);
       expect(r.status, p).not.toBe(200);
       expect(r.body.includes(pkg.subarray(0, 60)), p).toBe(false);
       expect(r.body.includes('"name": "moe-telemetry"'), p).toBe(false);

@@ -8,7 +8,6 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveExpertHeatmap } from "../../cli/dashboardServer";
 import { packCounts } from "../../lib/analysis/packCounts";
@@ -20,6 +19,7 @@ import { getExpertHeatmap } from "../../lib/server/queries";
 import { registerRun, type RunRecord } from "../../lib/server/runsRepo";
 import { getDb } from "../../lib/server/webDb";
 import { smallRun, tempDatabaseUrl, TEST_DIALECT } from "./harness";
+import { rawRequest, type RawResponse } from "../rawHttp";
 
 const STEPS = 90;
 /** smallRun's layout: 4 experts, MoE layers 2-4. */
@@ -33,27 +33,16 @@ const savedAuth = process.env.DASHBOARD_AUTH;
 
 interface Got {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: RawResponse["headers"];
   /** The bytes as sent (compressed when content-encoding says so). */
   raw: Buffer;
   /** The body decoded. */
   text: string;
 }
 
-function get(path: string, headers: Record<string, string> = {}, method = "GET"): Promise<Got> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const raw = Buffer.concat(chunks);
-        const text = (res.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw).toString();
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, text });
-      });
-    });
-    req.on("error", reject);
-    req.end();
-  });
+async function get(path: string, headers: Record<string, string> = {}, method = "GET"): Promise<Got> {
+  const r = await rawRequest(base, path, headers, method);
+  return { status: r.status, headers: r.headers, raw: r.wire, text: r.body.toString() };
 }
 
 const path = (q: string, runId = run.id) => `/api/runs/${runId}/heatmap/experts?${q}`;

@@ -11,9 +11,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StaticAssets } from "../../cli/staticAssets";
+import { rawRequest, type RawResponse } from "../rawHttp";
 
 const DECLINED = 599;
 let tmp = "";
@@ -30,28 +30,16 @@ const SECRET = Buffer.from('{ "name": "outside-the-static-dir", "secret": true }
 
 interface Got {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: RawResponse["headers"];
   raw: Buffer;
   /** The body decoded by its content-encoding. */
   body: Buffer;
 }
 
-function get(urlPath: string, headers: Record<string, string> = {}, method = "GET"): Promise<Got> {
-  return new Promise((resolve, reject) => {
-    // http.request sends the path as given: no normalisation of "..", like a hostile client.
-    const req = http.request(`${base}/`, { method, headers, path: urlPath }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const raw = Buffer.concat(chunks);
-        const enc = res.headers["content-encoding"];
-        const body = enc === "gzip" ? gunzipSync(raw) : enc === "br" ? brotliDecompressSync(raw) : raw;
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, body });
-      });
-    });
-    req.on("error", reject);
-    req.end();
-  });
+async function get(urlPath: string, headers: Record<string, string> = {}, method = "GET"): Promise<Got> {
+  // The path goes out as given: no normalisation of "..", like a hostile client.
+  const r = await rawRequest(base, urlPath, headers, method);
+  return { status: r.status, headers: r.headers, raw: r.wire, body: r.body };
 }
 
 beforeAll(async () => {
