@@ -14,8 +14,12 @@
  */
 import { constants, crc32, deflateRawSync } from "node:zlib";
 
-/** GZIP_LEVEL: zlib's default level, the one Next's compression used. */
-const GZIP_LEVEL = 6;
+/**
+ * GZIP_LEVEL: zlib's fastest level, as nginx's gzip uses by default. Every page and heatmap answer is
+ * compressed on the request's thread: level 6 (zlib's default, Next's) took 3.2-3.9 ms for a 56 KB heatmap
+ * answer and ~23 ms for a 100k-step run page; level 1 takes a quarter of that for ~10% more bytes.
+ */
+const GZIP_LEVEL = 1;
 const WINDOW = 32 * 1024;
 /** Gzip's 10-byte header: magic, deflate, no flags, no time, no extra flags, OS unknown. */
 const HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
