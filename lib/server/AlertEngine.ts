@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { LayerAggregate } from "../analysis/aggregateLayer";
 import type { AlertRule, AlertRuleId, RuleOverrides } from "../analysis/alerts/alertRules";
-import { signalsFromAggregate, signalsFromStepSample, type AlertSignal } from "../analysis/alerts/alertSignals";
+import { lossBaseline, signalsFromAggregate, signalsFromStepSample, type AlertSignal, type LossPoint } from "../analysis/alerts/alertSignals";
 import { evaluateAlert, INITIAL_ALERT_STATE, type AlertState, type Observation } from "../analysis/alerts/evaluateAlert";
 import { formatAlertMessage } from "../analysis/alerts/formatAlert";
 import type { OomEvent } from "../analysis/types";
@@ -171,7 +171,7 @@ export class AlertEngine {
     const sorted = [...aggregates].sort((a, b) => a.step - b.step);
     // The spike rules' baselines: the complete aggregates just before these steps, in one query.
     const spikes = rules["aux-loss-spike"].enabled || rules["z-loss-spike"].enabled;
-    const history = new Map<number, Array<{ step: number; aux: number | null; z: number | null }>>();
+    const history = new Map<number, LossPoint[]>();
     if (spikes && sorted.length > 0) {
       const rows = await tx.layerAggregate.findMany({
         where: {
@@ -190,11 +190,10 @@ export class AlertEngine {
       }
     }
     for (const agg of sorted) {
-      const before = (history.get(agg.layer) ?? []).filter((h) => h.step < agg.step);
-      const previous = {
-        aux: before.flatMap((h) => (h.aux === null ? [] : [h.aux])).slice(-rules["aux-loss-spike"].window),
-        z: before.flatMap((h) => (h.z === null ? [] : [h.z])).slice(-rules["z-loss-spike"].window),
-      };
+      const previous = lossBaseline(history.get(agg.layer) ?? [], agg.step, {
+        aux: rules["aux-loss-spike"].window,
+        z: rules["z-loss-spike"].window,
+      });
       for (const s of signalsFromAggregate(agg, previous)) {
         if (s.ruleId !== "drop-fraction-high" || capacitySet) out.push(s);
       }
@@ -344,3 +343,4 @@ export class AlertEngine {
     }
   }
 }
+

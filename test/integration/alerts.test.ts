@@ -148,4 +148,41 @@ describe("alerts", () => {
     // Early training is where they fire: every episode started in the imbalanced first half.
     expect(Math.max(...alerts.map((a) => a.step))).toBeLessThan(110);
   });
+
+  it("judges aux-loss-spike against the median of the layer's last `window` complete steps, many steps in one batch", async () => {
+    const spikesOnly: RuleOverrides = Object.fromEntries(
+      Object.keys(fast).map((id) => [id, id === "aux-loss-spike" ? { enabled: true, threshold: 1.3, window: 5 } : { enabled: false }]),
+    );
+    const own = await startCollector(tempDatabaseUrl(), { alertRules: spikesOnly });
+    try {
+      const run = smallRun("spiking");
+      const { runId } = await new TelemetryClient(own.address).registerRun(run);
+      const client = new TelemetryClient(own.address);
+      const ranks = smallRanks().filter((r) => r.coords.pp === 1); // layers 3 and 4
+      // Layer 3's aux loss: 1.0 for steps 1-5, 0.1 for steps 6-10, 0.2 at step 11. Only a baseline of the last 5
+      // steps (median 0.1: ratio 2.0) fires; all 10 steps (median 0.55) or the first 5 (1.0) would not.
+      // Layer 4 stays at 0.1 throughout. Every step goes in one batch per rank, so one flush judges them all.
+      const aux3 = (step: number) => (step <= 5 ? 1.0 : step <= 10 ? 0.1 : 0.2);
+      const flat = [4, 4, 4, 4];
+      const steps = Array.from({ length: 11 }, (_, i) => i + 1);
+      const streams = ranks.map((r) => client.openStream(run.runKey, r));
+      ranks.forEach((_, i) =>
+        streams[i].send(
+          steps.flatMap((step) => [
+            { step, layer: 3, microBatches: 1, tokens: 8, tokensPerExpert: flat, losses: { load_balancing_loss: aux3(step) } },
+            { step, layer: 4, microBatches: 1, tokens: 8, tokensPerExpert: flat, losses: { load_balancing_loss: 0.1 } },
+          ]),
+          [],
+        ),
+      );
+      await Promise.all(streams.map((st) => st.close()));
+      client.close();
+      await waitFor(async () => (await own.db.prisma.alert.count({ where: { runId } })) === 1, 5_000, "one spike alert");
+      const alert = await own.db.prisma.alert.findFirstOrThrow({ where: { runId } });
+      expect(alert).toMatchObject({ ruleId: "aux-loss-spike", layer: 3, step: 11 });
+      expect(alert.value).toBeCloseTo(2.0, 9);
+    } finally {
+      await own.stop();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { signalsFromAggregate, signalsFromStepSample, spikeRatio } from "./alertSignals";
+import { lossBaseline, signalsFromAggregate, signalsFromStepSample, spikeRatio, type LossPoint } from "./alertSignals";
 
 describe("spikeRatio", () => {
   const cases: Array<[string, number, number[], number | null]> = [
@@ -11,6 +11,22 @@ describe("spikeRatio", () => {
   for (const [name, v, prev, expected] of cases) {
     it(name, () => (expected === null ? expect(spikeRatio(v, prev)).toBeNull() : expect(spikeRatio(v, prev)).toBeCloseTo(expected, 12)));
   }
+});
+
+describe("lossBaseline", () => {
+  const pt = (step: number, aux: number | null, z: number | null = null): LossPoint => ({ step, aux, z });
+  const history = [pt(1, 10, 1), pt(2, 20), pt(4, 40, 4), pt(5, null, 5), pt(7, 70, 7), pt(8, 80, 8)];
+  const cases: Array<[string, readonly LossPoint[], number, { aux: number; z: number }, { aux: number[]; z: number[] }]> = [
+    ["the last window values before the step, in step order", history, 8, { aux: 2, z: 2 }, { aux: [40, 70], z: [5, 7] }],
+    ["never the step itself or later ones", history, 7, { aux: 9, z: 9 }, { aux: [10, 20, 40], z: [1, 4, 5] }],
+    ["a step between points counts the points before it", history, 6, { aux: 9, z: 9 }, { aux: [10, 20, 40], z: [1, 4, 5] }],
+    ["nulls are skipped, not counted against the window", history, 9, { aux: 3, z: 1 }, { aux: [40, 70, 80], z: [8] }],
+    ["the windows are per loss", history, 9, { aux: 1, z: 4 }, { aux: [80], z: [4, 5, 7, 8] }],
+    ["nothing before the first point", history, 1, { aux: 5, z: 5 }, { aux: [], z: [] }],
+    ["an empty history", [], 3, { aux: 5, z: 5 }, { aux: [], z: [] }],
+    ["after the last point: the tail", history, 100, { aux: 20, z: 20 }, { aux: [10, 20, 40, 70, 80], z: [1, 4, 5, 7, 8] }],
+  ];
+  for (const [name, h, step, windows, expected] of cases) it(name, () => expect(lossBaseline(h, step, windows)).toEqual(expected));
 });
 
 describe("signalsFromAggregate", () => {

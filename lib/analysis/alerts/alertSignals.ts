@@ -26,6 +26,38 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** LossPoint: one complete (step, layer) aggregate's losses, as the spike rules' baselines need them. */
+export interface LossPoint {
+  step: number;
+  aux: number | null;
+  z: number | null;
+}
+
+/**
+ * lossBaseline: the values the spike rules compare a step with: per loss, the last `windows[loss]` non-null values
+ * of the points before `step`, in step order. `history` is one layer's points in ascending step order; the
+ * search is binary and the walk back stops at the window, so judging a flush of many steps costs O(window)
+ * per step, not O(history).
+ */
+export function lossBaseline(history: readonly LossPoint[], step: number, windows: { aux: number; z: number }): { aux: number[]; z: number[] } {
+  let end = 0;
+  let hi = history.length;
+  while (end < hi) {
+    const mid = (end + hi) >>> 1;
+    if (history[mid].step < step) end = mid + 1;
+    else hi = mid;
+  }
+  const lastValues = (key: "aux" | "z") => {
+    const out: number[] = [];
+    for (let i = end - 1; i >= 0 && out.length < windows[key]; i--) {
+      const v = history[i][key];
+      if (v !== null) out.push(v);
+    }
+    return out.reverse();
+  };
+  return { aux: lastValues("aux"), z: lastValues("z") };
+}
+
 /** spikeRatio is value / median(previous values), or null without a usable baseline. */
 export function spikeRatio(value: number, previous: number[], minBaseline = 5): number | null {
   if (previous.length < minBaseline) return null;
