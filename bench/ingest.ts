@@ -6,8 +6,11 @@
  * by a raw better-sqlite3 transaction. Target: the collector at >= half the lower limit.
  *
  *   npm run bench:ingest -- [--shapes a,b,b1,c] [--steps N | --samples 4000000] [--no-limits] [--smoke]
- *                           [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+ *                           [--steps-per-batch 1] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
  *   npm run bench:limits -- ...      (the limits alone)
+ *
+ * --steps-per-batch K sends K steps per batch to the collector and to limit (a) alike (default 1, what the Python
+ * client sends), and limit (b) writes K steps per transaction.
  *
  * The data is generated before the clock starts. Numbers vary with machine load: compare runs made together.
  */
@@ -23,12 +26,14 @@ const args = benchArgs({
   "limits-only": { type: "boolean", default: false },
   // A PostgreSQL server URL: the collector writes to a fresh database there instead of SQLite.
   postgres: { type: "string" },
+  "steps-per-batch": { type: "string", default: "1" },
 });
+const stepsPerBatch = Number(args["steps-per-batch"]);
 
 async function collectorIngest(d: ReturnType<typeof makeDataset>): Promise<{ r: IngestResult; bytesPerCount: number }> {
   const product = await startProduct("collector", { postgres: args.postgres });
   try {
-    const r = await streamDataset(product.grpc, d, { runKey: `ingest-${d.shape.name}`, receiverPid: product.proc.pid });
+    const r = await streamDataset(product.grpc, d, { runKey: `ingest-${d.shape.name}`, receiverPid: product.proc.pid, stepsPerBatch });
     await product.stop();
     return { r, bytesPerCount: databaseBytes(product) / r.counts };
   } finally {
@@ -42,8 +47,8 @@ runBench(args["limits-only"] ? "bench:limits" : "bench:ingest", async () => {
     const steps = stepsFor(shape, args);
     const d = makeDataset(shape, steps);
     const mine = args["limits-only"] ? null : await collectorIngest(d);
-    const grpc = args["no-limits"] ? null : await grpcLimit(d);
-    const sqlite = args["no-limits"] ? null : rawSqliteWrite(d);
+    const grpc = args["no-limits"] ? null : await grpcLimit(d, stepsPerBatch);
+    const sqlite = args["no-limits"] ? null : rawSqliteWrite(d, stepsPerBatch);
     const grpcRate = grpc ? grpc.counts / grpc.seconds : Number.NaN;
     const sqliteRate = sqlite ? sqlite.counts / sqlite.seconds : Number.NaN;
     const lower = Math.min(grpcRate, sqliteRate);
@@ -63,7 +68,7 @@ runBench(args["limits-only"] ? "bench:limits" : "bench:ingest", async () => {
     ]);
   }
   printTable(
-    `Ingest, 64 ranks, counts per second (acks included for the collector and the gRPC limit), collector on ${args.postgres ? "PostgreSQL" : "SQLite"}`,
+    `Ingest, 64 ranks, ${stepsPerBatch === 1 ? "one step" : `${stepsPerBatch} steps`} per batch, counts per second (acks included for the collector and the gRPC limit), collector on ${args.postgres ? "PostgreSQL" : "SQLite"}`,
     ["shape", "steps", "counts", "collector", "per collector CPU-s", "limit (a) grpc-js, no persistence", "limit (b) raw better-sqlite3", "collector / lower limit (target >= 0.5x)", "database bytes/count (collector)", "bytes/count (raw rows)"],
     rows,
   );

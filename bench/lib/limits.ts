@@ -14,12 +14,12 @@ export interface Limits {
   sqlite: RawWriteResult;
 }
 
-/** grpcLimit streams the dataset to a fresh null collector process and measures it. */
-export async function grpcLimit(d: Dataset): Promise<IngestResult> {
+/** grpcLimit streams the dataset to a fresh null collector process (the same batches as the collector gets) and measures it. */
+export async function grpcLimit(d: Dataset, stepsPerBatch = 1): Promise<IngestResult> {
   const proc = startTsProcess("bench/lib/nullCollector.ts", []);
   try {
     const m = await waitForMatch(proc, /null collector listening on (\S+)/, 60_000);
-    return await streamDataset(m[1], d, { runKey: `limit-${d.shape.name}`, receiverPid: proc.pid });
+    return await streamDataset(m[1], d, { runKey: `limit-${d.shape.name}`, receiverPid: proc.pid, stepsPerBatch });
   } finally {
     await proc.stop(5_000);
   }

@@ -8,6 +8,7 @@ import path from "node:path";
 import pg from "pg";
 import { TelemetryClient, type RankStream } from "../../lib/client/TelemetryClient";
 import { cpuSeconds, diskBytes, freePort, REPO_ROOT, startCliProcess, tempDir, waitForMatch, type Child } from "./proc";
+import type { LayerReport, StepSample } from "../../lib/analysis/types";
 import { runInfoOf, type Dataset } from "./shapes";
 
 /** Product: a running collector (and with `serve`, the dashboard) of this bench. */
@@ -95,15 +96,19 @@ export interface IngestResult {
 
 /**
  * streamDataset sends every step of a dataset through the TypeScript client: one stream per rank, one
- * batch per rank per step. Unpaced, it goes as fast as acks allow with a bounded backlog (32 batches per
- * rank, as a real client's buffer); paced, it sends one step every `stepIntervalMs` and records each
- * step's ack lag. `receiverPid` is the process whose CPU is measured.
+ * batch per rank per step (what the Python client sends), or per `stepsPerBatch` steps (as Prometheus's
+ * remote write batches samples; the protocol allows any steps in a batch). Unpaced, it goes as fast as acks
+ * allow with a bounded backlog (32 batches per rank, as a real client's buffer); paced, it sends one step
+ * every `stepIntervalMs` and records each step's ack lag. `receiverPid` is the process whose CPU is measured.
  */
 export async function streamDataset(
   address: string,
   d: Dataset,
-  opts: { runKey: string; receiverPid?: number; stepIntervalMs?: number; backlog?: number },
+  opts: { runKey: string; receiverPid?: number; stepIntervalMs?: number; backlog?: number; stepsPerBatch?: number },
 ): Promise<IngestResult> {
+  const stepsPerBatch = opts.stepsPerBatch ?? 1;
+  if (!Number.isInteger(stepsPerBatch) || stepsPerBatch < 1) throw new Error(`stepsPerBatch must be a positive integer, got ${stepsPerBatch}`);
+  if (stepsPerBatch > 1 && opts.stepIntervalMs) throw new Error("a paced run sends each step as it comes: stepsPerBatch must be 1");
   const client = new TelemetryClient(address);
   try {
     const { runId } = await client.registerRun(runInfoOf(d, opts.runKey));
@@ -114,6 +119,8 @@ export async function streamDataset(
     const lags: Array<Promise<void>> = [];
     let counts = 0;
     let reports = 0;
+    // Per rank, the layer reports and step samples of the steps not sent yet.
+    const held = d.sim.ranks.map(() => ({ layers: [] as LayerReport[], samples: [] as StepSample[] }));
     const t0 = performance.now();
     for (let i = 0; i < d.steps.length; i++) {
       const s = d.steps[i];
@@ -122,12 +129,23 @@ export async function streamDataset(
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
+      const sendNow = (i + 1) % stepsPerBatch === 0 || i === d.steps.length - 1;
       d.sim.ranks.forEach((r, k) => {
         const layers = s.layers.get(r.rank) ?? [];
         const sample = s.samples.get(r.rank);
-        streams[k].send(layers, sample ? [sample] : []);
         reports += layers.length;
         for (const l of layers) counts += l.tokensPerExpert.length;
+        if (stepsPerBatch === 1) {
+          streams[k].send(layers, sample ? [sample] : []);
+          return;
+        }
+        const h = held[k];
+        h.layers.push(...layers);
+        if (sample) h.samples.push(sample);
+        if (sendNow) {
+          streams[k].send(h.layers, h.samples);
+          held[k] = { layers: [], samples: [] };
+        }
       });
       if (opts.stepIntervalMs) {
         const sent = performance.now();
