@@ -31,4 +31,5 @@ smoke "scaling and real time"    "$table" npx tsx bench/scaling.ts --smoke
 smoke "Prometheus side-by-side"  "$table" npx tsx bench/prometheus.ts --smoke
 smoke "report-to-banner latency" "$table" npx tsx bench/bannerLatency.ts --iterations 2
 smoke "run page load"            "$table" npx tsx bench/pageLoad.ts --smoke
+smoke "counts' encoding floor"   "$table" npx tsx bench/countsFloor.ts --smoke
 smoke "Python client overhead"   "hook cost us" sh -c 'sh clients/python/generate_stubs.sh && /usr/bin/python3 clients/python/bench_overhead.py --layers 2 --experts 8 --steps 5 --tokens 256'
