@@ -6,9 +6,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import type { LayerReport, StepSample } from "../../lib/analysis/types";
 import { TelemetryClient, type RankStream } from "../../lib/client/TelemetryClient";
 import { cpuSeconds, diskBytes, freePort, REPO_ROOT, startCliProcess, tempDir, waitForMatch, type Child } from "./proc";
-import type { LayerReport, StepSample } from "../../lib/analysis/types";
 import { runInfoOf, type Dataset } from "./shapes";
 
 /** Product: a running collector (and with `serve`, the dashboard) of this bench. */
