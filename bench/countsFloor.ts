@@ -15,7 +15,7 @@
  * - order-0 entropy of each count's difference from its report's mean: the same floor for a per-report layout.
  */
 import { deflateSync } from "node:zlib";
-import { packCounts } from "../lib/analysis/packCounts";
+import { packCounts, writeVarint, zigzag } from "../lib/analysis/packCounts";
 import { benchArgs, runBench, stepsFor } from "./lib/cli";
 import { makeDataset, parseShapes } from "./lib/shapes";
 import { num, printTable } from "./lib/table";
@@ -48,7 +48,9 @@ runBench("bench:floor", async () => {
       }
     }
     const raw = Buffer.alloc(counts * 4);
-    const varints: number[] = [];
+    // A varint of a safe integer takes at most 8 bytes.
+    const varints = Buffer.alloc(counts * 8);
+    let varintEnd = 0;
     const stepDeltas = new Map<number, number>();
     let at = 0;
     for (const s of series.values()) {
@@ -57,14 +59,14 @@ runBench("bench:floor", async () => {
         raw.writeInt32LE(c, at);
         at += 4;
         bump(stepDeltas, c - prev);
-        pushVarint(varints, zigzag(c - prev));
+        varintEnd = writeVarint(varints, varintEnd, zigzag(c - prev));
         prev = c;
       }
     }
     const per = (bytes: number) => num(bytes / counts, 2);
     rows.push([
       shape.label, num(d.steps.length), num(counts), per(packed),
-      per(deflateSync(raw, { level: 9 }).length), per(deflateSync(Buffer.from(varints), { level: 9 }).length),
+      per(deflateSync(raw, { level: 9 }).length), per(deflateSync(varints.subarray(0, varintEnd), { level: 9 }).length),
       per(entropyBits(stepDeltas) / 8), per(entropyBits(fromMean) / 8),
     ]);
   }
@@ -85,16 +87,4 @@ function entropyBits(histogram: Map<number, number>): number {
   let bits = 0;
   for (const n of histogram.values()) bits -= n * Math.log2(n / total);
   return bits;
-}
-
-function zigzag(v: number): number {
-  return v >= 0 ? 2 * v : -2 * v - 1;
-}
-
-function pushVarint(out: number[], v: number): void {
-  while (v >= 128) {
-    out.push((v % 128) + 128);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
 }

@@ -135,10 +135,6 @@ export async function streamDataset(
         const sample = s.samples.get(r.rank);
         reports += layers.length;
         for (const l of layers) counts += l.tokensPerExpert.length;
-        if (stepsPerBatch === 1) {
-          streams[k].send(layers, sample ? [sample] : []);
-          return;
-        }
         const h = held[k];
         h.layers.push(...layers);
         if (sample) h.samples.push(sample);

@@ -87,7 +87,8 @@ function packDeltaBits(values: readonly number[], base: number, out: Uint8Array,
   return pos;
 }
 
-function zigzag(d: number): number {
+/** zigzag maps a signed difference to a non-negative integer (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...). */
+export function zigzag(d: number): number {
   return d >= 0 ? 2 * d : -2 * d - 1;
 }
 
@@ -138,7 +139,8 @@ function unpackDeltaBits(bytes: Uint8Array): number[] {
   return values;
 }
 
-function writeVarint(out: Uint8Array, pos: number, value: number): number {
+/** writeVarint writes a non-negative safe integer as an unsigned LEB128 varint at `pos` and returns the end. */
+export function writeVarint(out: Uint8Array, pos: number, value: number): number {
   // Division instead of bit shifts: values may exceed 2^31.
   let v = value;
   while (v >= 0x80) {

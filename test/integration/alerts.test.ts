@@ -6,7 +6,7 @@ import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simulateRun } from "../../cli/runSimulate";
 import { TelemetryClient } from "../../lib/client/TelemetryClient";
-import type { RuleOverrides } from "../../lib/analysis/alerts/alertRules";
+import { ALERT_RULE_IDS, type RuleOverrides } from "../../lib/analysis/alerts/alertRules";
 import { smallRanks, smallRun, startCollector, tempDatabaseUrl, waitFor } from "./harness";
 
 interface Received {
@@ -151,7 +151,7 @@ describe("alerts", () => {
 
   it("judges aux-loss-spike against the median of the layer's last `window` complete steps, many steps in one batch", async () => {
     const spikesOnly: RuleOverrides = Object.fromEntries(
-      Object.keys(fast).map((id) => [id, id === "aux-loss-spike" ? { enabled: true, threshold: 1.3, window: 5 } : { enabled: false }]),
+      ALERT_RULE_IDS.map((id) => [id, id === "aux-loss-spike" ? { enabled: true, threshold: 1.3, window: 5 } : { enabled: false }]),
     );
     const own = await startCollector(tempDatabaseUrl(), { alertRules: spikesOnly });
     try {
