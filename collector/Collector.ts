@@ -25,6 +25,7 @@ import { refreshRollupsAfterFlush } from "../lib/server/rollups";
 import {
   claimRun,
   findRunByKey,
+  instanceDurableSeq,
   recordOom,
   recordRunEvent,
   registerRun,
@@ -226,12 +227,14 @@ export class Collector {
           try {
             ticket = this.admission.admit(estimateBatchBytes(call.request.batch));
             const principal = await this.auth.authenticate(call.metadata, call.getPeer());
-            const { run, rank, pp } = await this.hello(call.request.hello, "hello", principal);
+            const { run, rank, pp, instance } = await this.hello(call.request.hello, "hello", principal);
             const batch = call.request.batch;
             if (!batch) throw new InvalidInput("batch is missing", "batch");
-            const { pending, rejected } = this.prepare(run, rank, pp, batch);
+            const { pending, rejected } = this.prepare(run, rank, pp, instance, batch);
             await this.buffer.enqueue(pending);
-            const accepted = pending.layers.length + pending.steps.length + (pending.scalars?.length ?? 0);
+            // Records refused at storage (conflicting rewrites) are rejections like the others, found later.
+            rejected.push(...(pending.conflicts ?? []));
+            const accepted = pending.layers.length + pending.steps.length + (pending.scalars?.length ?? 0) - (pending.conflicts?.length ?? 0);
             if (rejected.length > 0) {
               const trailer = new grpc.Metadata();
               trailer.set("moe-accepted-records", String(accepted));
@@ -295,13 +298,16 @@ export class Collector {
     h: RankHello__Output | null,
     field: string,
     principal: Principal | null,
-  ): Promise<{ run: RunRecord; rank: number; pp: number; durableSeq: number }> {
+  ): Promise<{ run: RunRecord; rank: number; pp: number; instance: string; durableSeq: number }> {
     if (!h) throw new InvalidInput(`${field} is missing: send RankHello first`, field);
     const run = await this.runByKey(h.run_key, principal);
     const info = rankInfoFromWire(h);
     validateRank(run, info);
-    const stored = await upsertRank(this.opts.db, run.id, info, h.client);
-    return { run, rank: info.rank, pp: info.coords.pp, durableSeq: stored.durableSeq };
+    const instance = checkClientInstance(h.client_instance, `${field}.client_instance`);
+    await upsertRank(this.opts.db, run.id, info, h.client);
+    // Durable for *this* client process only: a restarted job (new instance) gets 0 and resends what it holds.
+    const durableSeq = await instanceDurableSeq(this.opts.db, run.id, info.rank, instance);
+    return { run, rank: info.rank, pp: info.coords.pp, instance, durableSeq };
   }
 
   private stageLayers(run: RunRecord, pp: number): Set<number> {
@@ -314,7 +320,7 @@ export class Collector {
     return layers;
   }
 
-  private prepare(run: RunRecord, rank: number, pp: number, batch: Batch__Output): { pending: PendingBatch; rejected: Rejection[] } {
+  private prepare(run: RunRecord, rank: number, pp: number, instance: string, batch: Batch__Output): { pending: PendingBatch; rejected: Rejection[] } {
     checkBatchHeader(batch.seq, batch.dropped_batches);
     const checked = validateBatch(batch.layers.map(layerReportFromWire), batch.steps.map(stepSampleFromWire), {
       numExperts: run.numExperts,
@@ -330,7 +336,7 @@ export class Collector {
     this.stats.stepSamples += checked.steps.length + checked.scalars.length;
     this.stats.rejected += checked.rejected.length;
     return {
-      pending: { run, rank, seq: batch.seq, layers: checked.layers, steps: checked.steps, scalars: checked.scalars, droppedBatches: batch.dropped_batches },
+      pending: { run, rank, instance, seq: batch.seq, layers: checked.layers, steps: checked.steps, scalars: checked.scalars, droppedBatches: batch.dropped_batches },
       rejected: checked.rejected,
     };
   }
@@ -403,7 +409,7 @@ export class Collector {
       }
     };
     armIdle();
-    let identity: { run: RunRecord; rank: number; pp: number } | null = null;
+    let identity: { run: RunRecord; rank: number; pp: number; instance: string } | null = null;
     let acked = 0;
     let failed = false;
     // Messages are handled one after another; durability is awaited separately so batches pipeline.
@@ -430,7 +436,7 @@ export class Collector {
       if (malformed) throw new InvalidInput(malformed);
       if (msg.hello) {
         const h = await this.hello(msg.hello, "hello", await principal);
-        identity = { run: h.run, rank: h.rank, pp: h.pp };
+        identity = { run: h.run, rank: h.rank, pp: h.pp, instance: h.instance };
         acked = h.durableSeq;
         send({ welcome: { run_id: h.run.id, durable_seq: h.durableSeq, num_experts: h.run.numExperts, moe_layers: h.run.moeLayers } });
         return;
@@ -439,7 +445,7 @@ export class Collector {
       if (!identity) throw new InvalidInput("the stream's first message must be a RankHello", "hello");
       // Re-checked per batch (a cache hit, normally): a revoked token also ends the streams it opened.
       if (this.auth.enabled) await this.auth.authenticate(call.metadata, call.getPeer());
-      const { pending, rejected } = this.prepare(identity.run, identity.rank, identity.pp, msg.batch);
+      const { pending, rejected } = this.prepare(identity.run, identity.rank, identity.pp, identity.instance, msg.batch);
       send({ result: { seq: pending.seq, accepted: pending.layers.length + pending.steps.length + (pending.scalars?.length ?? 0), rejected } });
       if (rejected.length > 0) {
         this.log.warn({ runKey: identity.run.runKey, rank: identity.rank, seq: pending.seq, rejected }, "records rejected");
@@ -451,8 +457,14 @@ export class Collector {
         inflight -= ticket.bytes;
         maybeResume();
       });
+      const who = identity;
       const done = stored.then(
         () => {
+          if (pending.conflicts?.length) {
+            send({ conflicts: { seq: pending.seq, accepted: 0, rejected: pending.conflicts } });
+            this.stats.rejected += pending.conflicts.length;
+            this.log.warn({ runKey: who.run.runKey, rank: who.rank, seq: pending.seq, rejected: pending.conflicts }, "conflicting rewrites refused");
+          }
           if (!failed && pending.seq > acked) {
             acked = pending.seq;
             send({ ack: { durable_seq: acked } });
@@ -489,6 +501,14 @@ export class Collector {
       this.streams.delete(call);
     });
   }
+}
+
+/** checkClientInstance accepts an empty or printable client instance id of at most 128 characters. */
+function checkClientInstance(instance: string, field: string): string {
+  if (instance.length > 128 || !/^[\x21-\x7e]*$/.test(instance)) {
+    throw new InvalidInput(`${field} must be at most 128 printable ASCII characters without spaces (a UUID, say)`, field);
+  }
+  return instance;
 }
 
 function describe(rejected: Rejection[]): string {

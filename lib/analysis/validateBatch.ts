@@ -20,9 +20,12 @@ export interface BatchContext {
   stage?: number;
 }
 
-/** Rejection: one record that was not stored. `field` uses the wire (proto) field names. */
+/**
+ * Rejection: one record that was not stored. `field` uses the wire (proto) field names. ALREADY_EXISTS is a
+ * record whose key is stored with other values (found when the batch is written, not when it is validated).
+ */
 export interface Rejection {
-  code: "INVALID_ARGUMENT";
+  code: "INVALID_ARGUMENT" | "ALREADY_EXISTS";
   field: string;
   reason: string;
 }

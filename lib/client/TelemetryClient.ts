@@ -3,6 +3,7 @@
  * contract as the Python client: RegisterRun, one Stream per rank with sequence numbers and durable
  * acks, resend of unacked batches after a reconnect, and the unary OOM last gasp.
  */
+import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { loadTelemetryProto } from "../grpc/loadTelemetryProto";
 import { checkKeyPair, readPem } from "../grpc/pem";
@@ -86,6 +87,11 @@ function tokenInterceptor(token: string): grpc.Interceptor {
 export class TelemetryClient {
   private readonly clients: GrpcTelemetryClient[] = [];
   private current = 0;
+  /**
+   * This client's instance id (RankHello.client_instance): its sequence numbers are its own, so the
+   * collector never counts another process's batches (an earlier run of the same job) as durable for it.
+   */
+  readonly instance = randomUUID();
   readonly opts: Required<Omit<ClientOptions, "onRejected" | "onReconnect" | "token" | "tls">> & Pick<ClientOptions, "onRejected" | "onReconnect">;
 
   constructor(addresses: string | string[], opts: ClientOptions = {}) {
@@ -192,7 +198,7 @@ export class TelemetryClient {
     const res = await this.unary<WriteResponse__Output>((stub, done) =>
       stub.Write(
         {
-          hello: helloOf(runKey, rank, this.opts.clientName),
+          hello: helloOf(runKey, rank, this.opts.clientName, this.instance),
           batch: { seq, layers: layers.map(layerReportToWire), steps: steps.map(stepSampleToWire), dropped_batches: 0 },
         },
         this.deadline(),
@@ -270,9 +276,9 @@ export function isOverloadHint(err: unknown): boolean {
   return (md?.get("retry-after-ms").length ?? 0) > 0 || (md?.get("grpc-retry-pushback-ms").length ?? 0) > 0;
 }
 
-/** helloOf builds a rank's hello message. */
-export function helloOf(runKey: string, rank: RankInfo, client: string): RankHello {
-  return { run_key: runKey, rank: rank.rank, host: rank.host, device: rank.device, coords: rank.coords, client };
+/** helloOf builds a rank's hello message; `instance` is the sending client process (RankHello.client_instance). */
+export function helloOf(runKey: string, rank: RankInfo, client: string, instance = ""): RankHello {
+  return { run_key: runKey, rank: rank.rank, host: rank.host, device: rank.device, coords: rank.coords, client, client_instance: instance };
 }
 
 interface Unacked {
@@ -356,7 +362,7 @@ export class RankStream {
     const call = this.client.stub(this.address).Stream();
     this.call = call;
     this.ready = false;
-    call.write({ hello: helloOf(this.runKey, this.rank, this.client.opts.clientName) });
+    call.write({ hello: helloOf(this.runKey, this.rank, this.client.opts.clientName, this.client.instance) });
     call.on("data", (msg: ServerMessage__Output) => this.onMessage(msg));
     call.on("error", (err: grpc.ServiceError) => this.onBroken(call, err));
     call.on("end", () => this.onBroken(call, new Error("stream ended by the collector")));
@@ -371,15 +377,19 @@ export class RankStream {
       for (const u of this.unacked) this.call?.write(u.message);
     } else if (msg.ack) {
       this.markDurable(msg.ack.durable_seq);
-    } else if (msg.result) {
-      for (const r of msg.result.rejected) {
+    } else if (msg.result || msg.conflicts) {
+      const result = (msg.result ?? msg.conflicts)!;
+      for (const r of result.rejected) {
         this.rejected++;
-        this.client.opts.onRejected?.(this.rank.rank, msg.result.seq, r);
+        this.client.opts.onRejected?.(this.rank.rank, result.seq, r);
       }
     }
   }
 
-  private markDurable(seq: number): void {
+  private markDurable(durable: number): void {
+    // Only batches this stream has sent can be durable: a larger number (a collector bug, or a sequence number
+    // forged by someone else) must not make batches not yet sent count as stored.
+    const seq = Math.min(durable, this.nextSeq - 1);
     if (seq <= this.durableSeq) return;
     this.durableSeq = seq;
     while (this.unacked.length > 0 && this.unacked[0].seq <= seq) this.unacked.shift();

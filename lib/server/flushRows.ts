@@ -4,7 +4,8 @@
  */
 import { aggregateLayer, type LayerAggregate, type RankLayerReport } from "../analysis/aggregateLayer";
 import { packCounts } from "../analysis/packCounts";
-import type { LayerReport, StepSample } from "../analysis/types";
+import type { LayerReport, ScalarPoint, StepSample } from "../analysis/types";
+import type { Rejection } from "../analysis/validateBatch";
 import type { AggregateErrorHandler, PendingBatch } from "./ingestStore";
 import type { RunRecord } from "./runsRepo";
 
@@ -54,6 +55,11 @@ export function stepRow(runId: string, rank: number, s: StepSample): SqlValue[] 
 export const SCALAR_COLUMNS = ["runId", "name", "layer", "step", "value"];
 export const SCALAR_CONFLICT = `ON CONFLICT ("runId", "name", "layer", "step") DO NOTHING`;
 
+/** scalarRow: one RunScalar row in SCALAR_COLUMNS order. */
+export function scalarRow(runId: string, p: ScalarPoint): SqlValue[] {
+  return [runId, p.name, p.layer, p.step, p.value];
+}
+
 export const AGGREGATE_COLUMNS = [
   "runId", "layer", "step", "ranksReported", "ranksExpected", "tokens", "load", "maxVio", "cv", "entropy",
   "deadExperts", "epImbalance", "epWorstEdp", "epWorstRank", "receivedMismatches", "dropFraction",
@@ -75,17 +81,28 @@ export const AGGREGATE_CONFLICT = `ON CONFLICT ("runId", "layer", "step") DO UPD
   .map((c) => `"${c}" = excluded."${c}"`)
   .join(", ")}`;
 
-/** FlushProgress: per (run, rank) the highest durable seq and dropped batches; per run the highest step (-1: none). */
+/**
+ * FlushProgress: per (run, rank) the highest durable seq and dropped batches; per (run, rank, client instance)
+ * the highest durable seq of that client process; per run the highest step (-1: none).
+ */
 export interface FlushProgress {
   ranks: Array<{ runId: string; rank: number; seq: number; dropped: number }>;
+  instances: Array<{ runId: string; rank: number; instance: string; seq: number }>;
   runs: Array<{ runId: string; top: number }>;
 }
 
 /** flushProgress sums up what a flush advances on the Rank and Run rows. */
 export function flushProgress(batches: PendingBatch[]): FlushProgress {
   const ranks = new Map<string, { runId: string; rank: number; seq: number; dropped: number }>();
+  const instances = new Map<string, FlushProgress["instances"][number]>();
   const runs = new Map<string, number>();
   for (const b of batches) {
+    if (b.instance) {
+      const key = `${b.run.id}\u0000${b.rank}\u0000${b.instance}`;
+      const i = instances.get(key);
+      if (i) i.seq = Math.max(i.seq, b.seq);
+      else instances.set(key, { runId: b.run.id, rank: b.rank, instance: b.instance, seq: b.seq });
+    }
     const key = `${b.run.id}\u0000${b.rank}`;
     const r = ranks.get(key);
     if (r) {
@@ -100,7 +117,49 @@ export function flushProgress(batches: PendingBatch[]): FlushProgress {
     for (const p of b.scalars ?? []) top = Math.max(top, p.step);
     runs.set(b.run.id, top);
   }
-  return { ranks: [...ranks.values()], runs: [...runs].map(([runId, top]) => ({ runId, top })) };
+  return { ranks: [...ranks.values()], instances: [...instances.values()], runs: [...runs].map(([runId, top]) => ({ runId, top })) };
+}
+
+/** The RankInstance upsert of a flush: an instance's durable seq only moves forward. */
+export function instanceUpsertSql(p: (i: number) => string): string {
+  return `INSERT INTO "RankInstance" ("runId", "rank", "instance", "durableSeq", "firstSeenMs", "lastSeenMs")
+          VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)})
+          ON CONFLICT ("runId", "rank", "instance") DO UPDATE SET
+            "durableSeq" = CASE WHEN "RankInstance"."durableSeq" < excluded."durableSeq" THEN excluded."durableSeq" ELSE "RankInstance"."durableSeq" END,
+            "lastSeenMs" = excluded."lastSeenMs"`;
+}
+
+/** instanceUpsertArgs: the parameters of instanceUpsertSql. */
+export function instanceUpsertArgs(i: FlushProgress["instances"][number], nowMs: number): SqlValue[] {
+  return [i.runId, i.rank, i.instance, i.seq, nowMs, nowMs];
+}
+
+/**
+ * differingColumns lists the columns whose stored value differs from the one a resend carries (empty: the
+ * same record, a harmless resend). Integers may come back as bigint, blobs as Buffer: compared by value.
+ */
+export function differingColumns(columns: readonly string[], stored: Record<string, unknown>, sent: readonly SqlValue[]): string[] {
+  const out: string[] = [];
+  columns.forEach((c, i) => {
+    if (!sameValue(stored[c], sent[i])) out.push(c);
+  });
+  return out;
+}
+
+function sameValue(a: unknown, b: SqlValue): boolean {
+  if (a === null || a === undefined || b === null) return (a ?? null) === b;
+  if (b instanceof Uint8Array) return a instanceof Uint8Array && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  if (typeof b === "number") return (typeof a === "number" || typeof a === "bigint") && Number(a) === b;
+  return a === b;
+}
+
+/** conflictRejection: the ALREADY_EXISTS rejection of a record whose key is stored with other values. */
+export function conflictRejection(field: string, key: string, columns: string[]): Rejection {
+  return {
+    code: "ALREADY_EXISTS",
+    field,
+    reason: `conflicts with the stored report (${key}): ${columns.join(", ")} differ; the first write is kept, a resend must carry the same values`,
+  };
 }
 
 /** The Rank update of a flush, with `p(i)` the dialect's i-th placeholder. */

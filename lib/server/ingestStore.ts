@@ -12,22 +12,31 @@ import type { LayerAggregate, RankLayerReport } from "../analysis/aggregateLayer
 import type { LayerReport, RankCoords, ScalarPoint, StepSample } from "../analysis/types";
 import type { Db } from "./db";
 import {
-  AGGREGATE_COLUMNS, AGGREGATE_CONFLICT, aggregateOrSkip, aggregateRow, flushProgress, LAYER_COLUMNS, LAYER_CONFLICT, layerRow, rankUpdateArgs,
-  rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS, SCALAR_CONFLICT, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue,
+  AGGREGATE_COLUMNS, AGGREGATE_CONFLICT, aggregateOrSkip, aggregateRow, conflictRejection, differingColumns, flushProgress, instanceUpsertArgs,
+  instanceUpsertSql, LAYER_COLUMNS, LAYER_CONFLICT, layerRow, rankUpdateArgs, rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS,
+  SCALAR_CONFLICT, scalarRow, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue,
 } from "./flushRows";
 import type { RunRecord } from "./runsRepo";
+import type { Rejection } from "../analysis/validateBatch";
 import { layerReportFromRow, SqliteReportWriter, type StoredLayerRow } from "./sqliteReportWriter";
 
 /** PendingBatch: one validated batch of one rank, waiting to be made durable. */
 export interface PendingBatch {
   run: RunRecord;
   rank: number;
+  /** The sending client process (RankHello.client_instance); "" or unset: anonymous, no durability kept for it. */
+  instance?: string;
   seq: number;
   layers: LayerReport[];
   steps: StepSample[];
   /** Named scalar series points (imports); optional so older callers need not send any. */
   scalars?: ScalarPoint[];
   droppedBatches: number;
+  /**
+   * Set by the write: records whose key was already stored with other values (conflicting rewrites), refused
+   * with ALREADY_EXISTS. The batch's other records are stored.
+   */
+  conflicts?: Rejection[];
 }
 
 /** Longest a flush waits for another transaction on the shared SQLite connection before it fails. */
@@ -70,6 +79,7 @@ export async function writeBatches(
   }
   return db.prisma.$transaction(
     async (tx) => {
+      for (const b of batches) b.conflicts = undefined;
       await lockRuns(db, tx, batches);
       await insertLayerReports(db, tx, batches);
       await insertStepSamples(db, tx, batches);
@@ -119,20 +129,74 @@ async function insertRows(
   }
 }
 
+/** A record of a batch on its way into a table, with what a conflict of it would name. */
+interface RecordRow {
+  batch: PendingBatch;
+  field: string;
+  what: string;
+  row: SqlValue[];
+}
+
+/**
+ * insertRecords inserts records idempotently (`conflict` is DO NOTHING) and finds the ones a resend did not
+ * insert (RETURNING names those that were): each is read back by its key and, if stored with other values,
+ * refused as a conflict of its batch. Resends are rare, so the read-back is one query per skipped record.
+ */
+async function insertRecords(db: Db, tx: Tx, table: string, columns: string[], key: string[], records: RecordRow[], conflict: string): Promise<void> {
+  const cols = columns.map((c) => `"${c}"`).join(", ");
+  const keyAt = key.map((k) => columns.indexOf(k));
+  const keyOf = (values: unknown[]) => values.map((v) => (typeof v === "bigint" ? Number(v) : v)).join("\u0000");
+  for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
+    const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
+    const sql = `INSERT INTO "${table}" (${cols}) VALUES ${db.sql.placeholders(chunk.length, columns.length)} ${conflict}
+                 RETURNING ${key.map((k) => `"${k}"`).join(", ")}`;
+    const inserted = (await tx.$queryRawUnsafe(sql, ...chunk.flatMap((r) => r.row))) as Array<Record<string, unknown>>;
+    if (inserted.length === chunk.length) continue;
+    const stored = new Set(inserted.map((r) => keyOf(key.map((k) => r[k]))));
+    for (const r of chunk) {
+      const values = keyAt.map((j) => r.row[j]);
+      const id = keyOf(values);
+      if (stored.has(id)) {
+        stored.delete(id); // the same key twice in one statement: the second one is the resend
+        continue;
+      }
+      const where = key.map((k, j) => `"${k}" = ${db.sql.param(j + 1)}`).join(" AND ");
+      const [row] = (await tx.$queryRawUnsafe(`SELECT ${cols} FROM "${table}" WHERE ${where}`, ...values)) as Array<Record<string, unknown>>;
+      const differ = row ? differingColumns(columns, row, r.row) : [];
+      if (differ.length > 0) (r.batch.conflicts ??= []).push(conflictRejection(r.field, r.what, differ));
+    }
+  }
+}
+
 async function insertLayerReports(db: Db, tx: Tx, batches: PendingBatch[]): Promise<void> {
-  const rows = batches.flatMap((b) => b.layers.map((r) => layerRow(b.run.id, b.rank, r)));
-  await insertRows(db, tx, "LayerReport", LAYER_COLUMNS, rows, LAYER_CONFLICT);
+  const records = batches.flatMap((b) =>
+    b.layers.map((r, i) => ({
+      batch: b,
+      field: `layers[${i}]`,
+      what: `run ${b.run.runKey}, step ${r.step}, layer ${r.layer}, rank ${b.rank}`,
+      row: layerRow(b.run.id, b.rank, r),
+    })),
+  );
+  await insertRecords(db, tx, "LayerReport", LAYER_COLUMNS, ["runId", "step", "layer", "rank"], records, LAYER_CONFLICT);
 }
 
 async function insertStepSamples(db: Db, tx: Tx, batches: PendingBatch[]): Promise<void> {
-  const rows = batches.flatMap((b) => b.steps.map((s) => stepRow(b.run.id, b.rank, s)));
-  await insertRows(db, tx, "StepSample", STEP_COLUMNS, rows, STEP_CONFLICT);
+  const records = batches.flatMap((b) =>
+    b.steps.map((s, i) => ({ batch: b, field: `steps[${i}]`, what: `run ${b.run.runKey}, rank ${b.rank}, step sample ${s.step}`, row: stepRow(b.run.id, b.rank, s) })),
+  );
+  await insertRecords(db, tx, "StepSample", STEP_COLUMNS, ["runId", "rank", "step"], records, STEP_CONFLICT);
 }
 
 async function insertScalars(db: Db, tx: Tx, batches: PendingBatch[]): Promise<void> {
-  const rows: SqlValue[][] = [];
-  for (const b of batches) for (const p of b.scalars ?? []) rows.push([b.run.id, p.name, p.layer, p.step, p.value]);
-  await insertRows(db, tx, "RunScalar", SCALAR_COLUMNS, rows, SCALAR_CONFLICT);
+  const records = batches.flatMap((b) =>
+    (b.scalars ?? []).map((p, i) => ({
+      batch: b,
+      field: `scalars[${i}]`,
+      what: `run ${b.run.runKey}, series "${p.name}", layer ${p.layer}, step ${p.step}`,
+      row: scalarRow(b.run.id, p),
+    })),
+  );
+  await insertRecords(db, tx, "RunScalar", SCALAR_COLUMNS, ["runId", "name", "layer", "step"], records, SCALAR_CONFLICT);
 }
 
 async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggregateError?: AggregateErrorHandler): Promise<RefreshedAggregate[]> {
@@ -204,5 +268,6 @@ async function loadCoords(db: Db, tx: Tx, runId: string): Promise<Map<number, Ra
 async function updateRanksAndRuns(db: Db, tx: Tx, batches: PendingBatch[], nowMs: number): Promise<void> {
   const progress = flushProgress(batches);
   for (const r of progress.ranks) await tx.$executeRawUnsafe(rankUpdateSql(db.sql.param), ...rankUpdateArgs(r, nowMs));
+  for (const i of progress.instances) await tx.$executeRawUnsafe(instanceUpsertSql(db.sql.param), ...instanceUpsertArgs(i, nowMs));
   for (const r of progress.runs) await tx.$executeRawUnsafe(runUpdateSql(db.sql.param), ...runUpdateArgs(r, nowMs));
 }

@@ -241,6 +241,17 @@ export async function upsertRank(db: Db, runId: string, info: RankInfo, client: 
   return rankFromRow(row);
 }
 
+/**
+ * instanceDurableSeq is the highest batch sequence number that one client process of a rank has made durable:
+ * 0 for a process never seen (a restarted job) and for an anonymous one (empty instance), so such a client
+ * resends everything it holds instead of taking another process's batches for its own.
+ */
+export async function instanceDurableSeq(db: Db, runId: string, rank: number, instance: string): Promise<number> {
+  if (!instance) return 0;
+  const row = await db.prisma.rankInstance.findUnique({ where: { runId_rank_instance: { runId, rank, instance } }, select: { durableSeq: true } });
+  return row ? Number(row.durableSeq) : 0;
+}
+
 /** listRanks returns the ranks of a run. */
 export async function listRanks(db: Db, runId: string): Promise<RankRecord[]> {
   const rows = await db.prisma.rank.findMany({ where: { runId }, orderBy: { rank: "asc" } });

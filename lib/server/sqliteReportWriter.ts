@@ -25,8 +25,9 @@ import type { RankLayerReport } from "../analysis/aggregateLayer";
 import { unpackCounts } from "../analysis/packCounts";
 import type { LayerReport, RankCoords } from "../analysis/types";
 import {
-  AGGREGATE_COLUMNS, AGGREGATE_CONFLICT, aggregateOrSkip, aggregateRow, flushProgress, LAYER_COLUMNS, LAYER_CONFLICT, layerRow, rankUpdateArgs,
-  rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS, SCALAR_CONFLICT, STEP_COLUMNS, STEP_CONFLICT, stepRow,
+  AGGREGATE_COLUMNS, AGGREGATE_CONFLICT, aggregateOrSkip, aggregateRow, conflictRejection, differingColumns, flushProgress, instanceUpsertArgs,
+  instanceUpsertSql, LAYER_COLUMNS, LAYER_CONFLICT, layerRow, rankUpdateArgs, rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS,
+  SCALAR_CONFLICT, scalarRow, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue,
 } from "./flushRows";
 import type { AggregateErrorHandler, PendingBatch, RefreshedAggregate } from "./ingestStore";
 import type { RunRecord } from "./runsRepo";
@@ -99,6 +100,10 @@ export class SqliteReportWriter {
   private readonly selectCoords: BetterSqlite3.Statement;
   private readonly updateRank: BetterSqlite3.Statement;
   private readonly updateRun: BetterSqlite3.Statement;
+  private readonly upsertInstance: BetterSqlite3.Statement;
+  private readonly storedLayer: BetterSqlite3.Statement;
+  private readonly storedStep: BetterSqlite3.Statement;
+  private readonly storedScalar: BetterSqlite3.Statement;
 
   private readonly maxCachedCost: number;
 
@@ -118,6 +123,13 @@ export class SqliteReportWriter {
       .safeIntegers(false);
     this.updateRank = conn.prepare(rankUpdateSql(() => "?"));
     this.updateRun = conn.prepare(runUpdateSql(() => "?"));
+    this.upsertInstance = conn.prepare(instanceUpsertSql(() => "?"));
+    // A row a resend did not insert is read back by its key and compared: a different one is a conflict.
+    const byKey = (table: string, columns: string[], key: string[]) =>
+      conn.prepare(`SELECT ${columns.map((c) => `"${c}"`).join(", ")} FROM "${table}" WHERE ${key.map((k) => `"${k}" = ?`).join(" AND ")}`);
+    this.storedLayer = byKey("LayerReport", LAYER_COLUMNS, ["runId", "step", "layer", "rank"]);
+    this.storedStep = byKey("StepSample", STEP_COLUMNS, ["runId", "rank", "step"]);
+    this.storedScalar = byKey("RunScalar", SCALAR_COLUMNS, ["runId", "name", "layer", "step"]);
   }
 
   /**
@@ -149,23 +161,47 @@ export class SqliteReportWriter {
     const touched = new Map<string, { run: RunRecord; step: number; layer: number }>();
     for (const b of batches) {
       const runId = b.run.id;
-      for (const r of b.layers) {
+      b.conflicts = undefined;
+      b.layers.forEach((r, i) => {
         const reports = this.reportsOf(runId, r.step, r.layer);
-        const inserted = this.insertLayer.run(...layerRow(runId, b.rank, r)).changes;
-        if (inserted === 0) continue; // a resend: the stored (first) report stays, and so does the aggregate
+        const row = layerRow(runId, b.rank, r);
+        if (this.insertLayer.run(...row).changes === 0) {
+          // A resend: the stored (first) report stays, and so does the aggregate; a different one is refused.
+          this.checkResend(b, `layers[${i}]`, this.storedLayer, [runId, r.step, r.layer, b.rank], LAYER_COLUMNS, row,
+            `run ${b.run.runKey}, step ${r.step}, layer ${r.layer}, rank ${b.rank}`);
+          return;
+        }
         reports.set(b.rank, r);
         this.addCost(runId, r.step, costOf(r));
         const key = `${runId}\u0000${r.step}\u0000${r.layer}`;
         if (!touched.has(key)) touched.set(key, { run: b.run, step: r.step, layer: r.layer });
-      }
-      for (const s of b.steps) this.insertStep.run(...stepRow(runId, b.rank, s));
-      for (const p of b.scalars ?? []) this.insertScalar.run(runId, p.name, p.layer, p.step, p.value);
+      });
+      b.steps.forEach((s, i) => {
+        const row = stepRow(runId, b.rank, s);
+        if (this.insertStep.run(...row).changes === 0) {
+          this.checkResend(b, `steps[${i}]`, this.storedStep, [runId, b.rank, s.step], STEP_COLUMNS, row, `run ${b.run.runKey}, rank ${b.rank}, step sample ${s.step}`);
+        }
+      });
+      (b.scalars ?? []).forEach((p, i) => {
+        const row = scalarRow(runId, p);
+        if (this.insertScalar.run(...row).changes === 0) {
+          this.checkResend(b, `scalars[${i}]`, this.storedScalar, [runId, p.name, p.layer, p.step], SCALAR_COLUMNS, row,
+            `run ${b.run.runKey}, series "${p.name}", layer ${p.layer}, step ${p.step}`);
+        }
+      });
     }
     const refreshed = this.refreshAggregates(touched.values(), onAggregateError);
     this.updateRanksAndRuns(batches, nowMs);
     for (const runId of new Set(batches.map((b) => b.run.id))) this.trim(runId);
     this.enforceBudget();
     return refreshed;
+  }
+
+  /** checkResend compares a record that was not inserted with the stored one; a difference is a conflict of its batch. */
+  private checkResend(b: PendingBatch, field: string, select: BetterSqlite3.Statement, key: SqlValue[], columns: string[], row: SqlValue[], what: string): void {
+    const stored = select.get(...key) as Record<string, unknown> | undefined;
+    const differ = stored ? differingColumns(columns, stored, row) : [];
+    if (differ.length > 0) (b.conflicts ??= []).push(conflictRejection(field, what, differ));
   }
 
   /** heldCost is the current size of the report memory in MAX_CACHED_COST units (for tests and metrics). */
@@ -308,6 +344,7 @@ export class SqliteReportWriter {
   private updateRanksAndRuns(batches: PendingBatch[], nowMs: number): void {
     const progress = flushProgress(batches);
     for (const r of progress.ranks) this.updateRank.run(...rankUpdateArgs(r, nowMs));
+    for (const i of progress.instances) this.upsertInstance.run(...instanceUpsertArgs(i, nowMs));
     for (const r of progress.runs) this.updateRun.run(...runUpdateArgs(r, nowMs));
   }
 }

@@ -67,8 +67,15 @@ describe("writeBatches", () => {
 
     // Ranks 0 and 4 for step 1 in one flush; rank 0 resent with other counts in the same and a later flush.
     const changed = (r: LayerReport): LayerReport => ({ ...r, tokensPerExpert: [32, 0, 0, 0] });
-    const first = await writeBatches(db, [batch(run, 0, [1]), batch(run, 4, [1]), batch(run, 0, [1], changed)], 1);
+    const flush1 = [batch(run, 0, [1]), batch(run, 4, [1]), batch(run, 0, [1], changed)];
+    const first = await writeBatches(db, flush1, 1);
     expect(first.map((x) => [x.aggregate.layer, x.aggregate.ranksReported]).sort()).toEqual([[2, 1], [3, 1], [4, 1]]);
+    // The rewrite with other counts is refused by its key; the identical records are not.
+    expect(flush1.map((b) => b.conflicts?.map((r) => [r.code, r.field]))).toEqual([undefined, undefined, [["ALREADY_EXISTS", "layers[0]"]]]);
+    expect(flush1[2].conflicts?.[0].reason).toMatch(/^conflicts with the stored report \(run writer, step 1, layer 2, rank 0\): counts differ/);
+    const again = [batch(run, 0, [1])];
+    await writeBatches(db, again, 2);
+    expect(again[0].conflicts).toBeUndefined();
     const resent = await writeBatches(db, [batch(run, 0, [1], changed)], 2);
     // Nothing new: SQLite's writer refreshes nothing; PostgreSQL's recomputes the same aggregates from the rows.
     if (db.sqlite()) expect(resent).toEqual([]);
