@@ -4,8 +4,8 @@
  */
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
-  const { getDb } = await import("./lib/server/webDb");
-  const { onDashboardStart } = await import("./lib/server/auth/setup");
+  const { getDb } = await import("./lib/web/data/webDb");
+  const { onDashboardStart } = await import("./lib/web/auth/setup");
   try {
     await onDashboardStart(await getDb());
   } catch (err) {

@@ -22,7 +22,7 @@ const nextConfig = {
     "pino",
   ],
   poweredByHeader: false,
-  // The dashboard server (cli/dashboardServer.ts, what `moe-telemetry serve` runs) gzips responses itself,
+  // The dashboard server (lib/web/http/dashboardServer.ts, what `moe-telemetry serve` runs) gzips responses itself,
   // synchronously per chunk, so streamed pages reach the browser while the server still reads; Next's
   // compression held them in zlib's thread pool behind the synchronous SQLite reads. `next start` and
   // `next dev` therefore answer uncompressed.

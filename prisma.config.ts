@@ -1,5 +1,5 @@
 // Prisma CLI configuration. The product itself never needs the CLI at run time: it applies the
-// committed SQL migrations on start-up (lib/server/migrate.ts). DATABASE_URL is only read here for
+// committed SQL migrations on start-up (lib/store/migrate.ts). DATABASE_URL is only read here for
 // developers who run the stock CLI (migrate status/diff, studio) on a networked machine.
 import { defineConfig } from "prisma/config";
 

@@ -1,12 +1,12 @@
 /**
  * Next.js 16 proxy (formerly "middleware"): runs on the Node.js runtime in the dashboard process before any
  * page, route handler or SSE stream Next serves. It is the gate for dashboard login; the rules themselves
- * are lib/server/auth/accessDecision.ts, shared with the dashboard server's own fast routes
- * (cli/dashboardServer.ts), so both enforce exactly the same ones. This file only turns the decision into
+ * are lib/web/auth/accessDecision.ts, shared with the dashboard server's own fast routes
+ * (lib/web/http/dashboardServer.ts), so both enforce exactly the same ones. This file only turns the decision into
  * Next's responses.
  */
 import { NextResponse, type NextRequest } from "next/server";
-import { accessDecision, DENY_HEADERS } from "@/lib/server/auth/accessDecision";
+import { accessDecision, DENY_HEADERS } from "@/lib/web/auth/accessDecision";
 
 export async function proxy(req: NextRequest): Promise<NextResponse> {
   const { pathname, search } = req.nextUrl;

@@ -7,7 +7,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["lib/**/*.test.ts", "collector/**/*.test.ts", "cli/**/*.test.ts"] },
+        test: { name: "unit", include: ["lib/**/*.test.ts", "collector/**/*.test.ts", "cli/**/*.test.ts", "test/architecture.test.ts"] },
       },
       {
         extends: true,

@@ -5,9 +5,9 @@ import { AlertsIndicator } from "@/components/AlertsIndicator";
 import { ThemeToggle } from "@/components/ThemeToggle";
 import { SessionProvider } from "@/components/SessionContext";
 import { UserMenu } from "@/components/UserMenu";
-import { pageAuth } from "@/lib/server/auth/page";
-import { roleAtLeast } from "@/lib/server/auth/roles";
-import { ingestAuthMode } from "@/lib/server/ingestTokens";
+import { pageAuth } from "@/lib/web/auth/page";
+import { roleAtLeast } from "@/lib/web/auth/roles";
+import { ingestAuthMode } from "@/lib/store/ingestTokens";
 import "./globals.css";
 
 export const metadata: Metadata = {

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { SimulatedBadge, StatusBadge } from "@/components/Badges";
 import { LiveRunsRefresher } from "@/components/LiveRunsRefresher";
-import { listRuns } from "@/lib/server/queries";
+import { listRuns } from "@/lib/web/data/queries";
 import { formatRelativeTime } from "@/lib/ui/formatRelativeTime";
 
 export const dynamic = "force-dynamic";

@@ -6,7 +6,7 @@
  *   npm run bench:floor -- [--shapes a,b,b1,c] [--steps N | --samples 4000000] [--smoke]
  *
  * Columns (bytes per count):
- * - packCounts per report: what a LayerReport row holds today (lib/analysis/packCounts.ts, one vector per rank,
+ * - packCounts per report: what a LayerReport row holds today (lib/store/packCounts.ts, one vector per rank,
  *   layer and step), without the row's key and other columns.
  * - deflate (level 9) of all counts as little-endian int32, in series order (rank, layer, expert; then steps).
  * - deflate (level 9) of each series' step-to-step differences, zigzag varints: what a columnar block layout
@@ -15,7 +15,7 @@
  * - order-0 entropy of each count's difference from its report's mean: the same floor for a per-report layout.
  */
 import { deflateSync } from "node:zlib";
-import { packCounts, writeVarint, zigzag } from "../lib/analysis/packCounts";
+import { packCounts, writeVarint, zigzag } from "../lib/store/packCounts";
 import { benchArgs, runBench, stepsFor } from "./lib/cli";
 import { makeDataset, parseShapes } from "./lib/shapes";
 import { num, printTable } from "./lib/table";

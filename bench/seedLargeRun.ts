@@ -18,11 +18,11 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import { aggregateLayer, type LayerAggregate, type RankLayerReport } from "../lib/analysis/aggregateLayer";
-import { packCounts } from "../lib/analysis/packCounts";
+import { packCounts } from "../lib/store/packCounts";
 import { createSimulation } from "../lib/sim/createSimulation";
-import { openDatabase } from "../lib/server/db";
-import { refreshRollupsAfterFlush } from "../lib/server/rollups";
-import { registerRun, upsertRank, type RunRecord } from "../lib/server/runsRepo";
+import { openDatabase } from "../lib/store/db";
+import { refreshRollupsAfterFlush } from "../lib/store/rollups";
+import { registerRun, upsertRank, type RunRecord } from "../lib/store/runsRepo";
 
 /** SeedOptions: the run to seed. */
 export interface SeedOptions {

@@ -4,7 +4,7 @@
  * root. It serves until SIGTERM or SIGINT, then closes the server and exits as `next start` did (143 / 130).
  */
 import { parseArgs } from "node:util";
-import { startDashboardServer } from "./dashboardServer";
+import { startDashboardServer } from "../lib/web/http/dashboardServer";
 
 const { values } = parseArgs({ options: { port: { type: "string", default: "3000" }, dir: { type: "string" } }, strict: true });
 const port = Number(values.port);

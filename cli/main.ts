@@ -12,9 +12,9 @@ import { runExport } from "./runExport";
 import { runImport, type ImportKind } from "./runImport";
 import { runUsers } from "./runUsers";
 import { projectsList, tokensCreate, tokensList, tokensRevoke } from "./runTokens";
-import { migrateDatabase } from "../lib/server/migrate";
-import { parseDatabaseUrl, redactUrl } from "../lib/server/databaseUrl";
-import { parseEnv } from "../lib/server/env";
+import { migrateDatabase } from "../lib/store/migrate";
+import { parseDatabaseUrl, redactUrl } from "../lib/store/databaseUrl";
+import { parseEnv } from "../lib/runtime/env";
 
 function int(name: string, min = 0) {
   return (v: string): number => {

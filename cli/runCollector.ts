@@ -4,14 +4,14 @@
  */
 import { Collector } from "../collector/Collector";
 import { loadServerTls } from "../collector/auth";
-import { ensureQuickStartToken } from "../lib/server/ingestTokens";
-import { AlertEngine } from "../lib/server/AlertEngine";
-import { loadRuleOverridesFile } from "../lib/server/alertRulesStore";
-import { WebhookNotifier } from "../lib/server/WebhookNotifier";
-import { openDatabase, type Db } from "../lib/server/db";
-import { redactUrl } from "../lib/server/databaseUrl";
-import type { Env } from "../lib/server/env";
-import { createLogger } from "../lib/server/logger";
+import { ensureQuickStartToken } from "../lib/store/ingestTokens";
+import { AlertEngine } from "../collector/AlertEngine";
+import { loadRuleOverridesFile } from "../lib/store/alertRulesStore";
+import { WebhookNotifier } from "../collector/WebhookNotifier";
+import { openDatabase, type Db } from "../lib/store/db";
+import { redactUrl } from "../lib/store/databaseUrl";
+import type { Env } from "../lib/runtime/env";
+import { createLogger } from "../lib/runtime/logger";
 import type { Logger } from "pino";
 
 /** CollectorSecurity: the `collector` and `serve` flags for ingest tokens and TLS (defaults from the environment). */

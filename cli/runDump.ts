@@ -2,9 +2,9 @@
  * `moe-telemetry dump`: a run's stored reports as JSON lines (layer reports, step samples, events),
  * for scripts, tests and support.
  */
-import { unpackCounts } from "../lib/analysis/packCounts";
-import { openDatabase } from "../lib/server/db";
-import { findRunByKey } from "../lib/server/runsRepo";
+import { unpackCounts } from "../lib/store/packCounts";
+import { openDatabase } from "../lib/store/db";
+import { findRunByKey } from "../lib/store/runsRepo";
 
 /** runDump is the `dump` command. */
 export async function runDump(o: { run: string; database: string }): Promise<void> {

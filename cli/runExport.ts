@@ -4,8 +4,8 @@
  */
 import fs from "node:fs";
 import { once } from "node:events";
-import { openDatabase } from "../lib/server/db";
-import { exportRun, findRunForExport } from "../lib/server/exportRun";
+import { openDatabase } from "../lib/store/db";
+import { exportRun, findRunForExport } from "../lib/web/data/exportRun";
 
 /** runExport is the `export` command. */
 export async function runExport(run: string, o: { format: "csv" | "json"; raw?: boolean; out?: string; database: string }): Promise<void> {

@@ -11,7 +11,7 @@ import { pino } from "pino";
 import { Collector } from "../collector/Collector";
 import { deriveParallelSizes } from "../lib/analysis/deriveParallelSizes";
 import { InvalidInput } from "../lib/analysis/errors";
-import { formatBytes, limit } from "../lib/analysis/limits";
+import { formatBytes, limit } from "../lib/wire/limits";
 import { rankCoordinates } from "../lib/analysis/rankCoordinates";
 import type { LayerReport, RankInfo, ScalarPoint, StepSample } from "../lib/analysis/types";
 import { TelemetryClient } from "../lib/client/TelemetryClient";
@@ -20,7 +20,7 @@ import { importMegatronLogStream, importTensorBoardStream, importTokensJsonlStre
 import type { TensorBoardPoint } from "../lib/importers/createTensorBoardCollector";
 import type { TokenCountRecord } from "../lib/importers/parseTokensJsonl";
 import { summarizeImport, type ImportSummaryInput } from "../lib/importers/summarizeImport";
-import { openDatabase } from "../lib/server/db";
+import { openDatabase } from "../lib/store/db";
 
 /** ImportKind: the formats `import` reads. */
 export type ImportKind = "megatron-log" | "tensorboard" | "tokens-jsonl";

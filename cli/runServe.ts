@@ -1,6 +1,6 @@
 /**
  * `moe-telemetry serve` (what `npm start` runs): the collector in this process and the dashboard as a child
- * process on the same database, stopped together. The child is cli/dashboardServer.ts (the built Next.js app
+ * process on the same database, stopped together. The child is lib/web/http/dashboardServer.ts (the built Next.js app
  * behind a small server of ours that answers the experts x steps heatmap itself), run through tsx's ESM
  * loader as this CLI is; a separate process, so ingest and dashboard requests do not share one event loop.
  */
@@ -8,8 +8,8 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Env } from "../lib/server/env";
-import { createLogger } from "../lib/server/logger";
+import type { Env } from "../lib/runtime/env";
+import { createLogger } from "../lib/runtime/logger";
 import { onShutdownSignal, startCollector, type CollectorSecurity } from "./runCollector";
 
 /** runServe is the `serve` command. */

@@ -3,14 +3,14 @@
  * the collector checks, directly in the database (the collector sees a revocation within its cache
  * window, 2 s by default).
  */
-import { openDatabase, type Db } from "../lib/server/db";
+import { openDatabase, type Db } from "../lib/store/db";
 import {
   createIngestToken,
   listIngestTokens,
   listProjects,
   revokeIngestToken,
   type IngestTokenInfo,
-} from "../lib/server/ingestTokens";
+} from "../lib/store/ingestTokens";
 
 async function withDb<T>(url: string, f: (db: Db) => Promise<T>): Promise<T> {
   const db = await openDatabase(url);

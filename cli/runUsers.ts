@@ -5,8 +5,8 @@
  * from a hidden prompt, or from stdin with --password-stdin for scripts.
  */
 import readline from "node:readline";
-import { openDatabase, type Db } from "../lib/server/db";
-import { createUser, listUsers, resetPassword, setDisabled, setRole, type UserInfo } from "../lib/server/auth/users";
+import { openDatabase, type Db } from "../lib/store/db";
+import { createUser, listUsers, resetPassword, setDisabled, setRole, type UserInfo } from "../lib/web/auth/users";
 
 /** readPassword: the whole of stdin (trailing newline dropped), or a hidden prompt asked twice on a terminal. */
 async function readPassword(fromStdin: boolean): Promise<string> {

@@ -7,8 +7,8 @@ import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
 import { InvalidInput, NotFound, Unavailable } from "../lib/analysis/errors";
 import { stageOfLayer } from "../lib/analysis/stageOfLayer";
-import { validateBatch, type Rejection } from "../lib/analysis/validateBatch";
-import { loadTelemetryProto } from "../lib/grpc/loadTelemetryProto";
+import { validateBatch, type Rejection } from "../lib/wire/validateBatch";
+import { loadTelemetryProto } from "../lib/wire/loadTelemetryProto";
 import {
   layerReportFromWire,
   oomFromWire,
@@ -16,12 +16,12 @@ import {
   rankInfoFromWire,
   runInfoFromWire,
   stepSampleFromWire,
-} from "../lib/grpc/protoMapping";
-import type { Db } from "../lib/server/db";
-import type { AlertEngine } from "../lib/server/AlertEngine";
-import { IngestBuffer } from "../lib/server/IngestBuffer";
-import { writeBatches, type PendingBatch } from "../lib/server/ingestStore";
-import { refreshRollupsAfterFlush } from "../lib/server/rollups";
+} from "../lib/wire/protoMapping";
+import type { Db } from "../lib/store/db";
+import type { AlertEngine } from "./AlertEngine";
+import { IngestBuffer } from "./IngestBuffer";
+import { writeBatches, type PendingBatch } from "../lib/store/ingestStore";
+import { refreshRollupsAfterFlush } from "../lib/store/rollups";
 import {
   claimRun,
   findRunByKey,
@@ -32,7 +32,7 @@ import {
   upsertRank,
   validateRank,
   type RunRecord,
-} from "../lib/server/runsRepo";
+} from "../lib/store/runsRepo";
 import type { Batch__Output } from "../generated/proto/moe/telemetry/v1/Batch";
 import type { ClientMessage__Output } from "../generated/proto/moe/telemetry/v1/ClientMessage";
 import type { RankHello__Output } from "../generated/proto/moe/telemetry/v1/RankHello";
@@ -40,7 +40,7 @@ import type { ServerMessage } from "../generated/proto/moe/telemetry/v1/ServerMe
 import type { TelemetryHandlers } from "../generated/proto/moe/telemetry/v1/Telemetry";
 import { toServiceError } from "./toServiceError";
 import { guardUnary, malformedReason, tolerantService } from "./decodeGuard";
-import { checkBatchHeader } from "../lib/analysis/checkInputLimits";
+import { checkBatchHeader } from "../lib/wire/checkInputLimits";
 import { Admission, admissionSettings, estimateBatchBytes, overloadStatus, StreamIdle, type AdmissionSettings, type Ticket } from "./admission";
 import { IngestAuth, serverCredentials, type IngestAuthOptions, type Principal, type ServerTls } from "./auth";
 

@@ -2,7 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { Admission, DEFAULT_ADMISSION, Overloaded, admissionSettings, estimateBatchBytes, overloadStatus } from "./admission";
 import { guardUnary, malformedReason, tolerantService } from "./decodeGuard";
-import { loadTelemetryProto } from "../lib/grpc/loadTelemetryProto";
+import { loadTelemetryProto } from "../lib/wire/loadTelemetryProto";
 
 describe("admissionSettings", () => {
   it("takes options over COLLECTOR_* variables over the defaults, and names a bad variable", () => {

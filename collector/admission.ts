@@ -15,7 +15,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { MoeTelemetryError } from "../lib/analysis/errors";
-import { limit } from "../lib/analysis/limits";
+import { limit } from "../lib/wire/limits";
 import type { Batch__Output } from "../generated/proto/moe/telemetry/v1/Batch";
 
 /** AdmissionSettings: the overload bounds of one collector process. */

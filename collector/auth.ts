@@ -6,10 +6,10 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { MoeTelemetryError, Unavailable } from "../lib/analysis/errors";
-import type { Db } from "../lib/server/db";
-import { TokenVerifier } from "../lib/server/ingestTokens";
-import type { RunRecord } from "../lib/server/runsRepo";
-import { checkCertificate, checkKeyPair, readPem } from "../lib/grpc/pem";
+import type { Db } from "../lib/store/db";
+import { TokenVerifier } from "../lib/store/ingestTokens";
+import type { RunRecord } from "../lib/store/runsRepo";
+import { checkCertificate, checkKeyPair, readPem } from "../lib/wire/pem";
 
 /** Unauthenticated: no usable ingest token (gRPC UNAUTHENTICATED). */
 export class Unauthenticated extends MoeTelemetryError {}

@@ -8,7 +8,7 @@ import { afterPageLoad } from "./afterPageLoad";
 /**
  * DeferredAdvice loads the advice after the page has painted (and its streamed panels have arrived). Computing it reads imbalance
  * history and per-rank counts (tens of milliseconds on a 100k-step run, synchronously in the server's SQLite
- * driver), so rendering it with the page would hold back the charts; the server caches it per step (lib/server/adviceCache.ts), so
+ * driver), so rendering it with the page would hold back the charts; the server caches it per step (lib/web/data/adviceCache.ts), so
  * later views get it at once. Refetched when the pinned step or the run's newest step changes.
  */
 export function DeferredAdvice({ runId, step, lastStep, firing }: { runId: string; step: number | null; lastStep: number | null; firing: AlertDto[] }) {

@@ -1,6 +1,6 @@
 /**
  * `moe-telemetry serve` answers GET /api/runs/{runId}/heatmap/experts in its own server, before Next
- * (cli/dashboardServer.ts). The same requests go to that fast path and to the Next route on the same server
+ * (lib/web/http/dashboardServer.ts). The same requests go to that fast path and to the Next route on the same server
  * (through an escaped run id, which the fast path leaves to Next and Next decodes to the same run) and must
  * come back alike: status, the headers a client or cache acts on, and the bytes on the wire, gzipped ones
  * included; signed out, both answer the proxy's 401.

@@ -1,6 +1,6 @@
 /**
  * `moe-telemetry serve` answers the build's `/_next/static/...` files from memory, before Next
- * (cli/staticAssets.ts). Every static file the app's HTML links to is fetched from that fast path and from Next
+ * (lib/web/http/staticAssets.ts). Every static file the app's HTML links to is fetched from that fast path and from Next
  * on the same server (through a percent-escaped name, which the fast path leaves to Next and Next decodes to
  * the same file), and must come back alike: status, the headers a client or cache acts on, and the same bytes
  * once decoded. Where the client lists br the fast path may send brotli and Next gzip. Traversal attempts get

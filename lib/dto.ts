@@ -1,6 +1,6 @@
 /**
  * Plain JSON shapes the web app's data-access layer returns, the HTTP API serves and the UI renders.
- * Server components and route handlers get them from lib/server/queries.ts; client components get the
+ * Server components and route handlers get them from lib/web/data/queries.ts; client components get the
  * same shapes from /api/... . No Prisma types here.
  */
 import type { LossName, MemorySample, RunConfig } from "./analysis/types";
@@ -330,4 +330,24 @@ export interface ScalarSeriesDto {
   runId: string;
   bucketSize: number;
   series: Array<{ name: string; layer: number; points: SeriesPointDto[] }>;
+}
+
+/** ProjectInfo: a project that owns runs and ingest tokens. */
+export interface ProjectInfo {
+  id: string;
+  name: string;
+  createdAtMs: number;
+}
+
+/** IngestTokenInfo: what may be shown about a token (never the secret). */
+export interface IngestTokenInfo {
+  id: string;
+  projectId: string;
+  projectName: string;
+  name: string;
+  prefix: string;
+  createdAtMs: number;
+  createdBy: string;
+  lastUsedMs: number | null;
+  revokedAtMs: number | null;
 }

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import type { RequestAuth } from "@/lib/server/auth/request";
+import type { RequestAuth } from "@/lib/web/auth/request";
 
 /** NeedsAdmin: what an admin page shows to a signed-in user without the admin role (the API answers 403 too). */
 export function NeedsAdmin({ auth }: { auth: RequestAuth }) {

@@ -4,8 +4,8 @@ import { AlertHistoryTable } from "@/components/AlertHistoryTable";
 import { AlertRulesEditor } from "@/components/AlertRulesEditor";
 import { AlertsFilter } from "@/components/AlertsFilter";
 import { LiveRunsRefresher } from "@/components/LiveRunsRefresher";
-import { getAlertRules, listAlerts } from "@/lib/server/alertQueries";
-import { listRuns } from "@/lib/server/queries";
+import { getAlertRules, listAlerts } from "@/lib/web/data/alertQueries";
+import { listRuns } from "@/lib/web/data/queries";
 import { prepareAlertHistory } from "@/lib/ui/prepareAlerts";
 
 export const dynamic = "force-dynamic";

@@ -2,8 +2,8 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { StatusBadge } from "@/components/Badges";
 import { CompareChart } from "@/components/CompareChart";
-import { compareRuns } from "@/lib/server/compareQueries";
-import { listRuns } from "@/lib/server/queries";
+import { compareRuns } from "@/lib/web/data/compareQueries";
+import { listRuns } from "@/lib/web/data/queries";
 import { commonLayers } from "@/lib/ui/prepareCompareChart";
 import { prepareConfigDiff } from "@/lib/ui/prepareConfigDiff";
 

@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
-import { pageAuth } from "@/lib/server/auth/page";
-import { countUsers } from "@/lib/server/auth/users";
-import { getDb } from "@/lib/server/webDb";
+import { pageAuth } from "@/lib/web/auth/page";
+import { countUsers } from "@/lib/web/auth/users";
+import { getDb } from "@/lib/web/data/webDb";
 import { safeNext } from "@/lib/ui/safeNext";
 import { LoginForm } from "./LoginForm";
 

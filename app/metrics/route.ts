@@ -1,5 +1,5 @@
-import { errorResponse } from "@/lib/server/http";
-import { renderPrometheusMetrics } from "@/lib/server/prometheusMetrics";
+import { errorResponse } from "@/lib/web/http/http";
+import { renderPrometheusMetrics } from "@/lib/web/http/prometheusMetrics";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,10 +1,10 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
-import { dashboardAuthMode } from "@/lib/server/auth/config";
-import { MIN_PASSWORD_LENGTH } from "@/lib/server/auth/password";
-import { setupCode } from "@/lib/server/auth/setup";
-import { countUsers } from "@/lib/server/auth/users";
-import { getDb } from "@/lib/server/webDb";
+import { dashboardAuthMode } from "@/lib/web/auth/config";
+import { MIN_PASSWORD_LENGTH } from "@/lib/web/auth/password";
+import { setupCode } from "@/lib/web/auth/setup";
+import { countUsers } from "@/lib/web/auth/users";
+import { getDb } from "@/lib/web/data/webDb";
 import { SetupForm } from "./SetupForm";
 
 export const metadata: Metadata = { title: "First start" };

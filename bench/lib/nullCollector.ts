@@ -7,7 +7,7 @@
  *   node --import tsx bench/lib/nullCollector.ts      -> prints "null collector listening on 127.0.0.1:PORT"
  */
 import * as grpc from "@grpc/grpc-js";
-import { loadTelemetryProto } from "../../lib/grpc/loadTelemetryProto";
+import { loadTelemetryProto } from "../../lib/wire/loadTelemetryProto";
 import type { ClientMessage__Output } from "../../generated/proto/moe/telemetry/v1/ClientMessage";
 import type { ServerMessage } from "../../generated/proto/moe/telemetry/v1/ServerMessage";
 import type { TelemetryHandlers } from "../../generated/proto/moe/telemetry/v1/Telemetry";

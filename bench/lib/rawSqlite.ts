@@ -2,13 +2,13 @@
  * Limit (b) of the ingest bench: the rows the product stores for a dataset, written straight through
  * better-sqlite3 prepared statements, one transaction per `stepsPerTransaction` steps, into a file that
  * has the product's own schema (its migrations applied) and the product's pragmas (WAL, synchronous
- * FULL). Rows are built by the product's own functions (lib/server/flushRows: same columns, same packed
+ * FULL). Rows are built by the product's own functions (lib/store/flushRows: same columns, same packed
  * encoding). No validation, no aggregates, no acks: only the write. Rows are built before the clock starts.
  */
 import path from "node:path";
 import Database from "better-sqlite3";
-import { LAYER_COLUMNS, LAYER_CONFLICT, layerRow, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue } from "../../lib/server/flushRows";
-import { migrateSqlite } from "../../lib/server/migrate";
+import { LAYER_COLUMNS, LAYER_CONFLICT, layerRow, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue } from "../../lib/store/flushRows";
+import { migrateSqlite } from "../../lib/store/migrate";
 import { diskBytes, tempDir } from "./proc";
 import type { Dataset } from "./shapes";
 
@@ -41,7 +41,7 @@ export function rawSqliteWrite(d: Dataset, stepsPerTransaction = 1): RawWriteRes
   const db = new Database(file);
   try {
     db.pragma("journal_mode = WAL");
-    // As the product's connection (lib/server/db.ts): every acked commit is on disk.
+    // As the product's connection (lib/store/db.ts): every acked commit is on disk.
     db.pragma("synchronous = FULL");
     const insLayer = db.prepare(insertSql("LayerReport", LAYER_COLUMNS, LAYER_CONFLICT));
     const insStep = db.prepare(insertSql("StepSample", STEP_COLUMNS, STEP_CONFLICT));

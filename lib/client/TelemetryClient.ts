@@ -5,9 +5,9 @@
  */
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
-import { loadTelemetryProto } from "../grpc/loadTelemetryProto";
-import { checkKeyPair, readPem } from "../grpc/pem";
-import { layerReportToWire, memoryToWire, runConfigToWire, scalarToWire, stepSampleToWire } from "../grpc/protoMapping";
+import { loadTelemetryProto } from "../wire/loadTelemetryProto";
+import { checkKeyPair, readPem } from "../wire/pem";
+import { layerReportToWire, memoryToWire, runConfigToWire, scalarToWire, stepSampleToWire } from "../wire/protoMapping";
 import type { LayerReport, OomEvent, RankInfo, RunInfo, ScalarPoint, StepSample } from "../analysis/types";
 import type { TelemetryClient as GrpcTelemetryClient } from "../../generated/proto/moe/telemetry/v1/Telemetry";
 import type { ClientMessage } from "../../generated/proto/moe/telemetry/v1/ClientMessage";
@@ -17,7 +17,7 @@ import type { RankHello } from "../../generated/proto/moe/telemetry/v1/RankHello
 import type { RegisterRunResponse__Output } from "../../generated/proto/moe/telemetry/v1/RegisterRunResponse";
 import type { WriteResponse__Output } from "../../generated/proto/moe/telemetry/v1/WriteResponse";
 import type { EventAck__Output } from "../../generated/proto/moe/telemetry/v1/EventAck";
-import { limit } from "../analysis/limits";
+import { limit } from "../wire/limits";
 
 /** ClientOptions: deadlines and reconnect policy. */
 export interface ClientOptions {

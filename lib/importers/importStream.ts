@@ -4,7 +4,7 @@
  * throttling progress output are the caller's (the CLI's).
  */
 import { InvalidInput } from "../analysis/errors";
-import { formatBytes, limit } from "../analysis/limits";
+import { formatBytes, limit } from "../wire/limits";
 import { createLineSplitter } from "./createLineSplitter";
 import {
   createTensorBoardCollector,

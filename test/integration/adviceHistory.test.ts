@@ -8,10 +8,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { classifyHistory } from "../../lib/analysis/advisor/classifyHistory";
 import { DEFAULT_ADVISOR_OPTIONS } from "../../lib/analysis/advisor/types";
-import { packCounts } from "../../lib/analysis/packCounts";
-import { historyBetween, loadHistory } from "../../lib/server/adviceQueries";
-import { openDatabase, type Db } from "../../lib/server/db";
-import { registerRun } from "../../lib/server/runsRepo";
+import { packCounts } from "../../lib/store/packCounts";
+import { historyBetween, loadHistory } from "../../lib/web/data/adviceQueries";
+import { openDatabase, type Db } from "../../lib/store/db";
+import { registerRun } from "../../lib/store/runsRepo";
 import { smallRun, tempDatabaseUrl } from "./harness";
 
 const WINDOW = DEFAULT_ADVISOR_OPTIONS.stableWindowSteps;

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { helloOf, TelemetryClient } from "../../lib/client/TelemetryClient";
-import { createIngestToken, revokeIngestToken } from "../../lib/server/ingestTokens";
+import { createIngestToken, revokeIngestToken } from "../../lib/store/ingestTokens";
 import type { ClientMessage } from "../../generated/proto/moe/telemetry/v1/ClientMessage";
 import type { ServerMessage__Output } from "../../generated/proto/moe/telemetry/v1/ServerMessage";
 import { report, smallRanks, smallRun, spawnCollector, startCollector, tempDatabaseUrl, waitFor } from "./harness";

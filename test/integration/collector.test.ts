@@ -4,7 +4,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TelemetryClient } from "../../lib/client/TelemetryClient";
-import { unpackCounts } from "../../lib/analysis/packCounts";
+import { unpackCounts } from "../../lib/store/packCounts";
 import { layersOfStage, report, smallRanks, smallRun, startCollector, tempDatabaseUrl, waitFor } from "./harness";
 
 type Started = Awaited<ReturnType<typeof startCollector>>;

@@ -4,13 +4,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NextRequest } from "next/server";
-import type { Db } from "../../lib/server/db";
-import { SESSION_IDLE_MS, SESSION_TTL_MS, SESSION_TOUCH_MS } from "../../lib/server/auth/config";
-import { createSession, resolveSession } from "../../lib/server/auth/sessions";
-import { checkLogin, createUser, listUsers, resetPassword, setDisabled, setRole } from "../../lib/server/auth/users";
-import { LOGIN_FAILED, login, logout, setup } from "../../lib/server/auth/login";
-import { checkSetupCode, forgetSetupCode, setupCode, bootstrapAdminFromEnv } from "../../lib/server/auth/setup";
-import { errorResponse } from "../../lib/server/http";
+import type { Db } from "../../lib/store/db";
+import { SESSION_IDLE_MS, SESSION_TTL_MS, SESSION_TOUCH_MS } from "../../lib/web/auth/config";
+import { createSession, resolveSession } from "../../lib/web/auth/sessions";
+import { checkLogin, createUser, listUsers, resetPassword, setDisabled, setRole } from "../../lib/web/auth/users";
+import { LOGIN_FAILED, login, logout, setup } from "../../lib/web/auth/login";
+import { checkSetupCode, forgetSetupCode, setupCode, bootstrapAdminFromEnv } from "../../lib/web/auth/setup";
+import { errorResponse } from "../../lib/web/http/http";
 import { tempDatabaseUrl } from "./harness";
 
 let db: Db;
@@ -19,8 +19,8 @@ const BASE = "http://127.0.0.1:3999";
 
 beforeAll(async () => {
   process.env.DATABASE_URL = tempDatabaseUrl();
-  // The web handle (lib/server/webDb) opens DATABASE_URL; the test uses the same database.
-  const { getDb } = await import("../../lib/server/webDb");
+  // The web handle (lib/web/data/webDb) opens DATABASE_URL; the test uses the same database.
+  const { getDb } = await import("../../lib/web/data/webDb");
   db = await getDb();
 });
 

@@ -6,7 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TelemetryClient } from "../../lib/client/TelemetryClient";
-import { unpackCounts } from "../../lib/analysis/packCounts";
+import { unpackCounts } from "../../lib/store/packCounts";
 import type { LayerReport, RankInfo } from "../../lib/analysis/types";
 import { layersOfStage, report, smallRanks, smallRun, startCollector, tempDatabaseUrl } from "./harness";
 

@@ -5,8 +5,8 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TelemetryClient } from "../../lib/client/TelemetryClient";
-import { unpackCounts } from "../../lib/analysis/packCounts";
-import { csvCell, exportRun, findRunForExport } from "../../lib/server/exportRun";
+import { unpackCounts } from "../../lib/store/packCounts";
+import { csvCell, exportRun, findRunForExport } from "../../lib/web/data/exportRun";
 import { layersOfStage, report, smallRanks, smallRun, startCollector, tempDatabaseUrl } from "./harness";
 
 async function text(chunks: AsyncGenerator<string>): Promise<string> {

@@ -10,9 +10,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadTelemetryProto } from "../../lib/grpc/loadTelemetryProto";
-import { layerReportToWire, stepSampleToWire, runConfigToWire } from "../../lib/grpc/protoMapping";
-import { unpackCounts } from "../../lib/analysis/packCounts";
+import { loadTelemetryProto } from "../../lib/wire/loadTelemetryProto";
+import { layerReportToWire, stepSampleToWire, runConfigToWire } from "../../lib/wire/protoMapping";
+import { unpackCounts } from "../../lib/store/packCounts";
 import { TelemetryClient } from "../../lib/client/TelemetryClient";
 import type { RankInfo } from "../../lib/analysis/types";
 import { layersOfStage, report, smallRanks, smallRun, startCollector, tempDatabaseUrl } from "./harness";

@@ -9,10 +9,10 @@ import path from "node:path";
 import { pino } from "pino";
 import { Collector } from "../../collector/Collector";
 import type { IngestAuthOptions, ServerTls } from "../../collector/auth";
-import { AlertEngine } from "../../lib/server/AlertEngine";
+import { AlertEngine } from "../../collector/AlertEngine";
 import type { RuleOverrides } from "../../lib/analysis/alerts/alertRules";
-import { WebhookNotifier } from "../../lib/server/WebhookNotifier";
-import { openDatabase, type Db } from "../../lib/server/db";
+import { WebhookNotifier } from "../../collector/WebhookNotifier";
+import { openDatabase, type Db } from "../../lib/store/db";
 import type { LayerReport, RankInfo, RunInfo } from "../../lib/analysis/types";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");

@@ -1,5 +1,5 @@
 /**
- * The dashboard server's fast path for GET /api/runs/{runId}/heatmap/experts (cli/dashboardServer.ts) on a
+ * The dashboard server's fast path for GET /api/runs/{runId}/heatmap/experts (lib/web/http/dashboardServer.ts) on a
  * real database, without Next: a plain HTTP server on port 0 hands it every request and answers 599 where it
  * declines (the dashboard server then passes the request to Next). Checked: the access rules with login off
  * and on (NUL refusal, 401 without a valid session, a viewer reads), 400 naming the parameter, 404, ETag and
@@ -9,15 +9,15 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveExpertHeatmap } from "../../cli/dashboardServer";
-import { packCounts } from "../../lib/analysis/packCounts";
-import { createSession } from "../../lib/server/auth/sessions";
-import { createUser, setDisabled } from "../../lib/server/auth/users";
-import type { Db } from "../../lib/server/db";
-import { expertHeatmapAnswer } from "../../lib/server/expertHeatmapHttp";
-import { getExpertHeatmap } from "../../lib/server/queries";
-import { registerRun, type RunRecord } from "../../lib/server/runsRepo";
-import { getDb } from "../../lib/server/webDb";
+import { serveExpertHeatmap } from "../../lib/web/http/dashboardServer";
+import { packCounts } from "../../lib/store/packCounts";
+import { createSession } from "../../lib/web/auth/sessions";
+import { createUser, setDisabled } from "../../lib/web/auth/users";
+import type { Db } from "../../lib/store/db";
+import { expertHeatmapAnswer } from "../../lib/web/http/expertHeatmapHttp";
+import { getExpertHeatmap } from "../../lib/web/data/queries";
+import { registerRun, type RunRecord } from "../../lib/store/runsRepo";
+import { getDb } from "../../lib/web/data/webDb";
 import { smallRun, tempDatabaseUrl, TEST_DIALECT } from "./harness";
 import { rawRequest, type RawResponse } from "../rawHttp";
 
@@ -104,7 +104,7 @@ describe("login off", () => {
     expect(plain.headers["content-encoding"]).toBeUndefined();
     expect(Number(plain.headers["content-length"])).toBe(plain.raw.length);
 
-    // The negotiation of lib/server/syncGzip.ts (gzip or identity, q-values honoured), as for every page.
+    // The negotiation of lib/web/http/syncGzip.ts (gzip or identity, q-values honoured), as for every page.
     for (const accept of ["gzip", "gzip, deflate", "gzip, deflate, br, zstd", "br, gzip", "GZIP", "deflate, gzip", "*", "gzip;q=0.5"]) {
       const gz = await get(path(`layer=${layer}&maxColumns=30`), { "accept-encoding": accept });
       expect(gz.headers["content-encoding"], accept).toBe("gzip");

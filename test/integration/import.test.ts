@@ -9,8 +9,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { concat, event, frameRecord, simpleValue } from "../../lib/importers/testdata/tfrecordWriter";
-import { openDatabase, type Db } from "../../lib/server/db";
-import { unpackCounts } from "../../lib/analysis/packCounts";
+import { openDatabase, type Db } from "../../lib/store/db";
+import { unpackCounts } from "../../lib/store/packCounts";
 import { tempDatabaseUrl } from "./harness";
 
 const run = promisify(execFile);

@@ -6,12 +6,13 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { aggregateLayer } from "../../lib/analysis/aggregateLayer";
-import { unpackCounts } from "../../lib/analysis/packCounts";
+import { unpackCounts } from "../../lib/store/packCounts";
 import type { LayerReport } from "../../lib/analysis/types";
-import { openDatabase, type Db } from "../../lib/server/db";
-import { writeBatches, type PendingBatch } from "../../lib/server/ingestStore";
-import { registerRun, upsertRank, type RunRecord } from "../../lib/server/runsRepo";
-import { layerReportFromRow, SqliteReportWriter } from "../../lib/server/sqliteReportWriter";
+import { openDatabase, type Db } from "../../lib/store/db";
+import { writeBatches, type PendingBatch } from "../../lib/store/ingestStore";
+import { registerRun, upsertRank, type RunRecord } from "../../lib/store/runsRepo";
+import { layerReportFromRow } from "../../lib/store/layerReportRows";
+import { SqliteReportWriter } from "../../lib/store/sqliteReportWriter";
 import { layersOfStage, report, smallRanks, smallRun, tempDatabaseUrl } from "./harness";
 
 const ranks = smallRanks();

@@ -10,10 +10,10 @@ import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { TelemetryClient, type RankStream } from "../../lib/client/TelemetryClient";
-import { unpackCounts } from "../../lib/analysis/packCounts";
+import { unpackCounts } from "../../lib/store/packCounts";
 import type { RuleOverrides } from "../../lib/analysis/alerts/alertRules";
 import { createSimulation } from "../../lib/sim/createSimulation";
-import { openDatabase, type Db } from "../../lib/server/db";
+import { openDatabase, type Db } from "../../lib/store/db";
 import { spawnCollector, startCollector, tempDatabaseUrl, TEST_DIALECT, waitFor } from "./harness";
 
 const STEPS = 50;

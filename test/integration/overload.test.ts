@@ -12,10 +12,10 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { Collector } from "../../collector/Collector";
-import { layerReportToWire } from "../../lib/grpc/protoMapping";
+import { layerReportToWire } from "../../lib/wire/protoMapping";
 import { TelemetryClient, retryDelayMs } from "../../lib/client/TelemetryClient";
-import { loadTelemetryProto } from "../../lib/grpc/loadTelemetryProto";
-import { openDatabase, type Db } from "../../lib/server/db";
+import { loadTelemetryProto } from "../../lib/wire/loadTelemetryProto";
+import { openDatabase, type Db } from "../../lib/store/db";
 import type { LayerReport, RankInfo, RunInfo } from "../../lib/analysis/types";
 import { spawnCollector, tempDatabaseUrl, TEST_DIALECT } from "./harness";
 

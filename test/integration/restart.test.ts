@@ -5,8 +5,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
 import { TelemetryClient } from "../../lib/client/TelemetryClient";
-import { openDatabase } from "../../lib/server/db";
-import { unpackCounts } from "../../lib/analysis/packCounts";
+import { openDatabase } from "../../lib/store/db";
+import { unpackCounts } from "../../lib/store/packCounts";
 import { layersOfStage, report, smallRanks, smallRun, spawnCollector, tempDatabaseUrl, waitFor } from "./harness";
 
 describe("collector restart", () => {

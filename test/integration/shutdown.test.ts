@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { TelemetryClient } from "../../lib/client/TelemetryClient";
-import { openDatabase } from "../../lib/server/db";
+import { openDatabase } from "../../lib/store/db";
 import { report, smallRanks, smallRun, spawnCollector, tempDatabaseUrl, waitFor } from "./harness";
 
 describe("collector shutdown", () => {

@@ -1,5 +1,5 @@
 /**
- * The dashboard server's answers for the build's static files (cli/staticAssets.ts) over real HTTP, on a
+ * The dashboard server's answers for the build's static files (lib/web/http/staticAssets.ts) over real HTTP, on a
  * static directory made here (no `next build` needed): a plain HTTP server on port 0 hands it every request
  * and answers 599 where it declines (the dashboard server then passes the request to Next). Checked: bytes
  * and headers per type, gzip and brotli from 1 KiB, HEAD, 304, the requests it leaves to Next, and
@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StaticAssets } from "../../cli/staticAssets";
+import { StaticAssets } from "../../lib/web/http/staticAssets";
 import { rawRequest, type RawResponse } from "../rawHttp";
 
 const DECLINED = 599;
@@ -95,7 +95,7 @@ describe("static assets", () => {
     expect(plain.headers["content-encoding"]).toBeUndefined();
     expect(Number(plain.headers["content-length"])).toBe(CHUNK.length);
 
-    // Negotiated as every response of the dashboard server (lib/server/syncGzip.ts acceptsGzip).
+    // Negotiated as every response of the dashboard server (lib/web/http/syncGzip.ts acceptsGzip).
     for (const accept of ["gzip", "gzip, deflate", "GZIP", "deflate, gzip", "gzip;q=0.5"]) {
       const gz = await get("/_next/static/chunks/main.js?dpl=abc", { "accept-encoding": accept });
       expect(gz.headers["content-encoding"], accept).toBe("gzip");

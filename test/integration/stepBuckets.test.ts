@@ -10,21 +10,21 @@
  * (LayerRollupCoarse, steps 0..511) for the whole coarse block and the 64-step level or raw rows for the rest.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { packCounts } from "../../lib/analysis/packCounts";
+import { packCounts } from "../../lib/store/packCounts";
 import { createSimulation } from "../../lib/sim/createSimulation";
-import type { Db } from "../../lib/server/db";
+import type { Db } from "../../lib/store/db";
 import Database from "better-sqlite3";
 import * as expertsRoute from "../../app/api/runs/[runId]/heatmap/experts/route";
 import type { ExpertHeatmapDto } from "../../lib/dto";
-import { readExpertHeatmapSqlite, type ExpertHeatmapOptions } from "../../lib/server/expertHeatmapSqlite";
-import { expertHeatmapGeneric, getExpertHeatmap, getImbalanceHeatmap, getLossSeries } from "../../lib/server/queries";
-import { blockOf, refreshRollupsAfterFlush } from "../../lib/server/rollups";
-import type { MetricColumn } from "../../lib/server/bucketStats";
-import { readStepBuckets } from "../../lib/server/stepBuckets";
-import { registerRun, type RunRecord } from "../../lib/server/runsRepo";
-import { getDb } from "../../lib/server/webDb";
+import { readExpertHeatmapSqlite, type ExpertHeatmapOptions } from "../../lib/web/data/expertHeatmapSqlite";
+import { expertHeatmapGeneric, getExpertHeatmap, getImbalanceHeatmap, getLossSeries } from "../../lib/web/data/queries";
+import { blockOf, refreshRollupsAfterFlush } from "../../lib/store/rollups";
+import type { MetricColumn } from "../../lib/store/bucketStats";
+import { readStepBuckets } from "../../lib/web/data/stepBuckets";
+import { registerRun, type RunRecord } from "../../lib/store/runsRepo";
+import { getDb } from "../../lib/web/data/webDb";
 import { simulateRun } from "../../cli/runSimulate";
-import { unpackCounts } from "../../lib/analysis/packCounts";
+import { unpackCounts } from "../../lib/store/packCounts";
 import { startCollector, tempDatabaseUrl, TEST_DIALECT } from "./harness";
 
 const STEPS = 700;

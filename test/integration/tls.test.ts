@@ -11,7 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadServerTls } from "../../collector/auth";
 import { TelemetryClient, type ClientTls } from "../../lib/client/TelemetryClient";
-import { createIngestToken } from "../../lib/server/ingestTokens";
+import { createIngestToken } from "../../lib/store/ingestTokens";
 import { report, smallRanks, smallRun, startCollector, tempDatabaseUrl } from "./harness";
 
 const OPENSSL = "/usr/bin/openssl";

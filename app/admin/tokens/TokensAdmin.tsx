@@ -3,7 +3,7 @@
 import { useState } from "react";
 import { apiCall as call, errorText } from "@/lib/ui/apiCall";
 import { CopyButton } from "@/components/CopyButton";
-import type { IngestTokenInfo, ProjectInfo } from "@/lib/server/ingestTokens";
+import type { IngestTokenInfo, ProjectInfo } from "@/lib/dto";
 
 function when(ms: number | null): string {
   return ms === null ? "—" : new Date(ms).toISOString().slice(0, 16).replace("T", " ");

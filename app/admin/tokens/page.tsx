@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
-import { pageAuth } from "@/lib/server/auth/page";
-import { roleAtLeast } from "@/lib/server/auth/roles";
-import { ingestAuthMode, listIngestTokens, listProjects } from "@/lib/server/ingestTokens";
-import { getDb } from "@/lib/server/webDb";
+import { pageAuth } from "@/lib/web/auth/page";
+import { roleAtLeast } from "@/lib/web/auth/roles";
+import { ingestAuthMode, listIngestTokens, listProjects } from "@/lib/store/ingestTokens";
+import { getDb } from "@/lib/web/data/webDb";
 import { NeedsAdmin } from "../NeedsAdmin";
 import { TokensAdmin } from "./TokensAdmin";
 

@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
-import { pageAuth } from "@/lib/server/auth/page";
-import { MIN_PASSWORD_LENGTH } from "@/lib/server/auth/password";
-import { roleAtLeast, ROLE_RIGHTS } from "@/lib/server/auth/roles";
-import { listUsers } from "@/lib/server/auth/users";
-import { getDb } from "@/lib/server/webDb";
+import { pageAuth } from "@/lib/web/auth/page";
+import { MIN_PASSWORD_LENGTH } from "@/lib/web/auth/password";
+import { roleAtLeast, ROLE_RIGHTS } from "@/lib/web/auth/roles";
+import { listUsers } from "@/lib/web/auth/users";
+import { getDb } from "@/lib/web/data/webDb";
 import { NeedsAdmin } from "../NeedsAdmin";
 import { UsersAdmin } from "./UsersAdmin";
 

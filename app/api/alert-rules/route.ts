@@ -1,6 +1,6 @@
-import { handle, json, requireRole } from "@/lib/server/http";
-import { getAlertRules, putAlertRules } from "@/lib/server/alertQueries";
-import { readJsonBody } from "@/lib/server/readJsonBody";
+import { handle, json, requireRole } from "@/lib/web/http/http";
+import { getAlertRules, putAlertRules } from "@/lib/web/data/alertQueries";
+import { readJsonBody } from "@/lib/web/http/readJsonBody";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { handle, json, parseQuery } from "@/lib/server/http";
-import { listAlerts } from "@/lib/server/alertQueries";
+import { handle, json, parseQuery } from "@/lib/web/http/http";
+import { listAlerts } from "@/lib/web/data/alertQueries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

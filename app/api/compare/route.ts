@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { InvalidInput } from "@/lib/analysis/errors";
-import { handle, json, parseQuery } from "@/lib/server/http";
-import { compareRuns } from "@/lib/server/compareQueries";
+import { handle, json, parseQuery } from "@/lib/web/http/http";
+import { compareRuns } from "@/lib/web/data/compareQueries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

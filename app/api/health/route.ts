@@ -1,5 +1,5 @@
-import { getDb } from "@/lib/server/webDb";
-import { handle, json } from "@/lib/server/http";
+import { getDb } from "@/lib/web/data/webDb";
+import { handle, json } from "@/lib/web/http/http";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

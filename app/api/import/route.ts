@@ -3,8 +3,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { InvalidInput } from "@/lib/analysis/errors";
-import { formatBytes, limit } from "@/lib/analysis/limits";
-import { handle, json, requireRole } from "@/lib/server/http";
+import { formatBytes, limit } from "@/lib/wire/limits";
+import { handle, json, requireRole } from "@/lib/web/http/http";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,5 +1,5 @@
-import { sseResponse } from "@/lib/server/http";
-import { getGlobalVersion } from "@/lib/server/queries";
+import { sseResponse } from "@/lib/web/http/http";
+import { getGlobalVersion } from "@/lib/web/data/queries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,4 +1,4 @@
-import { OPENAPI_DOCUMENT } from "@/lib/server/openapi";
+import { OPENAPI_DOCUMENT } from "@/lib/web/http/openapi";
 
 export const dynamic = "force-static";
 

@@ -1,5 +1,5 @@
-import { handle, json } from "@/lib/server/http";
-import { listRuns } from "@/lib/server/queries";
+import { handle, json } from "@/lib/web/http/http";
+import { listRuns } from "@/lib/web/data/queries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -11,7 +11,14 @@
  * intercept, and reports r2 and the RMS error so the UI can say how much to trust it.
  */
 import { InvalidInput } from "../errors";
-import type { MemoryObservation } from "./types";
+
+/** MemoryObservation: one rank's peak allocated memory in one step next to the tokens its EP rank received in that step, summed over the rank's MoE layers. */
+export interface MemoryObservation {
+  rank: number;
+  step: number;
+  peakAllocatedBytes: number;
+  receivedTokens: number;
+}
 
 /** MemoryModel: peak = baseBytes + bytesPerToken x received, with goodness of fit over `samples` samples. */
 export interface MemoryModel {

@@ -4,7 +4,7 @@
  */
 import type { ConfigViolation } from "../validateRunConfig";
 import type { RankCoords, RunConfig } from "../types";
-import type { MemoryModel } from "./fitMemoryModel";
+import type { MemoryModel, MemoryObservation } from "./fitMemoryModel";
 
 /** AdvisorRankReport: one rank's counts for one MoE layer at the advised step (summed over micro-batches). */
 export interface AdvisorRankReport {
@@ -25,13 +25,8 @@ export interface AdvisorLayerObservation {
   reports: AdvisorRankReport[];
 }
 
-/** MemoryObservation: one rank's peak allocated memory in one step next to the tokens its EP rank received in that step, summed over the rank's MoE layers. */
-export interface MemoryObservation {
-  rank: number;
-  step: number;
-  peakAllocatedBytes: number;
-  receivedTokens: number;
-}
+// Defined beside the fit that reads it (fitMemoryModel.ts), so the two files do not import each other.
+export type { MemoryObservation } from "./fitMemoryModel";
 
 /** HistoryPoint: the worst-over-layers imbalance of one step; zLoss (optional) is the worst layer's logged z_loss. */
 export interface HistoryPoint {

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { handle, json, requireRole } from "@/lib/server/http";
-import { parseBody } from "@/lib/server/auth/body";
-import { createIngestToken, ingestAuthMode, listIngestTokens, listProjects } from "@/lib/server/ingestTokens";
-import { readJsonBody } from "@/lib/server/readJsonBody";
-import { getDb } from "@/lib/server/webDb";
+import { handle, json, requireRole } from "@/lib/web/http/http";
+import { parseBody } from "@/lib/web/auth/body";
+import { createIngestToken, ingestAuthMode, listIngestTokens, listProjects } from "@/lib/store/ingestTokens";
+import { readJsonBody } from "@/lib/web/http/readJsonBody";
+import { getDb } from "@/lib/web/data/webDb";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

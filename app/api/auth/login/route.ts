@@ -1,7 +1,7 @@
-import { handle } from "@/lib/server/http";
-import { login } from "@/lib/server/auth/login";
-import { readJsonBody } from "@/lib/server/readJsonBody";
-import { getDb } from "@/lib/server/webDb";
+import { handle } from "@/lib/web/http/http";
+import { login } from "@/lib/web/auth/login";
+import { readJsonBody } from "@/lib/web/http/readJsonBody";
+import { getDb } from "@/lib/web/data/webDb";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

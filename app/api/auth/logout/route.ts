@@ -1,6 +1,6 @@
-import { handle } from "@/lib/server/http";
-import { logout } from "@/lib/server/auth/login";
-import { getDb } from "@/lib/server/webDb";
+import { handle } from "@/lib/web/http/http";
+import { logout } from "@/lib/web/auth/login";
+import { getDb } from "@/lib/web/data/webDb";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,6 +1,6 @@
-import { handle, json } from "@/lib/server/http";
-import { authFromCookie } from "@/lib/server/auth/request";
-import { getDb } from "@/lib/server/webDb";
+import { handle, json } from "@/lib/web/http/http";
+import { authFromCookie } from "@/lib/web/auth/request";
+import { getDb } from "@/lib/web/data/webDb";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,9 +1,9 @@
-import { handle, json } from "@/lib/server/http";
-import { setup } from "@/lib/server/auth/login";
-import { dashboardAuthMode } from "@/lib/server/auth/config";
-import { countUsers } from "@/lib/server/auth/users";
-import { readJsonBody } from "@/lib/server/readJsonBody";
-import { getDb } from "@/lib/server/webDb";
+import { handle, json } from "@/lib/web/http/http";
+import { setup } from "@/lib/web/auth/login";
+import { dashboardAuthMode } from "@/lib/web/auth/config";
+import { countUsers } from "@/lib/web/auth/users";
+import { readJsonBody } from "@/lib/web/http/readJsonBody";
+import { getDb } from "@/lib/web/data/webDb";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

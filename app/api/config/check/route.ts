@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { InvalidInput } from "@/lib/analysis/errors";
 import { checkMegatronConfig } from "@/lib/analysis/checkMegatronConfig";
-import { handle, json } from "@/lib/server/http";
-import { readJsonBody } from "@/lib/server/readJsonBody";
+import { handle, json } from "@/lib/web/http/http";
+import { readJsonBody } from "@/lib/web/http/readJsonBody";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

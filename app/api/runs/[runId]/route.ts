@@ -1,5 +1,5 @@
-import { noQuery, runRoute } from "@/lib/server/http";
-import { getRun } from "@/lib/server/queries";
+import { noQuery, runRoute } from "@/lib/web/http/http";
+import { getRun } from "@/lib/web/data/queries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,5 +1,5 @@
 import { notFound, redirect } from "next/navigation";
-import { getEvents } from "@/lib/server/queries";
+import { getEvents } from "@/lib/web/data/queries";
 import { postMortemHref } from "@/lib/ui/postMortemHref";
 
 export const dynamic = "force-dynamic";

@@ -1,6 +1,6 @@
-import { handle, json, requireRole } from "@/lib/server/http";
-import { revokeIngestToken } from "@/lib/server/ingestTokens";
-import { getDb } from "@/lib/server/webDb";
+import { handle, json, requireRole } from "@/lib/web/http/http";
+import { revokeIngestToken } from "@/lib/store/ingestTokens";
+import { getDb } from "@/lib/web/data/webDb";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { InvalidInput } from "@/lib/analysis/errors";
-import { handle, json, requireRole } from "@/lib/server/http";
-import { parseBody } from "@/lib/server/auth/body";
-import { resetPassword, setDisabled, setRole, type UserInfo } from "@/lib/server/auth/users";
-import { readJsonBody } from "@/lib/server/readJsonBody";
-import { getDb } from "@/lib/server/webDb";
+import { handle, json, requireRole } from "@/lib/web/http/http";
+import { parseBody } from "@/lib/web/auth/body";
+import { resetPassword, setDisabled, setRole, type UserInfo } from "@/lib/web/auth/users";
+import { readJsonBody } from "@/lib/web/http/readJsonBody";
+import { getDb } from "@/lib/web/data/webDb";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,6 +1,6 @@
 import { NotFound } from "@/lib/analysis/errors";
-import { handle, json } from "@/lib/server/http";
-import { listDeliveries } from "@/lib/server/alertQueries";
+import { handle, json } from "@/lib/web/http/http";
+import { listDeliveries } from "@/lib/web/data/alertQueries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,7 +1,7 @@
-import { handle, json, requireRole, runNotFound } from "@/lib/server/http";
-import { getAlertRules, putAlertRules } from "@/lib/server/alertQueries";
-import { getLiveState } from "@/lib/server/queries";
-import { readJsonBody } from "@/lib/server/readJsonBody";
+import { handle, json, requireRole, runNotFound } from "@/lib/web/http/http";
+import { getAlertRules, putAlertRules } from "@/lib/web/data/alertQueries";
+import { getLiveState } from "@/lib/web/data/queries";
+import { readJsonBody } from "@/lib/web/http/readJsonBody";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

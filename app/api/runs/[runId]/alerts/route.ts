@@ -1,6 +1,6 @@
-import { noQuery, runRoute } from "@/lib/server/http";
-import { listAlerts } from "@/lib/server/alertQueries";
-import { getLiveState } from "@/lib/server/queries";
+import { noQuery, runRoute } from "@/lib/web/http/http";
+import { listAlerts } from "@/lib/web/data/alertQueries";
+import { getLiveState } from "@/lib/web/data/queries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NotFound } from "@/lib/analysis/errors";
-import { runRoute, stepParam } from "@/lib/server/http";
-import { getEpLoad } from "@/lib/server/queries";
+import { runRoute, stepParam } from "@/lib/web/http/http";
+import { getEpLoad } from "@/lib/web/data/queries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,5 +1,5 @@
-import { noQuery, runRoute } from "@/lib/server/http";
-import { getEvents } from "@/lib/server/queries";
+import { noQuery, runRoute } from "@/lib/web/http/http";
+import { getEvents } from "@/lib/web/data/queries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

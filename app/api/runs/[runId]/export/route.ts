@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { exportRun, findRunForExport } from "@/lib/server/exportRun";
-import { handle, parseQuery, type RunRouteContext } from "@/lib/server/http";
-import { getDb } from "@/lib/server/webDb";
+import { exportRun, findRunForExport } from "@/lib/web/data/exportRun";
+import { handle, parseQuery, type RunRouteContext } from "@/lib/web/http/http";
+import { getDb } from "@/lib/web/data/webDb";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { runRoute, stepParam } from "@/lib/server/http";
-import { getImbalanceHeatmap } from "@/lib/server/queries";
+import { runRoute, stepParam } from "@/lib/web/http/http";
+import { getImbalanceHeatmap } from "@/lib/web/data/queries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

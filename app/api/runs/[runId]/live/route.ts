@@ -1,5 +1,5 @@
-import { handle, runNotFound, sseResponse } from "@/lib/server/http";
-import { getLiveState } from "@/lib/server/queries";
+import { handle, runNotFound, sseResponse } from "@/lib/web/http/http";
+import { getLiveState } from "@/lib/web/data/queries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { layersParam, runRoute, stepParam } from "@/lib/server/http";
-import { getLossSeries } from "@/lib/server/queries";
+import { layersParam, runRoute, stepParam } from "@/lib/web/http/http";
+import { getLossSeries } from "@/lib/web/data/queries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { runRoute } from "@/lib/server/http";
-import { getScalarSeries } from "@/lib/server/queries";
+import { runRoute } from "@/lib/web/http/http";
+import { getScalarSeries } from "@/lib/web/data/queries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

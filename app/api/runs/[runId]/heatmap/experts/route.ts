@@ -1,13 +1,13 @@
-import { expertHeatmapAnswer, expertHeatmapHeaders, notModified } from "@/lib/server/expertHeatmapHttp";
-import { handle, type RunRouteContext } from "@/lib/server/http";
+import { expertHeatmapAnswer, expertHeatmapHeaders, notModified } from "@/lib/web/http/expertHeatmapHttp";
+import { handle, type RunRouteContext } from "@/lib/web/http/http";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 /**
  * GET /api/runs/{runId}/heatmap/experts: experts x steps for one MoE layer, downsampled (max kept).
- * `moe-telemetry serve` answers this path before Next (cli/dashboardServer.ts); this route serves it under
- * `next dev` and any other way of running the app. Both go through lib/server/expertHeatmapHttp.ts.
+ * `moe-telemetry serve` answers this path before Next (lib/web/http/dashboardServer.ts); this route serves it under
+ * `next dev` and any other way of running the app. Both go through lib/web/http/expertHeatmapHttp.ts.
  *
  * Compression is left to Next here (it gzips route responses when the client accepts it): Next 16 drops a
  * route handler's own Content-Encoding header (send-response.js, FORBIDDEN_HEADERS), so a body gzipped

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NotFound } from "@/lib/analysis/errors";
-import { handle, json, parseQuery } from "@/lib/server/http";
-import { DEFAULT_POSTMORTEM_WINDOW, getOomPostMortem } from "@/lib/server/postmortemQueries";
+import { handle, json, parseQuery } from "@/lib/web/http/http";
+import { DEFAULT_POSTMORTEM_WINDOW, getOomPostMortem } from "@/lib/web/data/postmortemQueries";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

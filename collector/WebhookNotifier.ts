@@ -1,0 +1,119 @@
+/**
+ * Outgoing alert webhooks: a Slack-compatible JSON body (`text` plus `attachments`, which Slack,
+ * Mattermost and most chat bridges accept; the structured alert rides along under `moe_alert`),
+ * retried with exponential backoff, every attempt written to the delivery log. Never blocks ingest.
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { Db } from "../lib/store/db";
+
+/** AlertNotification: what a webhook says about one alert. */
+export interface AlertNotification {
+  alertId: string;
+  event: "firing" | "renotify" | "resolved";
+  runId: string;
+  runName: string;
+  ruleId: string;
+  severity: string;
+  layer: number | null;
+  rank: number | null;
+  value: number;
+  step: number;
+  threshold: number;
+  message: string;
+  /** Link to the run page (with the layer) where the advice is. */
+  url: string | null;
+}
+
+/** slackBody builds the Slack-compatible payload. */
+export function slackBody(n: AlertNotification): Record<string, unknown> {
+  const icon = n.event === "resolved" ? "RESOLVED" : n.severity === "critical" ? "CRITICAL" : "WARNING";
+  return {
+    text: `[${icon}] ${n.message}${n.url ? ` <${n.url}|open run>` : ""}`,
+    attachments: [
+      {
+        color: n.event === "resolved" ? "#2eb67d" : n.severity === "critical" ? "#e01e5a" : "#ecb22e",
+        fields: [
+          { title: "rule", value: n.ruleId, short: true },
+          { title: "step", value: String(n.step), short: true },
+          ...(n.layer !== null ? [{ title: "layer", value: String(n.layer), short: true }] : []),
+          ...(n.rank !== null ? [{ title: "rank", value: String(n.rank), short: true }] : []),
+          { title: "value", value: n.value.toPrecision(4), short: true },
+          { title: "threshold", value: String(n.threshold), short: true },
+        ],
+      },
+    ],
+    moe_alert: n,
+  };
+}
+
+/** WebhookNotifierOptions: targets, retry policy and injectable I/O. */
+export interface WebhookNotifierOptions {
+  db: Db;
+  urls: string[];
+  logger: Logger;
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** WebhookNotifier posts alert notifications to every configured URL. */
+export class WebhookNotifier {
+  private inflight = new Set<Promise<void>>();
+  private readonly fetch: typeof fetch;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly o: WebhookNotifierOptions) {
+    this.fetch = o.fetch ?? globalThis.fetch;
+    this.now = o.now ?? Date.now;
+    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** notify starts delivery to every URL and returns at once. */
+  notify(n: AlertNotification): void {
+    for (const url of this.o.urls) {
+      const p = this.deliver(url, n).finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
+    }
+  }
+
+  /** drain waits for deliveries under way (shutdown, tests). */
+  async drain(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  private async deliver(url: string, n: AlertNotification): Promise<void> {
+    const max = this.o.maxAttempts ?? 5;
+    const body = JSON.stringify(slackBody(n));
+    for (let attempt = 1; attempt <= max; attempt++) {
+      let ok = false;
+      let statusCode: number | null = null;
+      let error: string | null = null;
+      try {
+        const res = await this.fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+          signal: AbortSignal.timeout(this.o.timeoutMs ?? 5_000),
+        });
+        statusCode = res.status;
+        ok = res.ok;
+        if (!ok) error = `HTTP ${res.status}`;
+      } catch (err) {
+        error = err instanceof Error ? err.message : String(err);
+      }
+      await this.o.db.prisma.alertDelivery
+        .create({
+          data: { id: randomUUID(), alertId: n.alertId, event: n.event, url, attempt, ok, statusCode, error, atMs: BigInt(this.now()) },
+        })
+        .catch((err: unknown) => this.o.logger.error({ err }, "could not write the webhook delivery log"));
+      if (ok) return;
+      this.o.logger.warn({ url, attempt, error, alertId: n.alertId }, "webhook delivery failed");
+      if (attempt < max) await this.sleep((this.o.baseDelayMs ?? 500) * 2 ** (attempt - 1));
+    }
+  }
+}
