@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { aggregateLayer, expectedCountingRanks, type RankLayerReport } from "./aggregateLayer";
+import { aggregateLayer, expectedCountingRanks, loadBasis, type RankLayerReport } from "./aggregateLayer";
 import type { RunConfig } from "./types";
 
 // 8 ranks, PP 2 -> 4 ranks per stage; EP 2, TP 1 -> EDP 2; 4 experts, top-2.
@@ -112,4 +112,15 @@ describe("aggregateLayer", () => {
     expect(expectedCountingRanks(tp2, 16)).toBe(4);
     expect(expectedCountingRanks({ ...tp2, sequence_parallel: true }, 16)).toBe(8);
   });
+});
+
+describe("loadBasis", () => {
+  const cases = [
+    { name: "no capacity factor", a: { dispatchedLoad: null, dropFraction: null }, cf: undefined, want: "no-drop" },
+    { name: "capacity factor, dispatched load stored", a: { dispatchedLoad: [1, 2], dropFraction: 0.2 }, cf: 1, want: "before-drop" },
+    { name: "capacity factor, nothing dropped", a: { dispatchedLoad: null, dropFraction: 0 }, cf: 1, want: "no-drop" },
+    { name: "capacity factor, drops, no counts before dropping", a: { dispatchedLoad: null, dropFraction: 0.2 }, cf: 1, want: "dispatched-only" },
+    { name: "capacity factor, no drop count sent", a: { dispatchedLoad: null, dropFraction: null }, cf: 1.2, want: "dispatched-only" },
+  ] as const;
+  for (const c of cases) it(c.name, () => expect(loadBasis(c.a, c.cf)).toBe(c.want));
 });

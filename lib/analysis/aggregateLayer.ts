@@ -53,6 +53,26 @@ export interface LayerAggregate {
   losses: LossValues;
 }
 
+/**
+ * LoadBasis: which counts a stored router load was computed from, as the API and UI say it.
+ * - "before-drop": ranks sent their counts before capacity dropping and dropping changed them; the
+ *   dispatched load is stored beside.
+ * - "no-drop": nothing was dropped (no capacity factor, or none at this step): router = dispatched.
+ * - "dispatched-only": a capacity factor dropped assignments but the counts before dropping were not
+ *   sent, so the router metrics come from capped counts and understate the router's imbalance.
+ */
+export type LoadBasis = "before-drop" | "no-drop" | "dispatched-only";
+
+/** loadBasis tells which counts an aggregate's `load` holds, from its dispatched load, drop fraction and the run's capacity factor. */
+export function loadBasis(
+  a: { dispatchedLoad: unknown; dropFraction: number | null },
+  capacityFactor: number | undefined,
+): LoadBasis {
+  if (a.dispatchedLoad) return "before-drop";
+  if (capacityFactor === undefined || a.dropFraction === 0) return "no-drop";
+  return "dispatched-only";
+}
+
 /** expectedCountingRanks is how many ranks of one pipeline stage route distinct tokens for a layer. */
 export function expectedCountingRanks(config: RunConfig, worldSize: number): number {
   const perStage = worldSize / config.pipeline_model_parallel_size;

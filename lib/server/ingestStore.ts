@@ -16,7 +16,7 @@ import {
   rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS, SCALAR_CONFLICT, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue,
 } from "./flushRows";
 import type { RunRecord } from "./runsRepo";
-import { layerReportFromRow, SqliteReportWriter, type StoredLayerRow } from "./sqliteReportWriter";
+import { layerReportFromRow, SqliteReportWriter, STORED_COLUMNS, type StoredLayerRow } from "./sqliteReportWriter";
 
 /** PendingBatch: one validated batch of one rank, waiting to be made durable. */
 export interface PendingBatch {
@@ -157,8 +157,7 @@ async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggr
       coordsByRun.set(run.id, coords);
     }
     const rows = (await tx.$queryRawUnsafe(
-      `SELECT "layer", "rank", "microBatches", "tokens", "counts", "received", "dropped", "loadBalancingLoss", "seqLoadBalancingLoss",
-              "globalLoadBalancingLoss", "zLoss"
+      `SELECT ${STORED_COLUMNS}
          FROM "LayerReport" WHERE "runId" = ${db.sql.param(1)} AND "step" = ${db.sql.param(2)}`,
       run.id,
       step,

@@ -45,7 +45,7 @@ const MAX_CACHED_COST = 4_000_000;
 const REPORT_OVERHEAD = 32;
 
 function costOf(r: LayerReport): number {
-  return REPORT_OVERHEAD + r.tokensPerExpert.length + (r.receivedPerLocalExpert?.length ?? 0);
+  return REPORT_OVERHEAD + r.tokensPerExpert.length + (r.tokensPerExpertBeforeDrop?.length ?? 0) + (r.receivedPerLocalExpert?.length ?? 0);
 }
 
 /** A layer all of whose ranks reported: its reports left memory; touching it again reloads them. */
@@ -68,6 +68,7 @@ export interface StoredLayerRow {
   microBatches: number | bigint;
   tokens: number | bigint;
   counts: Uint8Array;
+  countsBeforeDrop: Uint8Array | null;
   received: Uint8Array | null;
   dropped: number | bigint | null;
   loadBalancingLoss: number | null;
@@ -76,7 +77,8 @@ export interface StoredLayerRow {
   zLoss: number | null;
 }
 
-const STORED_COLUMNS = `"layer", "rank", "microBatches", "tokens", "counts", "received", "dropped", "loadBalancingLoss",
+/** STORED_COLUMNS: the LayerReport columns of StoredLayerRow, for both write paths' re-reads. */
+export const STORED_COLUMNS = `"layer", "rank", "microBatches", "tokens", "counts", "countsBeforeDrop", "received", "dropped", "loadBalancingLoss",
   "seqLoadBalancingLoss", "globalLoadBalancingLoss", "zLoss"`;
 
 function insertSql(table: string, columns: string[], conflict: string): string {
@@ -325,6 +327,8 @@ export function layerReportFromRow(step: number, row: StoredLayerRow): LayerRepo
     microBatches: Number(row.microBatches),
     tokens: Number(row.tokens),
     tokensPerExpert: unpackCounts(row.counts),
+    // The router metrics need what the router chose (aggregateLayer); a stored row must give them back.
+    ...(row.countsBeforeDrop ? { tokensPerExpertBeforeDrop: unpackCounts(row.countsBeforeDrop) } : {}),
     ...(row.received ? { receivedPerLocalExpert: unpackCounts(row.received) } : {}),
     ...(row.dropped === null ? {} : { dropped: Number(row.dropped) }),
     losses,
