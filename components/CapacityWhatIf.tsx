@@ -138,6 +138,9 @@ export function CapacityWhatIf({ runId, step, initialCf }: { runId: string; step
                 <th className="py-1 pr-2 font-medium">Dropped at cf {m.capacityFactor.toFixed(2)}</th>
                 <th className="py-1 pr-2 text-right font-medium">Assignments dropped</th>
                 <th className="py-1 pr-2 text-right font-medium">cf for zero drops</th>
+                <th className="py-1 pr-2 font-medium" title="capacity applies per source rank: C from that rank's own tokens">
+                  Per source rank
+                </th>
                 <th className="py-1 font-medium" />
               </tr>
             </thead>
@@ -160,6 +163,29 @@ export function CapacityWhatIf({ runId, step, initialCf }: { runId: string; step
                   </td>
                   <td className="py-1 pr-2 text-right font-mono">
                     <span className={r.covered ? "text-ok" : ""}>{r.cfNeeded}</span>
+                  </td>
+                  <td className="py-1 pr-2" data-testid="capacity-ranks">
+                    <details>
+                      <summary className="cursor-pointer font-mono">
+                        {r.worstRank ? `worst rank ${r.worstRank.rank}: ${r.worstRank.dropPercent} (${r.worstRank.capacity})` : `${r.rankCount} ranks, none drops`}
+                      </summary>
+                      <table className="mt-1 font-mono text-[11px]">
+                        <tbody>
+                          {r.ranks.map((x) => (
+                            <tr key={x.rank} data-testid="capacity-rank-row" data-rank={x.rank}>
+                              <td className="pr-2">rank {x.rank}</td>
+                              <td className="pr-2 text-muted">{x.capacity}</td>
+                              <td className="pr-2 text-right">{x.dropPercent}</td>
+                              <td className="pr-2 text-right text-muted">
+                                {formatCount(x.dropped)} / {formatCount(x.assignments)}
+                              </td>
+                              <td className="text-right text-muted">cf {x.cfNeeded}</td>
+                            </tr>
+                          ))}
+                        </tbody>
+                      </table>
+                      {r.rankCount > r.ranks.length && <p className="text-[10px] text-muted">{r.rankCount - r.ranks.length} more ranks drop less.</p>}
+                    </details>
                   </td>
                   <td className="py-1">
                     {r.estimate && (

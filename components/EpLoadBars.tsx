@@ -3,9 +3,10 @@ import { formatCount, formatRatio } from "@/lib/ui/formatCount";
 import { prepareEpLoadBars } from "@/lib/ui/prepareEpLoadBars";
 
 /**
- * EpLoadBars: tokens received per EP rank (getEpLoad) for one layer at one step, one bar group per
- * (edp, pp) dispatch group with its mean as a dashed line; the worst group and rank are highlighted and
- * partial groups say how many ranks reported.
+ * EpLoadBars: tokens received per EP rank (getEpLoad, after capacity dropping: what memory follows) for
+ * one layer at one step, one bar group per (edp, pp) dispatch group with its mean as a dashed line; where
+ * ranks sent counts before dropping, an outline marks each EP rank's demand (what the router sent toward
+ * it). The worst group and rank are highlighted and partial groups say how many ranks reported.
  */
 export function EpLoadBars({ dto, layer }: { dto: EpLoadDto | null; layer: number | null }) {
   if (!dto) {
@@ -32,7 +33,13 @@ export function EpLoadBars({ dto, layer }: { dto: EpLoadDto | null; layer: numbe
           <>
             EP imbalance <b className={m.worst.ratio >= 2 ? "text-danger" : m.worst.ratio >= 1.3 ? "text-warn" : ""}>{formatRatio(m.worst.ratio)}×</b>: EP rank{" "}
             <b>{m.worst.epRank}</b> of group edp {m.worst.edp} · pp {m.worst.pp} receives {formatCount(m.worst.received)} tokens, its group&apos;s mean is{" "}
-            {formatCount(m.worst.mean)}.
+            {formatCount(m.worst.mean)} (received, after capacity dropping).
+            {m.demandImbalance != null && (
+              <span data-testid="ep-demand-summary">
+                {" "}
+                Demand before dropping: worst {formatRatio(m.demandImbalance)}× its group&apos;s mean.
+              </span>
+            )}
           </>
         ) : (
           <span className="text-muted">No complete group to compare.</span>
@@ -58,7 +65,19 @@ export function EpLoadBars({ dto, layer }: { dto: EpLoadDto | null; layer: numbe
             </figcaption>
             <div className="relative flex h-28 items-end gap-1 border-b border-line">
               {g.bars.map((b) => (
-                <div key={b.epRank} className="group relative flex h-full flex-1 flex-col justify-end" title={`EP rank ${b.epRank}: ${formatCount(b.received)} tokens (${formatRatio(b.ofMean)}× the group mean)`}>
+                <div
+                  key={b.epRank}
+                  className="group relative flex h-full flex-1 flex-col justify-end"
+                  title={`EP rank ${b.epRank}: received ${formatCount(b.received)} tokens (${formatRatio(b.ofMean)}× the group mean)${b.demand != null ? `; demand before dropping ${formatCount(b.demand)}` : ""}`}
+                >
+                  {b.demandHeight != null && (
+                    <div
+                      aria-hidden
+                      data-testid="ep-demand"
+                      className="pointer-events-none absolute right-0 left-0 rounded-t-sm border border-dashed border-[var(--heat-hot)]"
+                      style={{ bottom: 0, height: `${Math.max(1, b.demandHeight * 100)}%` }}
+                    />
+                  )}
                   <div
                     data-testid="ep-bar"
                     data-worst={b.worst}
@@ -86,8 +105,13 @@ export function EpLoadBars({ dto, layer }: { dto: EpLoadDto | null; layer: numbe
       {m.hiddenGroups > 0 && <p className="mt-2 text-[11px] text-muted">{m.hiddenGroups} more groups not shown (the worst is first).</p>}
       <p className="mt-2 flex items-center gap-3 text-[11px] text-muted">
         <span className="flex items-center gap-1">
-          <span className="inline-block h-2.5 w-2.5 rounded-sm bg-[var(--chart-1)] opacity-70" /> tokens received by EP rank
+          <span className="inline-block h-2.5 w-2.5 rounded-sm bg-[var(--chart-1)] opacity-70" /> tokens received by EP rank (after capacity dropping)
         </span>
+        {m.showDemand && (
+          <span className="flex items-center gap-1">
+            <span className="inline-block h-2.5 w-2.5 rounded-sm border border-dashed border-[var(--heat-hot)]" /> demand (before dropping)
+          </span>
+        )}
         <span className="flex items-center gap-1">
           <span className="inline-block h-2.5 w-2.5 rounded-sm bg-[var(--heat-hot)]" /> worst rank
         </span>

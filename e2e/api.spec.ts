@@ -48,6 +48,11 @@ test("serves every documented route for a run, and names bad parameters", async 
   const cap = await (await request.get(`/api/runs/${id}/capacity?cf=1.0&step=40`)).json();
   expect(cap.layers).toHaveLength(8);
   for (const l of cap.layers) expect(l.dropFraction).toBeGreaterThanOrEqual(0);
+  // Capacity is per source rank: every layer lists its ranks' C and drops, summing to the layer's drops.
+  for (const l of cap.layers) {
+    expect(l.perRank.length).toBeGreaterThan(0);
+    expect(l.perRank.reduce((n: number, r: { dropped: number }) => n + r.dropped, 0)).toBe(l.dropped);
+  }
 
   const advice = await request.get(`/api/runs/${id}/advice`);
   expect(advice.ok()).toBe(true);

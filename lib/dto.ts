@@ -5,6 +5,7 @@
  */
 import type { LossName, MemorySample, RunConfig } from "./analysis/types";
 import type { CapacityWhatIf } from "./analysis/capacityWhatIf";
+import type { LoadBasis } from "./analysis/aggregateLayer";
 
 /** RunStatus: running (reporting recently), stale (silent for a while), finished, crashed or oom. */
 export type RunStatus = "running" | "stale" | "finished" | "crashed" | "oom";
@@ -90,15 +91,18 @@ export interface LossSeriesDto {
   series: LayerLossSeriesDto[];
 }
 
-/** LayerHeatmapDto: MoE layers x experts at one step, global load per expert (tokens). */
+/**
+ * LayerHeatmapDto: MoE layers x experts at one step, global router load per expert (tokens: counts before
+ * capacity dropping where ranks sent them); `dispatchedLoad` is the post-drop load where it differs.
+ */
 export interface LayerHeatmapDto {
   runId: string;
   step: number | null;
   numExperts: number;
-  rows: Array<{ layer: number; load: number[]; ranksReported: number; ranksExpected: number }>;
+  rows: Array<{ layer: number; load: number[]; dispatchedLoad: number[] | null; loadBasis: LoadBasis; ranksReported: number; ranksExpected: number }>;
 }
 
-/** ExpertHeatmapDto: experts x steps for one layer; each column is a bucket of steps (max load kept). */
+/** ExpertHeatmapDto: experts x steps for one layer; each column is a bucket of steps (max router load kept: counts before capacity dropping where sent). */
 export interface ExpertHeatmapDto {
   runId: string;
   layer: number;
@@ -114,7 +118,12 @@ export interface LayerAggregateDto {
   ranksReported: number;
   ranksExpected: number;
   tokens: number;
+  /** Router load: counts before capacity dropping where ranks sent them (see loadBasis). */
   load: number[];
+  /** Dispatched (post-drop) load, only where it differs from `load`. */
+  dispatchedLoad: number[] | null;
+  loadBasis: LoadBasis;
+  /** MaxVio of the router load. */
   maxVio: number;
   losses: Partial<Record<LossName, number>>;
 }
@@ -157,6 +166,8 @@ export interface LayerMetricsDto {
   ranksExpected: number;
   /** Which de-duplication rule produced the global load. */
   rule: string;
+  /** Which counts the router metrics below use (DESIGN.md "Which counts"). */
+  loadBasis: LoadBasis;
   total: number;
   maxVio: number | null;
   cv: number | null;
@@ -164,6 +175,17 @@ export interface LayerMetricsDto {
   deadExperts: number[];
   hottest: Array<{ expert: number; load: number; utilization: number }>;
   coldest: Array<{ expert: number; load: number; utilization: number }>;
+  /** The same metrics on the dispatched (post-drop) load, only where it differs from the router load. */
+  dispatched: {
+    total: number;
+    maxVio: number | null;
+    cv: number | null;
+    normalizedEntropy: number | null;
+    deadExperts: number[];
+  } | null;
+  /** Dropped assignments / (tokens x topk); null when no rank sent a dropped count. */
+  dropFraction: number | null;
+  /** Worst EP rank's received (post-drop) tokens over its group's mean. */
   epImbalance: number | null;
 }
 
@@ -175,7 +197,12 @@ export interface StepMetricsDto {
   summary: { maxVio: { min: number | null; median: number | null; p90: number | null; max: number | null } };
 }
 
-/** EpLoadDto: tokens received per EP rank in every dispatch group, for one layer at one step. */
+/**
+ * EpLoadDto: tokens per EP rank in every dispatch group, for one layer at one step: `received` is what the
+ * EP rank actually received (after capacity dropping; what its memory follows), `demand` what the router
+ * sent toward it before dropping (null when no rank sent counts before dropping: then nothing was dropped,
+ * or the client could not say). Every TP source counts.
+ */
 export interface EpLoadDto {
   runId: string;
   step: number;
@@ -183,9 +210,15 @@ export interface EpLoadDto {
   ep: number;
   etp: number;
   expertsPerEpRank: number;
-  groups: Array<{ edp: number; pp: number; received: number[]; mean: number; ratio: number | null; ranksReported: number; ranksExpected: number }>;
+  groups: Array<{
+    edp: number; pp: number; received: number[]; demand: number[] | null; demandRatio: number | null;
+    mean: number; ratio: number | null; ranksReported: number; ranksExpected: number;
+  }>;
   worst: { edp: number; pp: number; epRank: number; received: number; mean: number; ratio: number } | null;
+  /** Worst received / group mean (post-drop). */
   epImbalance: number | null;
+  /** Worst demand / group mean (pre-drop). */
+  demandImbalance: number | null;
   mismatches: Array<{ rank: number; epRank: number; derived: number; reported: number }>;
 }
 
@@ -196,7 +229,7 @@ export interface CapacityWhatIfDto {
   capacityFactor: number;
   /** The capacity factor the run was launched with, if any. */
   configuredCapacityFactor: number | null;
-  /** The core's capacityWhatIf per layer (its capacityFactor is the request's). */
+  /** The core's capacityWhatIf per layer (its capacityFactor is the request's), with C and drops per source rank. */
   layers: Array<{ layer: number } & Omit<CapacityWhatIf, "capacityFactor">>;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { aggregateLayer, expectedCountingRanks, type RankLayerReport } from "./aggregateLayer";
+import { aggregateLayer, expectedCountingRanks, loadBasis, type RankLayerReport } from "./aggregateLayer";
 import type { RunConfig } from "./types";
 
 // 8 ranks, PP 2 -> 4 ranks per stage; EP 2, TP 1 -> EDP 2; 4 experts, top-2.
@@ -43,6 +43,54 @@ describe("aggregateLayer", () => {
     expect(a.losses.z_loss).toBeCloseTo(11, 12);
     expect(a.losses.seq_load_balancing_loss).toBeUndefined();
     expect(a.dropFraction).toBeNull();
+    // No counts before dropping were sent: the router and dispatched loads are the same counts.
+    expect(a.dispatchedLoad).toBeNull();
+  });
+
+  it("with a capacity factor: router metrics from the counts before dropping, the dispatched load beside them", () => {
+    // Every rank: T = 10, top-2 -> T*k/E = 5, cf 1.0 -> C = 5. The router chose [10, 6, 2, 2]; dropping
+    // capped it at 5 per expert: [5, 5, 2, 2] dispatched, 6 of 20 assignments dropped.
+    const capped = (r: RankLayerReport): RankLayerReport => ({
+      ...r,
+      report: { ...r.report, tokensPerExpert: [5, 5, 2, 2], tokensPerExpertBeforeDrop: [10, 6, 2, 2], dropped: 6 },
+    });
+    const a = aggregateLayer(5, 3, [rep(4, 0, []), rep(5, 1, []), rep(6, 2, []), rep(7, 3, [])].map(capped), { ...config, moe_expert_capacity_factor: 1 }, 8);
+    const entropy = (load: number[]) => {
+      const total = load.reduce((x, y) => x + y, 0);
+      return -load.reduce((h, l) => h + (l > 0 ? (l / total) * Math.log(l / total) : 0), 0) / Math.log(load.length);
+    };
+    // Router: [40, 24, 8, 8], mean 20 -> MaxVio 40/20 - 1 = 1.0. Dispatched: [20, 20, 8, 8], mean 14 ->
+    // MaxVio 20/14 - 1 = 0.43, which is what the product showed before (dropping hides the router's skew).
+    expect(a.load).toEqual([40, 24, 8, 8]);
+    expect(a.maxVio).toBeCloseTo(1.0, 12);
+    expect(a.entropy).toBeCloseTo(entropy([40, 24, 8, 8]), 12);
+    // CV: deviations [20, 4, -12, -12] -> sqrt((400 + 16 + 144 + 144) / 4) / 20 = sqrt(176) / 20.
+    expect(a.cv).toBeCloseTo(Math.sqrt(176) / 20, 12);
+    expect(a.dispatchedLoad).toEqual([20, 20, 8, 8]);
+    expect(a.dropFraction).toBeCloseTo(0.3, 12);
+    // EP: group edp 0 = ranks 4 (EP rank 0, experts 0-1) and 5 (EP rank 1, experts 2-3). Received after
+    // dropping [20, 8], mean 14 -> 20/14; the router asked for [32, 8], which is the demand, not the imbalance.
+    expect(a.epImbalance).toBeCloseTo(20 / 14, 12);
+  });
+
+  it("a collapsing router under a capacity factor: dropping would show a far healthier layer", () => {
+    // E = 8, top-2, T = 64 per rank -> T*k/E = 16, cf 1.0 -> C = 16. The router sends 104 of 128
+    // assignments to experts 0 and 1; dropping keeps 16 of each: 72 of 128 dropped.
+    const e8: RunConfig = { ...config, num_experts: 8, expert_model_parallel_size: 1, moe_expert_capacity_factor: 1 };
+    const before = [64, 40, 8, 4, 4, 4, 2, 2];
+    const after = [16, 16, 8, 4, 4, 4, 2, 2];
+    const r = (rank: number, dp: number): RankLayerReport => ({
+      rank,
+      coords: { tp: 0, cp: 0, dp, pp: 1, ep: 0, etp: 0, edp: dp },
+      report: { step: 5, layer: 3, microBatches: 1, tokens: 64, tokensPerExpert: after, tokensPerExpertBeforeDrop: before, dropped: 72, losses: {} },
+    });
+    const a = aggregateLayer(5, 3, [r(4, 0), r(5, 1), r(6, 2), r(7, 3)], e8, 8);
+    // Router: mean 128/8 = 16 per rank -> MaxVio 64/16 - 1 = 3. Dispatched: mean 56/8 = 7 -> 16/7 - 1 = 1.29.
+    expect(a.maxVio).toBeCloseTo(3, 12);
+    expect(a.dispatchedLoad).toEqual(after.map((c) => 4 * c));
+    expect(a.dropFraction).toBeCloseTo(72 / 128, 12);
+    // Utilization of the coldest experts: router 2/16 = 0.125, dispatched 2/7 = 0.29: neither is dead.
+    expect(a.deadExperts).toBe(0);
   });
 
   it("computes the drop fraction over the ranks that reported drops", () => {
@@ -64,4 +112,15 @@ describe("aggregateLayer", () => {
     expect(expectedCountingRanks(tp2, 16)).toBe(4);
     expect(expectedCountingRanks({ ...tp2, sequence_parallel: true }, 16)).toBe(8);
   });
+});
+
+describe("loadBasis", () => {
+  const cases = [
+    { name: "no capacity factor", a: { dispatchedLoad: null, dropFraction: null }, cf: undefined, want: "no-drop" },
+    { name: "capacity factor, dispatched load stored", a: { dispatchedLoad: [1, 2], dropFraction: 0.2 }, cf: 1, want: "before-drop" },
+    { name: "capacity factor, nothing dropped", a: { dispatchedLoad: null, dropFraction: 0 }, cf: 1, want: "no-drop" },
+    { name: "capacity factor, drops, no counts before dropping", a: { dispatchedLoad: null, dropFraction: 0.2 }, cf: 1, want: "dispatched-only" },
+    { name: "capacity factor, no drop count sent", a: { dispatchedLoad: null, dropFraction: null }, cf: 1.2, want: "dispatched-only" },
+  ] as const;
+  for (const c of cases) it(c.name, () => expect(loadBasis(c.a, c.cf)).toBe(c.want));
 });

@@ -39,7 +39,34 @@ describe("capacityWhatIf", () => {
     expect(r.basis).toBe("before-drop");
   });
 
+  it("gives each source rank its own capacity and drops", () => {
+    // Capacity is per source rank: C = ceil(((T_local * k) / E) * cf) with that rank's own T_local.
+    const r = capacityWhatIf(
+      [
+        // rank 3: T = 10 -> T*k/E = 5, cf 1.1 -> C = ceil(5.5) = 6; drops 9-6 = 3 of 20.
+        { rank: 3, tokens: 10, microBatches: 1, tokensPerExpert: [6, 6, 4, 2], tokensPerExpertBeforeDrop: [9, 5, 4, 2] },
+        // rank 7: T = 100 over 4 micro-batches -> 25 per micro-batch, 12.5 * 1.1 = 13.75 -> C = 14, 4C = 56;
+        // drops (80-56) + (60-56) = 28 of 200.
+        { rank: 7, tokens: 100, microBatches: 4, tokensPerExpert: [56, 56, 52, 8], tokensPerExpertBeforeDrop: [80, 60, 52, 8] },
+        // rank 9 routed nothing: no capacity to report.
+        { rank: 9, tokens: 0, microBatches: 1, tokensPerExpert: [0, 0, 0, 0] },
+      ],
+      2,
+      1.1,
+    );
+    expect(r.perRank).toEqual([
+      { rank: 3, tokens: 10, microBatches: 1, capacityPerMicroBatch: 6, capacityPerExpert: 6, dropped: 3, assignments: 20, dropFraction: 0.15, capacityFactorForZeroDrops: 9 / 5 },
+      { rank: 7, tokens: 100, microBatches: 4, capacityPerMicroBatch: 14, capacityPerExpert: 56, dropped: 28, assignments: 200, dropFraction: 0.14, capacityFactorForZeroDrops: 80 / 50 },
+    ]);
+    // The layer totals are the sums of the per-rank rows.
+    expect(r).toMatchObject({ dropped: 31, assignments: 220 });
+  });
+
+  it("numbers ranks by position when the caller does not name them", () => {
+    expect(capacityWhatIf([hot, flat], 2, 1.0).perRank.map((p) => [p.rank, p.dropped])).toEqual([[0, 4], [1, 0]]);
+  });
+
   it("is empty without reports", () => {
-    expect(capacityWhatIf([], 2, 1)).toMatchObject({ dropped: 0, assignments: 0, dropFraction: 0, capacityFactorForZeroDrops: 0 });
+    expect(capacityWhatIf([], 2, 1)).toMatchObject({ dropped: 0, assignments: 0, dropFraction: 0, capacityFactorForZeroDrops: 0, perRank: [] });
   });
 });

@@ -20,11 +20,13 @@ describe("computeEpLoad", () => {
     // edp 0: 4 sources x [10+10, 5+5, 5+5, 0+0] = [80, 40, 40, 0]; mean 160/4 = 40; ratio 80/40 = 2
     // edp 1: 4 sources x [5+5] = 40 for every EP rank; ratio 1
     expect(got.groups).toEqual([
-      { edp: 0, pp: 0, received: [80, 40, 40, 0], mean: 40, max: 80, ratio: 2, ranksReported: 4, ranksExpected: 4 },
-      { edp: 1, pp: 0, received: [40, 40, 40, 40], mean: 40, max: 40, ratio: 1, ranksReported: 4, ranksExpected: 4 },
+      { edp: 0, pp: 0, received: [80, 40, 40, 0], demand: [80, 40, 40, 0], demandRatio: 2, mean: 40, max: 80, ratio: 2, ranksReported: 4, ranksExpected: 4 },
+      { edp: 1, pp: 0, received: [40, 40, 40, 40], demand: [40, 40, 40, 40], demandRatio: 1, mean: 40, max: 40, ratio: 1, ranksReported: 4, ranksExpected: 4 },
     ]);
     expect(got.worst).toEqual({ edp: 0, pp: 0, epRank: 0, received: 80, mean: 40, ratio: 2 });
     expect(got.epImbalance).toBe(2);
+    // No counts before dropping: the demand is the dispatched load.
+    expect(got.demandImbalance).toBe(2);
     expect(got.mismatches).toEqual([]);
   });
 
@@ -52,19 +54,42 @@ describe("computeEpLoad", () => {
     ];
     const got = computeEpLoad(ranks, config);
     // R[0] = (4+0)+(4+0)+(2+2)+(0+0) = 12; R[1] = 4+4+4+8 = 20; mean 16; ratio 20/16 = 1.25
-    expect(got.groups).toEqual([{ edp: 0, pp: 0, received: [12, 20], mean: 16, max: 20, ratio: 1.25, ranksReported: 4, ranksExpected: 4 }]);
+    expect(got.groups).toEqual([{ edp: 0, pp: 0, received: [12, 20], demand: [12, 20], demandRatio: 1.25, mean: 16, max: 20, ratio: 1.25, ranksReported: 4, ranksExpected: 4 }]);
     expect(got.worst).toEqual({ edp: 0, pp: 0, epRank: 1, received: 20, mean: 16, ratio: 1.25 });
     expect(got.mismatches).toEqual([]);
   });
 
-  it("without sequence parallelism only tp rank 0 is a source", () => {
-    // TP = ETP = 2, no SP: both TP ranks routed the same tokens [6, 2]; E 2, EP 1 -> R[0] = 8, not 16
-    const config = withConfig(small, { num_experts: 2, tensor_model_parallel_size: 2, sequence_parallel: false });
+  it("TP 2 without sequence parallelism: the EP rank receives both TP copies", () => {
+    // TP = ETP = 2, no SP, E 4, EP 2, world 4 -> one dispatch group of 4 ranks. Both TP ranks of a DP
+    // replica routed the same tokens, and Megatron's all-to-all dispatcher gathers over tp_ep_group and
+    // dispatches each TP rank's copy: received = sum over all four sources, not over tp rank 0 only.
+    const config = withConfig(small, { num_experts: 4, tensor_model_parallel_size: 2, sequence_parallel: false, expert_model_parallel_size: 2, disable_bias_linear: true });
     const ranks: EpRankReport[] = [
-      { rank: 0, coords: coords({ tp: 0, etp: 0 }), tokensPerExpert: [6, 2] },
-      { rank: 1, coords: coords({ tp: 1, etp: 1 }), tokensPerExpert: [6, 2] },
+      { rank: 0, coords: coords({ tp: 0, etp: 0, ep: 0, dp: 0 }), tokensPerExpert: [6, 2, 1, 1] },
+      { rank: 1, coords: coords({ tp: 1, etp: 1, ep: 0, dp: 0 }), tokensPerExpert: [6, 2, 1, 1] },
+      { rank: 2, coords: coords({ tp: 0, etp: 0, ep: 1, dp: 1 }), tokensPerExpert: [3, 3, 2, 2] },
+      { rank: 3, coords: coords({ tp: 1, etp: 1, ep: 1, dp: 1 }), tokensPerExpert: [3, 3, 2, 2] },
     ];
-    expect(computeEpLoad(ranks, config).groups[0]).toMatchObject({ received: [8], ranksReported: 2, ranksExpected: 2 });
+    // EP rank 0 (experts 0-1): 2 x (6+2) + 2 x (3+3) = 28; EP rank 1 (experts 2-3): 2 x 2 + 2 x 4 = 12.
+    // (TP rank 0 only would give [14, 6].) Mean 20 -> ratio 28/20 = 1.4.
+    const got = computeEpLoad(ranks, config);
+    expect(got.groups[0]).toMatchObject({ received: [28, 12], demand: [28, 12], mean: 20, max: 28, ranksReported: 4, ranksExpected: 4 });
+    expect(got.epImbalance).toBeCloseTo(1.4, 12);
+    // A rank that measured what it received agrees with the doubled value: no mismatch is flagged.
+    const measured = ranks.map((r) => ({ ...r, receivedPerLocalExpert: r.coords.ep === 0 ? [18, 10] : [6, 6] }));
+    expect(computeEpLoad(measured, config).mismatches).toEqual([]);
+  });
+
+  it("with a capacity factor: received is the dispatched load, demand the load before dropping", () => {
+    // EP 4 groups of ep4: edp 0 sends skewed counts that were capped at 6 per expert by dropping.
+    const ranks = ep4Ranks().map((r) =>
+      r.coords.edp === 0 ? { ...r, tokensPerExpert: [6, 6, 5, 5, 5, 5, 0, 0], tokensPerExpertBeforeDrop: skewed } : r,
+    );
+    const got = computeEpLoad(ranks, ep4);
+    // received: 4 x [12, 10, 10, 0] = [48, 40, 40, 0], mean 32, ratio 1.5; demand: [80, 40, 40, 0], ratio 2.
+    expect(got.groups[0]).toMatchObject({ received: [48, 40, 40, 0], demand: [80, 40, 40, 0], demandRatio: 2, mean: 32, max: 48, ratio: 1.5 });
+    expect(got.epImbalance).toBe(1.5);
+    expect(got.demandImbalance).toBe(2);
   });
 
   it("partial group: counts what arrived, says so, and does not cross-check", () => {
@@ -72,7 +97,7 @@ describe("computeEpLoad", () => {
     ranks[1] = { ...ranks[1], receivedPerLocalExpert: [100, 100] };
     const got = computeEpLoad(ranks, ep4);
     // 2 sources x [20, 10, 10, 0] = [40, 20, 20, 0], but EP rank 1 reported 200 and that is used
-    expect(got.groups).toEqual([{ edp: 0, pp: 0, received: [40, 200, 20, 0], mean: 65, max: 200, ratio: 200 / 65, ranksReported: 2, ranksExpected: 4 }]);
+    expect(got.groups).toEqual([{ edp: 0, pp: 0, received: [40, 200, 20, 0], demand: [40, 20, 20, 0], demandRatio: 2, mean: 65, max: 200, ratio: 200 / 65, ranksReported: 2, ranksExpected: 4 }]);
     expect(got.mismatches).toEqual([]);
   });
 

@@ -10,16 +10,20 @@
  *   R[g][r] = sum over sources s in group g of sum over e hosted by r of c_s[e],
  * and every ETP rank of EP rank r should report that same total.
  *
- * The TP de-duplication rule applies to the sources as it does to the global load: with sequence
- * parallelism (required for TP > 1 by megatron/core/transformer/moe/moe_layer.py) every rank routes
- * its own sequence shard, so every group member is a distinct source; without it, attention-TP peers
- * route identical tokens and only tp rank 0 is counted (old builds and imports only).
+ * Unlike the global router load, received load is never TP de-duplicated: the dispatcher gathers counts
+ * over tp_ep_group and dispatches every member's tokens, so without sequence parallelism (old builds and
+ * imports; megatron/core/transformer/moe/moe_layer.py refuses it for training) an EP rank receives one
+ * copy of the same tokens from each attention-TP peer, and that doubled load is what its memory holds.
+ *
+ * Which counts (DESIGN.md "Which counts"): `tokensPerExpert` is Megatron's routing_map after capacity
+ * dropping, so R[g][r] built from it is what EP rank r actually receives (`received`, what memory
+ * follows). The same sum over the counts before dropping, where a rank sent them, is what the router
+ * asked EP rank r to take (`demand`); without a capacity factor nothing is dropped and the two are equal.
  *
  * Received counts sent by the client are preferred over the derived value, as DESIGN says; a
  * disagreement is reported only for complete groups, because a partial group's derived value is an
  * undercount by construction.
  */
-import { globalLoadRule } from "./computeGlobalLoad";
 import { InvalidInput } from "./errors";
 import { expertsOfEpRank } from "./expertsOfEpRank";
 import { requireCounts, requireInteger } from "./requireInteger";
@@ -29,8 +33,12 @@ import type { RankCoords, RunConfig } from "./types";
 export interface EpGroupLoad {
   edp: number;
   pp: number;
-  /** Tokens received per EP rank, index = EP rank: the reported value where sent, else derived. */
+  /** Tokens received per EP rank after capacity dropping, index = EP rank: the reported value where sent, else derived. */
   received: number[];
+  /** Tokens the router sent toward each EP rank before capacity dropping (equals the derived received load without drops). */
+  demand: number[];
+  /** max / mean of `demand`; null when the router sent the group nothing. */
+  demandRatio: number | null;
   mean: number;
   max: number;
   /** max / mean; null when the group received no tokens. */
@@ -43,8 +51,10 @@ export interface EpGroupLoad {
 export interface EpLoad {
   groups: EpGroupLoad[];
   worst: { edp: number; pp: number; epRank: number; received: number; mean: number; ratio: number } | null;
-  /** Max over groups and EP ranks of R[g][r] / mean_r R[g][r]. */
+  /** Max over groups and EP ranks of R[g][r] / mean_r R[g][r], on the received (post-drop) load. */
   epImbalance: number | null;
+  /** The same maximum on the demand (pre-drop) load. */
+  demandImbalance: number | null;
   mismatches: Array<{ rank: number; epRank: number; derived: number; reported: number }>;
 }
 
@@ -52,18 +62,20 @@ export interface EpLoad {
 export interface EpRankReport {
   rank: number;
   coords: RankCoords;
+  /** Dispatched counts (after capacity dropping). */
   tokensPerExpert: number[];
+  /** Counts before capacity dropping, when a capacity factor is set and the client sent them. */
+  tokensPerExpertBeforeDrop?: number[];
   receivedPerLocalExpert?: number[];
 }
 
-/** computeEpLoad derives the tokens each EP rank receives per (edp, pp) dispatch group, prefers reported received counts, and finds the worst EP rank. */
+/** computeEpLoad derives the tokens each EP rank receives (post-drop) and is asked to take (pre-drop) per (edp, pp) dispatch group, prefers reported received counts, and finds the worst EP rank. */
 export function computeEpLoad(ranks: EpRankReport[], config: RunConfig): EpLoad {
   const experts = requireInteger(config.num_experts, "num_experts");
   const ep = requireInteger(config.expert_model_parallel_size, "expert_model_parallel_size");
   const etp = requireInteger(config.expert_tensor_parallel_size ?? config.tensor_model_parallel_size, "expert_tensor_parallel_size");
   const ranges = Array.from({ length: ep }, (_, r) => expertsOfEpRank(r, experts, ep));
   const localExperts = experts / ep;
-  const tpDedup = globalLoadRule(config) === "tp-rank-0 only (no sequence parallel)";
 
   const groups = new Map<string, { edp: number; pp: number; members: EpRankReport[] }>();
   const seen = new Set<string>();
@@ -76,6 +88,7 @@ export function computeEpLoad(ranks: EpRankReport[], config: RunConfig): EpLoad 
       throw new InvalidInput(`rank ${r.rank} has ETP rank ${etpRank}, expected 0..${etp - 1}`, `ranks[${i}].coords.etp`);
     }
     requireCounts(r.tokensPerExpert, `ranks[${i}].tokensPerExpert`, experts);
+    if (r.tokensPerExpertBeforeDrop?.length) requireCounts(r.tokensPerExpertBeforeDrop, `ranks[${i}].tokensPerExpertBeforeDrop`, experts);
     if (r.receivedPerLocalExpert) requireCounts(r.receivedPerLocalExpert, `ranks[${i}].receivedPerLocalExpert`, localExperts);
     const slot = `${edp}/${pp}/${epRank}/${etpRank}`;
     if (seen.has(slot)) {
@@ -94,10 +107,15 @@ export function computeEpLoad(ranks: EpRankReport[], config: RunConfig): EpLoad 
   const ordered = [...groups.values()].sort((a, b) => a.pp - b.pp || a.edp - b.edp);
   for (const { edp, pp, members } of ordered) {
     const derived = Array.from({ length: ep }, () => 0);
+    const demand = Array.from({ length: ep }, () => 0);
     for (const s of members) {
-      if (tpDedup && s.coords.tp !== 0) continue;
+      // Every member is a source, TP peers without sequence parallelism included (see above).
+      const before = s.tokensPerExpertBeforeDrop?.length ? s.tokensPerExpertBeforeDrop : s.tokensPerExpert;
       ranges.forEach(([start, end], r) => {
-        for (let e = start; e < end; e++) derived[r] += s.tokensPerExpert[e];
+        for (let e = start; e < end; e++) {
+          derived[r] += s.tokensPerExpert[e];
+          demand[r] += before[e];
+        }
       });
     }
     const reported: Array<number | undefined> = Array.from({ length: ep }, () => undefined);
@@ -114,7 +132,9 @@ export function computeEpLoad(ranks: EpRankReport[], config: RunConfig): EpLoad 
     const sum = received.reduce((a, b) => a + b, 0);
     const mean = sum / ep;
     const max = Math.max(...received);
-    out.push({ edp, pp, received, mean, max, ratio: mean > 0 ? max / mean : null, ranksReported: members.length, ranksExpected });
+    const demandMean = demand.reduce((a, b) => a + b, 0) / ep;
+    const demandRatio = demandMean > 0 ? Math.max(...demand) / demandMean : null;
+    out.push({ edp, pp, received, demand, demandRatio, mean, max, ratio: mean > 0 ? max / mean : null, ranksReported: members.length, ranksExpected });
   }
 
   let worst: EpLoad["worst"] = null;
@@ -124,5 +144,7 @@ export function computeEpLoad(ranks: EpRankReport[], config: RunConfig): EpLoad 
       worst = { edp: g.edp, pp: g.pp, epRank: g.received.indexOf(g.max), received: g.max, mean: g.mean, ratio: g.ratio };
     }
   }
-  return { groups: out, worst, epImbalance: worst?.ratio ?? null, mismatches };
+  let demandImbalance: number | null = null;
+  for (const g of out) if (g.demandRatio !== null) demandImbalance = Math.max(demandImbalance ?? 0, g.demandRatio);
+  return { groups: out, worst, epImbalance: worst?.ratio ?? null, demandImbalance, mismatches };
 }

@@ -61,7 +61,7 @@ export function scalarRow(runId: string, p: ScalarPoint): SqlValue[] {
 }
 
 export const AGGREGATE_COLUMNS = [
-  "runId", "layer", "step", "ranksReported", "ranksExpected", "tokens", "load", "maxVio", "cv", "entropy",
+  "runId", "layer", "step", "ranksReported", "ranksExpected", "tokens", "load", "dispatchedLoad", "maxVio", "cv", "entropy",
   "deadExperts", "epImbalance", "epWorstEdp", "epWorstRank", "receivedMismatches", "dropFraction",
   "loadBalancingLoss", "seqLoadBalancingLoss", "globalLoadBalancingLoss", "zLoss",
 ];
@@ -69,7 +69,8 @@ export const AGGREGATE_COLUMNS = [
 /** aggregateRow: one LayerAggregate row in AGGREGATE_COLUMNS order. */
 export function aggregateRow(runId: string, a: LayerAggregate): SqlValue[] {
   return [
-    runId, a.layer, a.step, a.ranksReported, a.ranksExpected, a.tokens, packCounts(a.load), a.maxVio, a.cv, a.entropy,
+    runId, a.layer, a.step, a.ranksReported, a.ranksExpected, a.tokens, packCounts(a.load),
+    a.dispatchedLoad ? packCounts(a.dispatchedLoad) : null, a.maxVio, a.cv, a.entropy,
     a.deadExperts, a.epImbalance, a.epWorst?.edp ?? null, a.epWorst?.epRank ?? null, a.receivedMismatches, a.dropFraction,
     a.losses.load_balancing_loss ?? null, a.losses.seq_load_balancing_loss ?? null,
     a.losses.global_load_balancing_loss ?? null, a.losses.z_loss ?? null,

@@ -12,6 +12,7 @@ export interface StoredLayerRow {
   microBatches: number | bigint;
   tokens: number | bigint;
   counts: Uint8Array;
+  countsBeforeDrop: Uint8Array | null;
   received: Uint8Array | null;
   dropped: number | bigint | null;
   loadBalancingLoss: number | null;
@@ -20,8 +21,8 @@ export interface StoredLayerRow {
   zLoss: number | null;
 }
 
-/** STORED_COLUMNS: the LayerReport columns layerReportFromRow reads, quoted for SQL. */
-export const STORED_COLUMNS = `"layer", "rank", "microBatches", "tokens", "counts", "received", "dropped", "loadBalancingLoss",
+/** STORED_COLUMNS: the LayerReport columns layerReportFromRow reads, quoted for SQL (both write paths' re-reads). */
+export const STORED_COLUMNS = `"layer", "rank", "microBatches", "tokens", "counts", "countsBeforeDrop", "received", "dropped", "loadBalancingLoss",
   "seqLoadBalancingLoss", "globalLoadBalancingLoss", "zLoss"`;
 
 /** layerReportFromRow turns a stored LayerReport row back into the report it was written from. */
@@ -37,6 +38,8 @@ export function layerReportFromRow(step: number, row: StoredLayerRow): LayerRepo
     microBatches: Number(row.microBatches),
     tokens: Number(row.tokens),
     tokensPerExpert: unpackCounts(row.counts),
+    // The router metrics need what the router chose (aggregateLayer); a stored row must give them back.
+    ...(row.countsBeforeDrop ? { tokensPerExpertBeforeDrop: unpackCounts(row.countsBeforeDrop) } : {}),
     ...(row.received ? { receivedPerLocalExpert: unpackCounts(row.received) } : {}),
     ...(row.dropped === null ? {} : { dropped: Number(row.dropped) }),
     losses,

@@ -46,7 +46,7 @@ const MAX_CACHED_COST = 4_000_000;
 const REPORT_OVERHEAD = 32;
 
 function costOf(r: LayerReport): number {
-  return REPORT_OVERHEAD + r.tokensPerExpert.length + (r.receivedPerLocalExpert?.length ?? 0);
+  return REPORT_OVERHEAD + r.tokensPerExpert.length + (r.tokensPerExpertBeforeDrop?.length ?? 0) + (r.receivedPerLocalExpert?.length ?? 0);
 }
 
 /** A layer all of whose ranks reported: its reports left memory; touching it again reloads them. */

@@ -36,8 +36,13 @@ describe("prepareCapacityTable", () => {
     capacityFactor: 2,
     configuredCapacityFactor: null,
     layers: [
-      { layer: 1, dropped: 33_554, assignments: 524_288, dropFraction: 0.064, capacityFactorForZeroDrops: 2.5913, estimate: true, basis: "dispatched" },
-      { layer: 2, dropped: 0, assignments: 524_288, dropFraction: 0, capacityFactorForZeroDrops: 1.87, estimate: true, basis: "dispatched" },
+      { layer: 1, dropped: 33_554, assignments: 524_288, dropFraction: 0.064, capacityFactorForZeroDrops: 2.5913, estimate: true, basis: "dispatched",
+        perRank: [
+          { rank: 0, tokens: 65_536, microBatches: 4, capacityPerMicroBatch: 8192, capacityPerExpert: 32_768, dropped: 2_000, assignments: 131_072, dropFraction: 2_000 / 131_072, capacityFactorForZeroDrops: 2.1 },
+          { rank: 1, tokens: 65_536, microBatches: 4, capacityPerMicroBatch: 8192, capacityPerExpert: 32_768, dropped: 31_554, assignments: 131_072, dropFraction: 31_554 / 131_072, capacityFactorForZeroDrops: 2.5913 },
+        ] },
+      { layer: 2, dropped: 0, assignments: 524_288, dropFraction: 0, capacityFactorForZeroDrops: 1.87, estimate: true, basis: "dispatched",
+        perRank: [{ rank: 0, tokens: 65_536, microBatches: 1, capacityPerMicroBatch: 32_768, capacityPerExpert: 32_768, dropped: 0, assignments: 131_072, dropFraction: 0, capacityFactorForZeroDrops: 1.87 }] },
     ],
   };
   const m = prepareCapacityTable(dto);
@@ -51,6 +56,14 @@ describe("prepareCapacityTable", () => {
     expect(m.rows[0].barWidth).toBe(1);
     expect(m.rows[1].barWidth).toBe(0);
     expect(m.worst).toEqual({ layer: 1, dropPercent: "6.4%" });
+  });
+  it("lists each source rank's capacity and drops, the most-dropping rank first", () => {
+    expect(m.rows[0].worstRank).toEqual({ rank: 1, capacity: "C 8192 · 4×C 32768", dropPercent: "24.1%", dropped: 31_554, assignments: 131_072, cfNeeded: "2.59" });
+    expect(m.rows[0].ranks.map((r) => [r.rank, r.dropPercent])).toEqual([[1, "24.1%"], [0, "1.5%"]]);
+    expect(m.rows[0].rankCount).toBe(2);
+    // No rank drops: nothing to single out.
+    expect(m.rows[1].worstRank).toBeNull();
+    expect(m.rows[1].ranks[0].capacity).toBe("C 32768");
   });
   it("states the estimate and the count basis", () => {
     expect(m.anyEstimate).toBe(true);

@@ -21,6 +21,17 @@ export function parseCapacityFactor(raw: string | string[] | undefined | null, f
   return Number.isFinite(n) ? clampCapacityFactor(n) : clampCapacityFactor(fallback);
 }
 
+/** CapacityRankRow: one source rank of a layer: its capacity C (and m×C when summed over micro-batches) and drops. */
+export interface CapacityRankRow {
+  rank: number;
+  /** e.g. "C 14" or "C 14 · 4×C 56". */
+  capacity: string;
+  dropPercent: string;
+  dropped: number;
+  assignments: number;
+  cfNeeded: string;
+}
+
 /** CapacityRow: one MoE layer of the what-if table. */
 export interface CapacityRow {
   layer: number;
@@ -35,7 +46,16 @@ export interface CapacityRow {
   estimate: boolean;
   basis: "before-drop" | "dispatched";
   basisLabel: string;
+  /** Source ranks, most dropped first (at most MAX_RANK_ROWS). */
+  ranks: CapacityRankRow[];
+  /** How many source ranks the layer has (ranks may hold fewer rows). */
+  rankCount: number;
+  /** The rank that drops the largest share, when any rank drops. */
+  worstRank: CapacityRankRow | null;
 }
+
+/** MAX_RANK_ROWS: per-rank rows kept per layer (the most-dropping ones). */
+export const MAX_RANK_ROWS = 32;
 
 /** CapacityModel: the table plus the summary line. */
 export interface CapacityModel {
@@ -62,6 +82,23 @@ export function formatDropPercent(f: number): string {
   return `${(f * 100).toFixed(f < 0.01 ? 2 : 1)}%`;
 }
 
+function perRankOf(perRank: CapacityWhatIfDto["layers"][number]["perRank"]): Pick<CapacityRow, "ranks" | "rankCount" | "worstRank"> {
+  const sorted = [...perRank].sort((a, b) => b.dropFraction - a.dropFraction || b.dropped - a.dropped || a.rank - b.rank);
+  const ranks = sorted.slice(0, MAX_RANK_ROWS).map(rankRow);
+  return { ranks, rankCount: perRank.length, worstRank: sorted.length > 0 && sorted[0].dropped > 0 ? ranks[0] : null };
+}
+
+function rankRow(r: CapacityWhatIfDto["layers"][number]["perRank"][number]): CapacityRankRow {
+  return {
+    rank: r.rank,
+    capacity: r.microBatches > 1 ? `C ${r.capacityPerMicroBatch} · ${r.microBatches}×C ${r.capacityPerExpert}` : `C ${r.capacityPerMicroBatch}`,
+    dropPercent: formatDropPercent(r.dropFraction),
+    dropped: r.dropped,
+    assignments: r.assignments,
+    cfNeeded: r.capacityFactorForZeroDrops.toFixed(2),
+  };
+}
+
 /** prepareCapacityTable formats the server's what-if per layer: drop %, the factor needed for zero drops, the basis. */
 export function prepareCapacityTable(dto: CapacityWhatIfDto): CapacityModel {
   const maxFraction = Math.max(0.01, ...dto.layers.map((l) => l.dropFraction));
@@ -76,6 +113,7 @@ export function prepareCapacityTable(dto: CapacityWhatIfDto): CapacityModel {
     estimate: l.estimate,
     basis: l.basis,
     basisLabel: BASIS_LABEL[l.basis],
+    ...perRankOf(l.perRank),
   }));
   let worst: CapacityModel["worst"] = null;
   let worstFraction = -1;

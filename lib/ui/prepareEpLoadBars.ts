@@ -8,6 +8,10 @@ export interface EpLoadBar {
   ofMean: number | null;
   /** Bar height as a fraction of the tallest bar over all groups shown. */
   height: number;
+  /** What the router sent toward this EP rank before capacity dropping; null without counts before dropping. */
+  demand: number | null;
+  /** Demand marker height, same scale as the bars. */
+  demandHeight: number | null;
   worst: boolean;
 }
 
@@ -39,13 +43,17 @@ export interface EpLoadBarsModel {
   hiddenGroups: number;
   totalGroups: number;
   epImbalance: number | null;
+  /** Worst demand (pre-drop) over its group's mean; null without counts before dropping. */
+  demandImbalance: number | null;
+  /** True when demand markers are drawn (some rank sent counts before dropping). */
+  showDemand: boolean;
   worst: EpLoadDto["worst"];
   mismatches: EpLoadDto["mismatches"];
 }
 
 /**
  * prepareEpLoadBars lays out the EP-rank loads the server computed: one bar group per dispatch group,
- * bars on one shared scale, the worst group first (then by edp, pp), at most `maxGroups` groups.
+ * bars (received, post-drop) and demand markers (pre-drop, when sent) on one shared scale, the worst group first (then by edp, pp), at most `maxGroups` groups.
  */
 export function prepareEpLoadBars(dto: EpLoadDto, maxGroups = 16): EpLoadBarsModel {
   const isWorstGroup = (g: { edp: number; pp: number }) => dto.worst != null && g.edp === dto.worst.edp && g.pp === dto.worst.pp;
@@ -54,7 +62,7 @@ export function prepareEpLoadBars(dto: EpLoadDto, maxGroups = 16): EpLoadBarsMod
   );
   const shown = sorted.slice(0, maxGroups);
   let top = 0;
-  for (const g of shown) for (const r of g.received) top = Math.max(top, r);
+  for (const g of shown) for (const r of [...g.received, ...(g.demand ?? [])]) top = Math.max(top, r);
   const scale = (v: number) => (top > 0 ? v / top : 0);
   const groups = shown.map((g): EpLoadGroup => {
     const worstGroup = isWorstGroup(g);
@@ -75,6 +83,8 @@ export function prepareEpLoadBars(dto: EpLoadDto, maxGroups = 16): EpLoadBarsMod
         received,
         ofMean: g.mean > 0 ? received / g.mean : null,
         height: scale(received),
+        demand: g.demand?.[epRank] ?? null,
+        demandHeight: g.demand ? scale(g.demand[epRank]) : null,
         worst: worstGroup && dto.worst!.epRank === epRank,
       })),
     };
@@ -89,6 +99,8 @@ export function prepareEpLoadBars(dto: EpLoadDto, maxGroups = 16): EpLoadBarsMod
     hiddenGroups: sorted.length - shown.length,
     totalGroups: sorted.length,
     epImbalance: dto.epImbalance,
+    demandImbalance: dto.demandImbalance,
+    showDemand: dto.groups.some((g) => g.demand !== null),
     worst: dto.worst,
     mismatches: dto.mismatches,
   };

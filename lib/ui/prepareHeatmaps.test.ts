@@ -30,9 +30,9 @@ describe("prepareLayerHeatmap", () => {
       step: 42,
       numExperts: 4,
       rows: [
-        { layer: 3, load: [10, 10, 10, 10], ranksReported: 8, ranksExpected: 8 },
-        { layer: 2, load: [30, 10, 0, 0], ranksReported: 8, ranksExpected: 8 },
-        { layer: 5, load: [0, 0, 0, 0], ranksReported: 0, ranksExpected: 8 },
+        { layer: 3, load: [10, 10, 10, 10], dispatchedLoad: null, loadBasis: "no-drop", ranksReported: 8, ranksExpected: 8 },
+        { layer: 2, load: [30, 10, 0, 0], dispatchedLoad: null, loadBasis: "no-drop", ranksReported: 8, ranksExpected: 8 },
+        { layer: 5, load: [0, 0, 0, 0], dispatchedLoad: null, loadBasis: "no-drop", ranksReported: 0, ranksExpected: 8 },
       ],
     },
     P,
@@ -61,7 +61,7 @@ describe("prepareLayerHeatmap", () => {
   });
   it("pads a short load vector to num_experts with zeros", () => {
     const m = prepareLayerHeatmap(
-      { runId: "r", step: 1, numExperts: 3, rows: [{ layer: 1, load: [6, 3], ranksReported: 1, ranksExpected: 1 }] },
+      { runId: "r", step: 1, numExperts: 3, rows: [{ layer: 1, load: [6, 3], dispatchedLoad: null, loadBasis: "no-drop", ranksReported: 1, ranksExpected: 1 }] },
       P,
     );
     expect(m.rows[0].load).toEqual([6, 3, 0]);

@@ -15,10 +15,10 @@ export interface ImbalanceMetricInfo {
 
 /** IMBALANCE_METRICS: the metrics of the layer x step heatmap, in selector order (EP imbalance first: it is what OOMs). */
 export const IMBALANCE_METRICS: readonly ImbalanceMetricInfo[] = [
-  { metric: "epImbalance", label: "EP imbalance", description: "max received / group mean over EP ranks (1 = balanced)", balanced: 1, saturate: 3 },
-  { metric: "maxVio", label: "MaxVio", description: "hottest expert load / mean − 1 (0 = balanced)", balanced: 0, saturate: 2 },
-  { metric: "cv", label: "CV", description: "std / mean of expert load (0 = balanced)", balanced: 0, saturate: 1.5 },
-  { metric: "entropy", label: "Entropy", description: "normalized entropy of expert shares (1 = balanced; low is bad)", balanced: 1, saturate: 0.5 },
+  { metric: "epImbalance", label: "EP imbalance", description: "max received / group mean over EP ranks, after capacity dropping (1 = balanced)", balanced: 1, saturate: 3 },
+  { metric: "maxVio", label: "MaxVio", description: "hottest expert load / mean − 1, as the router chose (before capacity dropping) (0 = balanced)", balanced: 0, saturate: 2 },
+  { metric: "cv", label: "CV", description: "std / mean of expert load, as the router chose (0 = balanced)", balanced: 0, saturate: 1.5 },
+  { metric: "entropy", label: "Entropy", description: "normalized entropy of expert shares, as the router chose (1 = balanced; low is bad)", balanced: 1, saturate: 0.5 },
 ];
 
 /** DEFAULT_IMBALANCE_METRIC: the metric shown when the URL names none. */

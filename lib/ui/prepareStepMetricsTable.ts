@@ -17,6 +17,12 @@ export interface StepMetricsRow {
   cv: string;
   entropy: string;
   epImbalance: string;
+  /** The dispatched (post-drop) view, only for layers where capacity dropping changed the load. */
+  dispatched: { maxVio: string; cv: string; entropy: string; dead: number } | null;
+  /** Share of assignments dropped, e.g. "78%"; "–" when no rank sent a dropped count. */
+  dropped: string;
+  /** Set when dropping capped the counts and the router's own counts were not sent: the router metrics understate. */
+  basisWarning: string | null;
   dead: ExpertMention[];
   hottest: ExpertMention[];
   coldest: ExpertMention[];
@@ -28,6 +34,10 @@ export interface StepMetricsModel {
   step: number | null;
   rows: StepMetricsRow[];
   rules: string[];
+  /** Which counts the router columns use, once for the table. */
+  basisNote: string;
+  /** True when any layer has a dispatched view to show beside the router's. */
+  anyDispatched: boolean;
   deadTotal: number;
   maxVioSummary: string;
 }
@@ -46,6 +56,17 @@ export function prepareStepMetricsTable(dto: StepMetricsDto, selectedLayer: numb
     cv: formatRatio(l.cv),
     entropy: formatRatio(l.normalizedEntropy),
     epImbalance: l.epImbalance == null ? "–" : `${formatRatio(l.epImbalance)}×`,
+    dispatched: l.dispatched && {
+      maxVio: formatRatio(l.dispatched.maxVio),
+      cv: formatRatio(l.dispatched.cv),
+      entropy: formatRatio(l.dispatched.normalizedEntropy),
+      dead: l.dispatched.deadExperts.length,
+    },
+    dropped: l.dropFraction == null ? "–" : `${Math.round(l.dropFraction * 100)}%`,
+    basisWarning:
+      l.loadBasis === "dispatched-only"
+        ? "capacity dropping capped these counts and the ranks did not send their counts before dropping: the router's imbalance is understated"
+        : null,
     dead: l.deadExperts.map((e) => ({ expert: e, label: `E${e}`, title: `expert ${e}: utilization below 0.1` })),
     hottest: l.hottest.map(mention),
     coldest: l.coldest.map(mention),
@@ -56,6 +77,10 @@ export function prepareStepMetricsTable(dto: StepMetricsDto, selectedLayer: numb
     step: dto.step,
     rows,
     rules: [...new Set(dto.layers.map((l) => l.rule))],
+    basisNote:
+      "MaxVio, CV, entropy, dead, hottest and coldest describe the router's choice (counts before capacity dropping where sent); " +
+      "EP imb. is what EP ranks received after dropping.",
+    anyDispatched: rows.some((r) => r.dispatched !== null),
     deadTotal: dto.layers.reduce((n, l) => n + l.deadExperts.length, 0),
     maxVioSummary: `min ${formatRatio(s.min)} · median ${formatRatio(s.median)} · p90 ${formatRatio(s.p90)} · max ${formatRatio(s.max)}`,
   };

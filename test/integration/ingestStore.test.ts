@@ -43,8 +43,12 @@ async function expectAggregatesMatchRows(db: Db, run: RunRecord): Promise<number
       run.config,
       run.worldSize,
     );
-    expect({ step: a.step, layer: a.layer, ranksReported: a.ranksReported, tokens: Number(a.tokens), load: unpackCounts(a.load), cv: a.cv })
-      .toEqual({ step: a.step, layer: a.layer, ranksReported: expected.ranksReported, tokens: expected.tokens, load: expected.load, cv: expected.cv });
+    const dispatchedLoad = a.dispatchedLoad ? unpackCounts(a.dispatchedLoad) : null;
+    expect({ step: a.step, layer: a.layer, ranksReported: a.ranksReported, tokens: Number(a.tokens), load: unpackCounts(a.load), dispatchedLoad, cv: a.cv })
+      .toEqual({
+        step: a.step, layer: a.layer, ranksReported: expected.ranksReported, tokens: expected.tokens, load: expected.load,
+        dispatchedLoad: expected.dispatchedLoad, cv: expected.cv,
+      });
   }
   return aggregates.length;
 }
@@ -93,6 +97,46 @@ describe("writeBatches", () => {
     expect(step1.map((a) => a.ranksReported)).toEqual([4, 4, 4]);
     const rank0 = await db.prisma.layerReport.findFirstOrThrow({ where: { runId: run.id, step: 1, layer: 2, rank: 0 } });
     expect(unpackCounts(rank0.counts)).toEqual(report(0, 1, 2).tokensPerExpert); // the first write won
+  });
+
+  it("with a capacity factor: stores the router load from the counts before dropping and the dispatched load beside it", async () => {
+    const url = tempDatabaseUrl();
+    let db = await connect(url);
+    const info = smallRun("capacity");
+    const { run } = await registerRun(db, { ...info, config: { ...info.config, moe_expert_capacity_factor: 1 } });
+    for (const r of ranks) await upsertRank(db, run.id, r, "test");
+    // 16 tokens over 2 micro-batches, top-2 of 4 experts: C = ceil(8 * 2 / 4 * 1.0) = 4 per micro-batch, 8
+    // per step. The router's counts are report()'s; what was dispatched is each capped at 8.
+    const capped = (r: LayerReport): LayerReport => {
+      const dispatched = r.tokensPerExpert.map((c) => Math.min(c, 8));
+      const dropped = r.tokensPerExpert.reduce((n, c) => n + c, 0) - dispatched.reduce((n, c) => n + c, 0);
+      return { ...r, tokensPerExpert: dispatched, tokensPerExpertBeforeDrop: r.tokensPerExpert, dropped };
+    };
+    await writeBatches(db, [batch(run, 0, [1], capped), batch(run, 4, [1], capped)], 1);
+    // A restarted collector: the writer's memory is empty and ranks 0 and 4 come back from the table.
+    await db.close();
+    open.splice(0);
+    db = await connect(url);
+    await writeBatches(db, [1, 2, 3, 5, 6, 7].map((rank) => batch(run, rank, [1], capped)), 2);
+    expect(await expectAggregatesMatchRows(db, run)).toBe(3);
+    const a = await db.prisma.layerAggregate.findFirstOrThrow({ where: { runId: run.id, step: 1, layer: 2 } });
+    const stage0 = [0, 1, 2, 3];
+    const sum = (f: (c: number[]) => number[]) => stage0.reduce((acc, rank) => f(report(rank, 1, 2).tokensPerExpert).map((c, e) => acc[e] + c), [0, 0, 0, 0]);
+    // Stage 0, step 1, layer 2: a = (rank + 3) % 8 = 3..6 -> router counts [11,5,8,8], [12,4,9,7], [13,3,10,6], [14,2,8,8].
+    expect(unpackCounts(a.load)).toEqual(sum((c) => c));
+    expect(unpackCounts(a.load)).toEqual([50, 14, 35, 29]);
+    expect(a.dispatchedLoad && unpackCounts(a.dispatchedLoad)).toEqual([32, 14, 32, 29]);
+    // Router MaxVio: 50 / 32 - 1, not the dispatched 32 / 26.75 - 1.
+    expect(a.maxVio).toBeCloseTo(50 / 32 - 1, 12);
+  });
+
+  it("without a capacity factor stores no dispatched load", async () => {
+    const db = await connect(tempDatabaseUrl());
+    const { run } = await registerRun(db, smallRun("no-capacity"));
+    for (const r of ranks) await upsertRank(db, run.id, r, "test");
+    await writeBatches(db, ranks.map((r) => batch(run, r.rank, [1])), 1);
+    const rows = await db.prisma.layerAggregate.findMany({ where: { runId: run.id } });
+    expect(rows.map((r) => r.dispatchedLoad)).toEqual([null, null, null]);
   });
 
   it("stays exact when another connection writes the same file between flushes", async () => {

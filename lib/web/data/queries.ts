@@ -21,6 +21,7 @@ import type {
   ScalarSeriesDto,
   SeriesPointDto,
 } from "../../dto";
+import { loadBasis, type LoadBasis } from "../../analysis/aggregateLayer";
 import { capacityWhatIf, type WhatIfReport } from "../../analysis/capacityWhatIf";
 import { computeEpLoad } from "../../analysis/computeEpLoad";
 import { globalLoadRule } from "../../analysis/computeGlobalLoad";
@@ -198,6 +199,8 @@ interface AggregateRow {
   ranksExpected: number;
   tokens: bigint;
   load: Uint8Array;
+  dispatchedLoad: Uint8Array | null;
+  dropFraction: number | null;
   maxVio: number | null;
   loadBalancingLoss: number | null;
   seqLoadBalancingLoss: number | null;
@@ -205,7 +208,16 @@ interface AggregateRow {
   zLoss: number | null;
 }
 
-function aggregateOf(a: AggregateRow): LayerAggregateDto {
+/** The router load of a stored aggregate, the dispatched load beside it and which counts the router load holds. */
+function loadsOf(a: AggregateRow, run: RunRecord): { load: number[]; dispatchedLoad: number[] | null; loadBasis: LoadBasis } {
+  return {
+    load: unpackCounts(a.load),
+    dispatchedLoad: a.dispatchedLoad ? unpackCounts(a.dispatchedLoad) : null,
+    loadBasis: loadBasis(a, run.config.moe_expert_capacity_factor),
+  };
+}
+
+function aggregateOf(a: AggregateRow, run: RunRecord): LayerAggregateDto {
   const losses: LayerAggregateDto["losses"] = {};
   for (const n of LOSS_NAMES) {
     const v = a[LOSS_COLUMN[n] as keyof AggregateRow] as number | null;
@@ -217,7 +229,7 @@ function aggregateOf(a: AggregateRow): LayerAggregateDto {
     ranksReported: a.ranksReported,
     ranksExpected: a.ranksExpected,
     tokens: Number(a.tokens),
-    load: unpackCounts(a.load),
+    ...loadsOf(a, run),
     maxVio: a.maxVio ?? 0,
     losses,
   };
@@ -263,7 +275,7 @@ export async function getLayerHeatmap(runId: string, step?: number): Promise<Lay
     runId,
     step: at,
     numExperts: run.numExperts,
-    rows: rows.map((r) => ({ layer: r.layer, load: unpackCounts(r.load), ranksReported: r.ranksReported, ranksExpected: r.ranksExpected })),
+    rows: rows.map((r) => ({ layer: r.layer, ...loadsOf(r, run), ranksReported: r.ranksReported, ranksExpected: r.ranksExpected })),
   };
 }
 
@@ -306,7 +318,7 @@ export async function getAggregates(runId: string, step: number): Promise<LayerA
   const run = await findRunById(db, runId);
   if (!run) return null;
   const rows = await aggregatesAt(db, run, step);
-  return rows.map(aggregateOf);
+  return rows.map((r) => aggregateOf(r, run));
 }
 
 /** getEvents returns a run's OOM, crash and finish events. */
@@ -406,12 +418,15 @@ export async function getStepMetrics(runId: string, step?: number): Promise<Step
   const rows = await aggregatesAt(db, run, at);
   const rule = globalLoadRule(run.config);
   const layers: LayerMetricsDto[] = rows.map((r) => {
-    const m = computeLayerMetrics(unpackCounts(r.load));
+    const loads = loadsOf(r, run);
+    const m = computeLayerMetrics(loads.load);
+    const d = loads.dispatchedLoad ? computeLayerMetrics(loads.dispatchedLoad) : null;
     return {
       layer: r.layer,
       ranksReported: r.ranksReported,
       ranksExpected: r.ranksExpected,
       rule,
+      loadBasis: loads.loadBasis,
       total: m.total,
       maxVio: m.maxVio,
       cv: m.cv,
@@ -419,6 +434,8 @@ export async function getStepMetrics(runId: string, step?: number): Promise<Step
       deadExperts: m.deadExperts,
       hottest: m.hottest,
       coldest: m.coldest,
+      dispatched: d && { total: d.total, maxVio: d.maxVio, cv: d.cv, normalizedEntropy: d.normalizedEntropy, deadExperts: d.deadExperts },
+      dropFraction: r.dropFraction,
       epImbalance: r.epImbalance,
     };
   });
@@ -442,10 +459,18 @@ export async function getEpLoad(runId: string, step: number, layer: number): Pro
   const reports = (await layerReportsAt(db, runId, step, layer)).flatMap((r) => {
     const coords = ranks.get(r.rank);
     return coords
-      ? [{ rank: r.rank, coords, tokensPerExpert: unpackCounts(r.counts), ...(r.received ? { receivedPerLocalExpert: unpackCounts(r.received) } : {}) }]
+      ? [{
+          rank: r.rank,
+          coords,
+          tokensPerExpert: unpackCounts(r.counts),
+          ...(r.countsBeforeDrop ? { tokensPerExpertBeforeDrop: unpackCounts(r.countsBeforeDrop) } : {}),
+          ...(r.received ? { receivedPerLocalExpert: unpackCounts(r.received) } : {}),
+        }]
       : [];
   });
   const ep = computeEpLoad(reports, run.config);
+  // Without counts before dropping the demand is the dispatched load again: say nothing rather than repeat it.
+  const withDemand = reports.some((r) => r.tokensPerExpertBeforeDrop);
   const sizes = deriveParallelSizes(run.config, run.worldSize);
   return {
     runId,
@@ -454,9 +479,13 @@ export async function getEpLoad(runId: string, step: number, layer: number): Pro
     ep: sizes.ep,
     etp: sizes.etp,
     expertsPerEpRank: run.numExperts / sizes.ep,
-    groups: ep.groups.map((g) => ({ edp: g.edp, pp: g.pp, received: g.received, mean: g.mean, ratio: g.ratio, ranksReported: g.ranksReported, ranksExpected: g.ranksExpected })),
+    groups: ep.groups.map((g) => ({
+      edp: g.edp, pp: g.pp, received: g.received, demand: withDemand ? g.demand : null, demandRatio: withDemand ? g.demandRatio : null,
+      mean: g.mean, ratio: g.ratio, ranksReported: g.ranksReported, ranksExpected: g.ranksExpected,
+    })),
     worst: ep.worst,
     epImbalance: ep.epImbalance,
+    demandImbalance: withDemand ? ep.demandImbalance : null,
     mismatches: ep.mismatches,
   };
 }
@@ -478,6 +507,7 @@ export async function getCapacityWhatIf(runId: string, capacityFactor: number, s
     let list = byLayer.get(r.layer);
     if (!list) byLayer.set(r.layer, (list = []));
     list.push({
+      rank: r.rank,
       tokens: Number(r.tokens),
       microBatches: r.microBatches,
       tokensPerExpert: unpackCounts(r.counts),

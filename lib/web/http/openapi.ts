@@ -18,6 +18,21 @@ const memory = {
   },
 };
 const status = { type: "string", enum: ["running", "stale", "finished", "crashed", "oom"] };
+const countsRouter = {
+  type: "array",
+  items: { type: "integer" },
+  description: "Router load per expert: the counts before capacity dropping where ranks sent them, else the dispatched counts",
+};
+const countsDispatched = {
+  type: ["array", "null"],
+  items: { type: "integer" },
+  description: "Dispatched load per expert after capacity dropping; null where it equals load (no capacity factor or nothing dropped)",
+};
+const loadBasis = {
+  type: "string",
+  enum: ["before-drop", "no-drop", "dispatched-only"],
+  description: "Which counts load holds; dispatched-only: a capacity factor dropped assignments but ranks did not send counts before dropping",
+};
 const lossName = { type: "string", enum: ["load_balancing_loss", "seq_load_balancing_loss", "global_load_balancing_loss", "z_loss"] };
 
 /** OPENAPI_DOCUMENT describes every route under /api. */
@@ -84,6 +99,9 @@ export const OPENAPI_DOCUMENT = {
     "/api/runs/{runId}/metrics": {
       get: {
         summary: "Every MoE layer's MaxVio, CV, normalized entropy, dead/hottest/coldest experts and EP imbalance at a step",
+        description:
+          "The router metrics use the counts before capacity dropping where ranks sent them (loadBasis: before-drop | no-drop | " +
+          "dispatched-only); `dispatched` holds the same metrics after dropping where they differ; epImbalance is on received (post-drop) tokens.",
         parameters: [runId, step("Step (default: newest complete step)")],
         responses: { 200: { description: "OK" }, 400: err, 404: err },
       },
@@ -91,6 +109,9 @@ export const OPENAPI_DOCUMENT = {
     "/api/runs/{runId}/ep-load": {
       get: {
         summary: "Tokens received per EP rank in each ETP x EP dispatch group, one layer, one step",
+        description:
+          "received: after capacity dropping (what the EP rank's memory holds; every TP source counts, also without sequence parallelism). " +
+          "demand: before dropping, null when no rank sent counts before dropping.",
         parameters: [runId, step("Step", true), { name: "layer", in: "query", required: true, schema: { type: "integer", minimum: 1 } }],
         responses: { 200: { description: "OK" }, 400: err, 404: err },
       },
@@ -98,6 +119,7 @@ export const OPENAPI_DOCUMENT = {
     "/api/runs/{runId}/capacity": {
       get: {
         summary: "Capacity what-if: predicted dropped assignments per MoE layer at a capacity factor (Megatron's get_capacity per source rank)",
+        description: "Per layer the totals and perRank: each source rank's capacity C (and m x C over its micro-batches) and its drops.",
         parameters: [runId, { name: "cf", in: "query", required: true, schema: { type: "number", exclusiveMinimum: 0 } }, step("Step (default: newest complete step)")],
         responses: { 200: { description: "OK" }, 400: err, 404: err },
       },
@@ -351,21 +373,30 @@ export const OPENAPI_DOCUMENT = {
         type: "object",
         properties: {
           runId: { type: "string" }, step: { type: ["integer", "null"] }, numExperts: { type: "integer" },
-          rows: { type: "array", items: { type: "object", properties: { layer: { type: "integer" }, load: { type: "array", items: { type: "integer" } }, ranksReported: { type: "integer" }, ranksExpected: { type: "integer" } } } },
+          rows: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                layer: { type: "integer" }, load: countsRouter, dispatchedLoad: countsDispatched, loadBasis,
+                ranksReported: { type: "integer" }, ranksExpected: { type: "integer" },
+              },
+            },
+          },
         },
       },
       ExpertHeatmap: {
         type: "object",
         properties: {
           runId: { type: "string" }, layer: { type: "integer" }, numExperts: { type: "integer" }, bucketSize: { type: "integer" },
-          columns: { type: "array", items: { type: "object", properties: { step: { type: "integer" }, load: { type: "array", items: { type: "integer" } } } } },
+          columns: { type: "array", items: { type: "object", properties: { step: { type: "integer" }, load: countsRouter } } },
         },
       },
       LayerAggregate: {
         type: "object",
         properties: {
           step: { type: "integer" }, layer: { type: "integer" }, ranksReported: { type: "integer" }, ranksExpected: { type: "integer" },
-          tokens: { type: "integer" }, load: { type: "array", items: { type: "integer" } }, maxVio: { type: "number" },
+          tokens: { type: "integer" }, load: countsRouter, dispatchedLoad: countsDispatched, loadBasis, maxVio: { type: "number", description: "MaxVio of the router load" },
           losses: { type: "object", additionalProperties: { type: "number" } },
         },
       },
