@@ -2,7 +2,7 @@
  * `moe-telemetry dump`: a run's stored reports as JSON lines (layer reports, step samples, events),
  * for scripts, tests and support.
  */
-import { unpackCounts } from "../lib/store/packCounts";
+import { layerReportFromRow } from "../lib/store/layerReportRows";
 import { openDatabase } from "../lib/store/db";
 import { findRunByKey } from "../lib/store/runsRepo";
 
@@ -22,26 +22,7 @@ export async function runDump(o: { run: string; database: string }): Promise<voi
         take: pageSize,
       });
       for (const r of rows) {
-        out({
-          kind: "layer",
-          rank: r.rank,
-          step: r.step,
-          layer: r.layer,
-          microBatches: r.microBatches,
-          tokens: Number(r.tokens),
-          tokensPerExpert: unpackCounts(r.counts),
-          ...(r.countsBeforeDrop ? { tokensPerExpertBeforeDrop: unpackCounts(r.countsBeforeDrop) } : {}),
-          ...(r.received ? { receivedPerLocalExpert: unpackCounts(r.received) } : {}),
-          ...(r.dropped === null ? {} : { dropped: Number(r.dropped) }),
-          losses: Object.fromEntries(
-            [
-              ["load_balancing_loss", r.loadBalancingLoss],
-              ["seq_load_balancing_loss", r.seqLoadBalancingLoss],
-              ["global_load_balancing_loss", r.globalLoadBalancingLoss],
-              ["z_loss", r.zLoss],
-            ].filter(([, v]) => v !== null),
-          ),
-        });
+        out({ kind: "layer", rank: r.rank, ...layerReportFromRow(r.step, r) });
       }
       if (rows.length < pageSize) break;
     }

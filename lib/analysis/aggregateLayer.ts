@@ -11,7 +11,7 @@
  * it differs; without a capacity factor the two are the same counts and `dispatchedLoad` is null.
  */
 import { computeEpLoad } from "./computeEpLoad";
-import { computeGlobalLoad, globalLoadRule } from "./computeGlobalLoad";
+import { computeGlobalLoad, countsTowardGlobalLoad, tpDeduplicated } from "./computeGlobalLoad";
 import { computeLayerMetrics } from "./computeLayerMetrics";
 import { LOSS_NAMES, type LayerReport, type LossValues, type RankCoords, type RunConfig } from "./types";
 
@@ -77,7 +77,7 @@ export function loadBasis(
 export function expectedCountingRanks(config: RunConfig, worldSize: number): number {
   const perStage = worldSize / config.pipeline_model_parallel_size;
   // Without sequence parallelism the TP ranks of a group route the same tokens: only tp rank 0 counts.
-  return globalLoadRule(config) === "tp-rank-0 only (no sequence parallel)" ? perStage / config.tensor_model_parallel_size : perStage;
+  return tpDeduplicated(config) ? perStage / config.tensor_model_parallel_size : perStage;
 }
 
 /** routerCounts is what the router chose for one rank's report: its counts before capacity dropping when sent, else its dispatched counts. */
@@ -111,8 +111,7 @@ export function aggregateLayer(
     })),
     config,
   );
-  const dedup = global.rule === "tp-rank-0 only (no sequence parallel)";
-  const counting = reports.filter((r) => !dedup || r.coords.tp === 0);
+  const counting = reports.filter((r) => countsTowardGlobalLoad(config, r.coords));
   const tokens = counting.reduce((sum, r) => sum + r.report.tokens, 0);
   let dropped = 0;
   let assignments = 0;

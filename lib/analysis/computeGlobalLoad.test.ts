@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { computeGlobalLoad } from "./computeGlobalLoad";
+import { computeGlobalLoad, countsTowardGlobalLoad } from "./computeGlobalLoad";
 import { small, withConfig } from "./testdata/configs";
 import type { RankCoords, RunConfig } from "./types";
 
@@ -69,5 +69,16 @@ describe("computeGlobalLoad", () => {
     },
   ])("rejects $name", ({ reports, message }) => {
     expect(() => computeGlobalLoad(reports, fourExperts)).toThrow(message);
+  });
+});
+
+describe("countsTowardGlobalLoad", () => {
+  it.each([
+    { name: "TP 1: every rank", config: withConfig(fourExperts, { tensor_model_parallel_size: 1 }), tp: 0, want: true },
+    { name: "TP 2 with sequence parallel: tp rank 1 counts", config: withConfig(fourExperts, { tensor_model_parallel_size: 2, sequence_parallel: true }), tp: 1, want: true },
+    { name: "TP 2 without sequence parallel: tp rank 0 counts", config: withConfig(fourExperts, { tensor_model_parallel_size: 2, sequence_parallel: false }), tp: 0, want: true },
+    { name: "TP 2 without sequence parallel: tp rank 1 is a copy", config: withConfig(fourExperts, { tensor_model_parallel_size: 2, sequence_parallel: false }), tp: 1, want: false },
+  ])("$name", ({ config, tp, want }) => {
+    expect(countsTowardGlobalLoad(config, { tp })).toBe(want);
   });
 });

@@ -28,6 +28,20 @@ export function globalLoadRule(config: RunConfig): GlobalLoadRule {
   return config.sequence_parallel ? "all-tp-ranks (sequence parallel)" : "tp-rank-0 only (no sequence parallel)";
 }
 
+/** tpDeduplicated tells whether a run's TP ranks route the same tokens (TP > 1 without sequence parallelism), so only tp rank 0 counts. */
+export function tpDeduplicated(config: RunConfig): boolean {
+  return globalLoadRule(config) === "tp-rank-0 only (no sequence parallel)";
+}
+
+/**
+ * countsTowardGlobalLoad tells whether a rank's counts are summed into the global router load (and the layer's
+ * tokens and drops): every rank of the stage, except the TP copies of tp rank 0 without sequence parallelism.
+ * The received load is not filtered this way (computeEpLoad: every TP copy is dispatched).
+ */
+export function countsTowardGlobalLoad(config: RunConfig, coords: Pick<RankCoords, "tp">): boolean {
+  return !tpDeduplicated(config) || coords.tp === 0;
+}
+
 /** computeGlobalLoad sums the per-rank tokens-per-expert counts of one layer and step into the global load, applying the TP de-duplication rule. */
 export function computeGlobalLoad(
   reports: Array<{ coords: RankCoords; tokensPerExpert: number[] }>,
@@ -50,7 +64,7 @@ export function computeGlobalLoad(
     // Summing a duplicate would silently double a rank's tokens.
     if (seen.has(key)) throw new InvalidInput(`two reports from the same rank (tp ${r.coords.tp}, cp ${r.coords.cp}, dp ${r.coords.dp})`, `reports[${i}].coords`);
     seen.add(key);
-    if (rule === "tp-rank-0 only (no sequence parallel)" && r.coords.tp !== 0) return;
+    if (!countsTowardGlobalLoad(config, r.coords)) return;
     r.tokensPerExpert.forEach((c, e) => (load[e] += c));
     ranksCounted++;
   });

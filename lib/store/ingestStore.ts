@@ -17,7 +17,7 @@ import {
   SCALAR_CONFLICT, scalarRow, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue,
 } from "./flushRows";
 import type { RunRecord } from "./runsRepo";
-import { layerReportFromRow, STORED_COLUMNS, type StoredLayerRow } from "./layerReportRows";
+import { layerReportFromRow, rankCoordsFromRows, rankCoordsSql, STORED_COLUMNS, type StoredLayerRow, type StoredRankRow } from "./layerReportRows";
 import type { AggregateErrorHandler, PendingBatch, RefreshedAggregate } from "./pendingBatch";
 import { SqliteReportWriter } from "./sqliteReportWriter";
 
@@ -222,20 +222,8 @@ async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggr
   return refreshed;
 }
 
-
 async function loadCoords(db: Db, tx: Tx, runId: string): Promise<Map<number, RankCoords>> {
-  const rows = (await tx.$queryRawUnsafe(
-    `SELECT "rank", "tp", "cp", "dp", "pp", "ep", "etp", "edp" FROM "Rank" WHERE "runId" = ${db.sql.param(1)}`,
-    runId,
-  )) as Array<Record<string, number | bigint>>;
-  const map = new Map<number, RankCoords>();
-  for (const r of rows) {
-    map.set(Number(r.rank), {
-      tp: Number(r.tp), cp: Number(r.cp), dp: Number(r.dp), pp: Number(r.pp),
-      ep: Number(r.ep), etp: Number(r.etp), edp: Number(r.edp),
-    });
-  }
-  return map;
+  return rankCoordsFromRows((await tx.$queryRawUnsafe(rankCoordsSql(db.sql.param(1)), runId)) as StoredRankRow[]);
 }
 
 async function updateRanksAndRuns(db: Db, tx: Tx, batches: PendingBatch[], nowMs: number): Promise<void> {

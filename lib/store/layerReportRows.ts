@@ -1,8 +1,9 @@
 /**
- * The one mapper from a stored LayerReport row back to the report it was written from. Every reader of
- * LayerReport rows (the writers' reloads, queries, advice, post-mortem, export, dump) goes through it.
+ * The one mapper from a stored LayerReport row back to the report it was written from, and the one from a
+ * Rank row to its coordinates. Every reader of those rows (the writers' reloads, queries, advice,
+ * post-mortem, export, dump) goes through them.
  */
-import type { LayerReport } from "../analysis/types";
+import type { LayerReport, RankCoords } from "../analysis/types";
 import { unpackCounts } from "./packCounts";
 
 /** StoredLayerRow: the LayerReport columns an aggregate needs, as either driver returns them. */
@@ -44,4 +45,26 @@ export function layerReportFromRow(step: number, row: StoredLayerRow): LayerRepo
     ...(row.dropped === null ? {} : { dropped: Number(row.dropped) }),
     losses,
   };
+}
+
+/** rankCoordsSql selects a run's ranks with their coordinates; `param` is the dialect's placeholder for the run id. */
+export function rankCoordsSql(param: string): string {
+  return `SELECT "rank", "tp", "cp", "dp", "pp", "vpp", "ep", "etp", "edp" FROM "Rank" WHERE "runId" = ${param}`;
+}
+
+/** StoredRankRow: a Rank row's coordinate columns, as either driver (or Prisma) returns them. */
+export type StoredRankRow = { rank: number | bigint; vpp?: number | bigint | null } & Record<"tp" | "cp" | "dp" | "pp" | "ep" | "etp" | "edp", number | bigint>;
+
+/** coordsFromRow turns a stored Rank row into the rank's coordinates. */
+export function coordsFromRow(r: StoredRankRow): RankCoords {
+  return {
+    tp: Number(r.tp), cp: Number(r.cp), dp: Number(r.dp), pp: Number(r.pp),
+    ...(r.vpp === null || r.vpp === undefined ? {} : { vpp: Number(r.vpp) }),
+    ep: Number(r.ep), etp: Number(r.etp), edp: Number(r.edp),
+  };
+}
+
+/** rankCoordsFromRows maps the rows of rankCoordsSql to rank -> coordinates. */
+export function rankCoordsFromRows(rows: StoredRankRow[]): Map<number, RankCoords> {
+  return new Map(rows.map((r) => [Number(r.rank), coordsFromRow(r)]));
 }

@@ -2,6 +2,7 @@
  * Runs, ranks and events: metadata written and read through Prisma's ORM. Rows are mapped to plain
  * domain objects here; Prisma types do not leave this module.
  */
+import { coordsFromRow } from "./layerReportRows";
 import { randomUUID } from "node:crypto";
 import { Conflict, InvalidInput, NotFound } from "../analysis/errors";
 import { moeLayerNumbers } from "../analysis/parseMoeLayerFreq";
@@ -80,16 +81,7 @@ export function rankFromRow(row: RankRow): RankRecord {
     rank: row.rank,
     host: row.host,
     device: row.device,
-    coords: {
-      tp: row.tp,
-      cp: row.cp,
-      dp: row.dp,
-      pp: row.pp,
-      ...(row.vpp === null ? {} : { vpp: row.vpp }),
-      ep: row.ep,
-      etp: row.etp,
-      edp: row.edp,
-    },
+    coords: coordsFromRow(row),
     durableSeq: Number(row.durableSeq),
     droppedBatches: Number(row.droppedBatches),
     lastSeenMs: row.lastSeenMs === null ? null : Number(row.lastSeenMs),

@@ -28,7 +28,7 @@ import {
   instanceUpsertSql, LAYER_COLUMNS, LAYER_CONFLICT, layerRow, rankUpdateArgs, rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS,
   SCALAR_CONFLICT, scalarRow, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue,
 } from "./flushRows";
-import { layerReportFromRow, STORED_COLUMNS, type StoredLayerRow } from "./layerReportRows";
+import { layerReportFromRow, rankCoordsFromRows, rankCoordsSql, STORED_COLUMNS, type StoredLayerRow, type StoredRankRow } from "./layerReportRows";
 import type { AggregateErrorHandler, PendingBatch, RefreshedAggregate } from "./pendingBatch";
 import type { RunRecord } from "./runsRepo";
 
@@ -100,9 +100,7 @@ export class SqliteReportWriter {
     this.selectLayer = conn
       .prepare(`SELECT ${STORED_COLUMNS} FROM "LayerReport" WHERE "runId" = ? AND "step" = ? AND "layer" = ?`)
       .safeIntegers(false);
-    this.selectCoords = conn
-      .prepare(`SELECT "rank", "tp", "cp", "dp", "pp", "ep", "etp", "edp" FROM "Rank" WHERE "runId" = ?`)
-      .safeIntegers(false);
+    this.selectCoords = conn.prepare(rankCoordsSql("?")).safeIntegers(false);
     this.updateRank = conn.prepare(rankUpdateSql(() => "?"));
     this.updateRun = conn.prepare(runUpdateSql(() => "?"));
     this.upsertInstance = conn.prepare(instanceUpsertSql(() => "?"));
@@ -316,11 +314,7 @@ export class SqliteReportWriter {
   }
 
   private loadCoords(runId: string): Map<number, RankCoords> {
-    const map = new Map<number, RankCoords>();
-    for (const r of this.selectCoords.all(runId) as Array<Record<string, number>>) {
-      map.set(r.rank, { tp: r.tp, cp: r.cp, dp: r.dp, pp: r.pp, ep: r.ep, etp: r.etp, edp: r.edp });
-    }
-    return map;
+    return rankCoordsFromRows(this.selectCoords.all(runId) as StoredRankRow[]);
   }
 
   private updateRanksAndRuns(batches: PendingBatch[], nowMs: number): void {

@@ -6,7 +6,7 @@
 import { adviseMitigations, type AdvisorResult } from "../../analysis/advisor/adviseMitigations";
 import { DEFAULT_ADVISOR_OPTIONS, type AdvisorLayerObservation, type HistoryPoint, type MemoryObservation } from "../../analysis/advisor/types";
 import { computeEpLoad } from "../../analysis/computeEpLoad";
-import { unpackCounts } from "../../store/packCounts";
+import { layerReportFromRow } from "../../store/layerReportRows";
 import type { RankCoords } from "../../analysis/types";
 import type { Db } from "../../store/db";
 import { latestStep } from "./queries";
@@ -52,7 +52,6 @@ export async function getAdvice(runId: string, step?: number): Promise<AdviceDto
 async function loadLayers(db: Db, runId: string, step: number, coords: Map<number, RankCoords>): Promise<AdvisorLayerObservation[]> {
   const rows = await db.prisma.layerReport.findMany({
     where: { runId, step },
-    select: { layer: true, rank: true, tokens: true, microBatches: true, counts: true, countsBeforeDrop: true },
   });
   const byLayer = new Map<number, AdvisorLayerObservation>();
   for (const r of rows) {
@@ -60,14 +59,7 @@ async function loadLayers(db: Db, runId: string, step: number, coords: Map<numbe
     if (!c) continue;
     let obs = byLayer.get(r.layer);
     if (!obs) byLayer.set(r.layer, (obs = { layer: r.layer, reports: [] }));
-    obs.reports.push({
-      rank: r.rank,
-      coords: c,
-      tokens: Number(r.tokens),
-      microBatches: r.microBatches,
-      tokensPerExpert: unpackCounts(r.counts),
-      ...(r.countsBeforeDrop ? { tokensPerExpertBeforeDrop: unpackCounts(r.countsBeforeDrop) } : {}),
-    });
+    obs.reports.push({ rank: r.rank, coords: c, ...layerReportFromRow(r.step, r) });
   }
   return [...byLayer.values()].sort((a, b) => a.layer - b.layer);
 }
@@ -80,10 +72,7 @@ async function loadMemory(db: Db, run: RunRecord, upTo: number, coords: Map<numb
     select: { rank: true, step: true, peakAllocatedBytes: true },
   });
   if (samples.length === 0) return [];
-  const reports = await db.prisma.layerReport.findMany({
-    where: { runId: run.id, step: { gte: from, lte: upTo } },
-    select: { step: true, layer: true, rank: true, counts: true },
-  });
+  const reports = await db.prisma.layerReport.findMany({ where: { runId: run.id, step: { gte: from, lte: upTo } } });
   // (step, layer) -> the ranks' counts; then the EP-rank load of each dispatch group.
   const groups = new Map<string, Array<{ rank: number; coords: RankCoords; tokensPerExpert: number[] }>>();
   for (const r of reports) {
@@ -92,7 +81,7 @@ async function loadMemory(db: Db, run: RunRecord, upTo: number, coords: Map<numb
     const k = `${r.step}/${r.layer}`;
     let list = groups.get(k);
     if (!list) groups.set(k, (list = []));
-    list.push({ rank: r.rank, coords: c, tokensPerExpert: unpackCounts(r.counts) });
+    list.push({ rank: r.rank, coords: c, ...layerReportFromRow(r.step, r) });
   }
   const received = new Map<string, number>(); // step/rank -> tokens received over the rank's layers
   for (const [k, list] of groups) {

@@ -24,14 +24,15 @@ import type {
 import { loadBasis, type LoadBasis } from "../../analysis/aggregateLayer";
 import { capacityWhatIf, type WhatIfReport } from "../../analysis/capacityWhatIf";
 import { computeEpLoad } from "../../analysis/computeEpLoad";
-import { globalLoadRule } from "../../analysis/computeGlobalLoad";
+import { countsTowardGlobalLoad, globalLoadRule } from "../../analysis/computeGlobalLoad";
 import { computeLayerMetrics } from "../../analysis/computeLayerMetrics";
 import { deriveParallelSizes } from "../../analysis/deriveParallelSizes";
 import { summarizeAcrossLayers } from "../../analysis/summarizeAcrossLayers";
 import { deriveRunStatus, REPORTING_WINDOW_MS } from "../../analysis/deriveRunStatus";
 import { unpackCounts } from "../../store/packCounts";
+import { layerReportFromRow } from "../../store/layerReportRows";
 import { stageOfLayer } from "../../analysis/stageOfLayer";
-import { LOSS_NAMES, type LossName } from "../../analysis/types";
+import { LOSS_NAMES, type LayerReport, type LossName } from "../../analysis/types";
 import type { RunEvent as RunEventRow } from "../../../generated/prisma/client";
 import type { Db } from "../../store/db";
 import { findRunById, listRanks, runFromRow, type RunRecord } from "../../store/runsRepo";
@@ -443,11 +444,10 @@ export async function getStepMetrics(runId: string, step?: number): Promise<Step
   return { runId, step: at, layers, summary: { maxVio: { min: vio.min, median: vio.median, p90: vio.p90, max: vio.max } } };
 }
 
-async function layerReportsAt(db: Db, runId: string, step: number, layer?: number) {
-  return db.prisma.layerReport.findMany({
-    where: { runId, step, ...(layer === undefined ? {} : { layer }) },
-    select: { layer: true, rank: true, tokens: true, microBatches: true, counts: true, countsBeforeDrop: true, received: true },
-  });
+/** layerReportsAt reads the reports of one step (one layer, or all), each through the one stored-row mapper. */
+async function layerReportsAt(db: Db, runId: string, step: number, layer?: number): Promise<Array<{ rank: number; report: LayerReport }>> {
+  const rows = await db.prisma.layerReport.findMany({ where: { runId, step, ...(layer === undefined ? {} : { layer }) } });
+  return rows.map((r) => ({ rank: r.rank, report: layerReportFromRow(r.step, r) }));
 }
 
 /** getEpLoad returns tokens received per EP rank in each dispatch group for one layer at one step. */
@@ -456,17 +456,9 @@ export async function getEpLoad(runId: string, step: number, layer: number): Pro
   const run = await findRunById(db, runId);
   if (!run || !run.moeLayers.includes(layer)) return null;
   const ranks = new Map((await listRanks(db, runId)).map((r) => [r.rank, r.coords]));
-  const reports = (await layerReportsAt(db, runId, step, layer)).flatMap((r) => {
-    const coords = ranks.get(r.rank);
-    return coords
-      ? [{
-          rank: r.rank,
-          coords,
-          tokensPerExpert: unpackCounts(r.counts),
-          ...(r.countsBeforeDrop ? { tokensPerExpertBeforeDrop: unpackCounts(r.countsBeforeDrop) } : {}),
-          ...(r.received ? { receivedPerLocalExpert: unpackCounts(r.received) } : {}),
-        }]
-      : [];
+  const reports = (await layerReportsAt(db, runId, step, layer)).flatMap(({ rank, report }) => {
+    const coords = ranks.get(rank);
+    return coords ? [{ rank, coords, ...report }] : [];
   });
   const ep = computeEpLoad(reports, run.config);
   // Without counts before dropping the demand is the dispatched load again: say nothing rather than repeat it.
@@ -499,20 +491,14 @@ export async function getCapacityWhatIf(runId: string, capacityFactor: number, s
   const configured = run.config.moe_expert_capacity_factor ?? null;
   if (at === null) return { runId, step: null, capacityFactor, configuredCapacityFactor: configured, layers: [] };
   const ranks = new Map((await listRanks(db, runId)).map((r) => [r.rank, r.coords]));
-  const dedup = globalLoadRule(run.config) === "tp-rank-0 only (no sequence parallel)";
   const byLayer = new Map<number, WhatIfReport[]>();
-  for (const r of await layerReportsAt(db, runId, at)) {
+  for (const { rank, report } of await layerReportsAt(db, runId, at)) {
     // Without sequence parallelism the TP ranks route the same tokens: count them once.
-    if (dedup && ranks.get(r.rank)?.tp !== 0) continue;
-    let list = byLayer.get(r.layer);
-    if (!list) byLayer.set(r.layer, (list = []));
-    list.push({
-      rank: r.rank,
-      tokens: Number(r.tokens),
-      microBatches: r.microBatches,
-      tokensPerExpert: unpackCounts(r.counts),
-      ...(r.countsBeforeDrop ? { tokensPerExpertBeforeDrop: unpackCounts(r.countsBeforeDrop) } : {}),
-    });
+    const coords = ranks.get(rank);
+    if (!coords || !countsTowardGlobalLoad(run.config, coords)) continue;
+    let list = byLayer.get(report.layer);
+    if (!list) byLayer.set(report.layer, (list = []));
+    list.push({ rank, ...report });
   }
   const layers = [...byLayer.entries()]
     .sort(([a], [b]) => a - b)
