@@ -1,3 +1,4 @@
+import logging
 import socket
 import threading
 import time
@@ -81,20 +82,78 @@ def test_register_hello_and_sequence_numbers(server):
     assert [e.kind for e in ev] == [moe_telemetry.session.pb.RunEvent.FINISHED]
 
 
-def test_restarted_process_continues_numbering(server):
+def test_restarted_process_is_a_new_instance_whose_batches_are_all_sent_and_stored(server):
+    """A restarted job (new process, same run key and rank) starts at seq 1 with its own client_instance:
+    the predecessor's durable seqs cover none of its batches, so every one is sent and stored."""
     key = new_key()
     s1 = make_session(server.address, key=key)
     for it in range(1, 4):
-        s1.step(it)
+        s1.step(it, lm_loss=float(it))
     assert s1.flush(10)
     s1.close(5)
     s2 = make_session(server.address, key=key)
     for it in range(4, 6):
-        s2.step(it)
+        s2.step(it, lm_loss=float(it))
     assert s2.flush(10)
     s2.close(5)
-    seqs = [a[3] for a in server.store.arrivals if a[1] == key]
-    assert seqs == [1, 2, 3, 4, 5]
+    i1, i2 = s1._sender.client_instance, s2._sender.client_instance
+    assert len(i1) == 32 and len(i2) == 32 and i1 != i2
+    hellos = [h.client_instance for h in server.store.hellos if h.run_key == key]
+    assert hellos == [i1, i2]
+    arr = [(a[5], a[3]) for a in server.store.arrivals if a[1] == key]
+    assert arr == [(i1, 1), (i1, 2), (i1, 3), (i2, 1), (i2, 2)]
+    steps = server.store.step_records(key)
+    assert sorted(steps) == [1, 2, 3, 4, 5] and steps[5].lm_loss == 5.0
+    assert s2.stats()["batches_acked"] == 2 and s2.stats()["durable_seq"] == 2
+
+
+def test_welcome_durable_seq_beyond_anything_sent_does_not_make_later_batches_durable():
+    """A Welcome claiming seq 1000 is durable before this process sent anything: a protocol inconsistency.
+    It is logged; numbering still starts at 1 and the batches sent afterwards wait for a real Ack."""
+    store = Store()
+    srv = Server(store, ack=False, welcome_durable=1000).start()
+    try:
+        s = make_session(srv.address)
+        try:
+            assert wait_until(lambda: s.connected)
+            for it in range(1, 4):
+                s.step(it)
+            assert wait_until(lambda: len([a for a in store.arrivals if a[1] == s.run_key]) == 3)
+            time.sleep(0.2)
+            assert [a[3] for a in store.arrivals if a[1] == s.run_key] == [1, 2, 3]
+            st = s.stats()
+            assert st.get("batches_acked", 0) == 0 and st["unacked"] == 3, st
+            assert st["durable_seq"] == 0
+            assert st.get("durable_seq_beyond_sent", 0) >= 1
+            assert not s.flush(0.3)
+        finally:
+            s.close(0.2)
+    finally:
+        srv.stop()
+
+
+def test_conflicts_reply_is_counted_and_logged_like_a_rejection():
+    from test_auth_tls import Records  # noqa: the logger-record collector
+
+    store = Store()
+    srv = Server(store, conflicting_seqs={2}).start()
+    h = Records()
+    logging.getLogger("moe_telemetry").addHandler(h)
+    try:
+        s = make_session(srv.address)
+        try:
+            for it in range(1, 4):
+                s.step(it)
+            assert s.flush(10)
+            assert wait_until(lambda: s.stats().get("records_conflicting", 0) == 1)
+            assert s.stats()["batches_acked"] == 3
+        finally:
+            s.close(2)
+        msgs = [r.getMessage() for r in h.records]
+        assert any("refused as conflicting rewrites 1 record(s) of batch 2" in m and "already stored" in m for m in msgs), msgs
+    finally:
+        logging.getLogger("moe_telemetry").removeHandler(h)
+        srv.stop()
 
 
 def test_resend_after_reconnect_nothing_lost():
@@ -112,7 +171,7 @@ def test_resend_after_reconnect_nothing_lost():
         srv.stop()
         with store.lock:  # what was not durable is lost with the first server
             for seq in (3, 4, 5):
-                store.batches[(s.run_key, 0)].pop(seq)
+                store.batches[(s.run_key, 0)].pop((s._sender.client_instance, seq))
         for it in range(6, 8):
             s.step(it)  # produced while the collector is down
         srv2 = srv.start(ack_limit=None)  # same store ("database") and port, server_id 1
@@ -122,7 +181,7 @@ def test_resend_after_reconnect_nothing_lost():
             assert second[:3] == [3, 4, 5], second  # resent in order, 1..2 skipped (Welcome.durable_seq=2)
             assert sorted(set(second)) == [3, 4, 5, 6, 7]
             assert sorted(store.step_records(s.run_key)) == list(range(1, 8))
-            assert store.durable[(s.run_key, 0)] == 7
+            assert store.durable[(s.run_key, 0, s._sender.client_instance)] == 7
             assert s.stats()["batches_resent"] >= 3
         finally:
             s.close(5)
