@@ -1,5 +1,7 @@
 import logging
 import socket
+import sys
+import types
 import threading
 import time
 import uuid
@@ -605,3 +607,127 @@ def test_crash_event_via_excepthook(server):
         sys.excepthook = sys.__excepthook__
     evs = [e for e in server.store.events if e.run_key == s.run_key]
     assert len(evs) == 1  # no FINISHED after a crash
+
+
+class _StandInTracker:
+    """Megatron-Core 0.20's MoEMetricsTracker, reduced to what the client relies on: record() sums per-layer
+    values over micro-batches; report() all-reduces them in place (here: the DP average with a replica whose
+    values are higher by 0.5 per micro-batch); clear() zeroes them."""
+
+    def __init__(self, num_layers):
+        self.num_layers = num_layers
+        self.metrics = {}
+        self.reports = []
+
+    def record(self, name, value, layer_number, num_layers):
+        e = self.metrics.get(name)
+        if e is None:
+            e = self.metrics[name] = types.SimpleNamespace(values=torch.zeros(num_layers))
+        e.values[layer_number - 1] += value
+
+    def report(self, loss_scale, iteration, **kw):
+        m = round(1 / loss_scale)
+        for e in self.metrics.values():
+            e.values.copy_((e.values + (e.values + 0.5 * m)) / 2)  # the replica's sum is ours + 0.5 * m
+        self.reports.append(iteration)
+        return ""
+
+    def clear(self):
+        for e in self.metrics.values():
+            e.values.zero_()
+
+
+def _local_loss(name, iteration, layer):
+    """What this rank's router records per micro-batch in the iteration Megatron logs as `iteration`."""
+    return (1.0 + 0.01 * iteration + 0.1 * layer) if name == "load_balancing_loss" else (10.0 + iteration + layer)
+
+
+def test_losses_land_on_the_step_whose_training_log_reported_them(server, monkeypatch):
+    """The README's integration (`mt.train_step = session.wrap(mt.train_step, iteration_offset=1)`) in
+    Megatron's exact order: train_step -> iteration += 1 -> training_log -> tracker.report() -> clear().
+    Each step must carry the values reported for it (after the all-reduce), never the previous step's and
+    never the rank's unreduced values."""
+    tracker = _StandInTracker(num_layers=2)
+    pkgs = ["megatron", "megatron.core", "megatron.core.transformer", "megatron.core.transformer.moe"]
+    mods = {n: types.ModuleType(n) for n in pkgs + ["megatron.core.transformer.moe.moe_logging"]}
+    mods["megatron.core.transformer.moe.moe_logging"].get_moe_metrics_tracker = lambda: tracker
+    mods["megatron.core.transformer.moe"].moe_logging = mods["megatron.core.transformer.moe.moe_logging"]
+    for n, m in mods.items():
+        monkeypatch.setitem(sys.modules, n, m)
+
+    micro = 2
+    model = TinyMoEModel()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    batches = make_batches(5 * micro, seed=3)
+
+    def mg_train_step(forward_step_func, data_iterator, model, optimizer, opt_param_scheduler, config,
+                      forward_backward_func, iteration=None):
+        logged = iteration + 1  # the number training_log will print for this iteration
+        lm = train_step(model, optimizer, batches[iteration * micro:(iteration + 1) * micro])
+        for _ in range(micro):
+            for layer in (1, 2):
+                for name in ("load_balancing_loss", "z_loss"):
+                    tracker.record(name, torch.tensor(_local_loss(name, logged, layer)), layer, 2)
+        return {"lm loss": torch.tensor(lm)}, False, False, 0, None, None, 0, None
+
+    def training_log(iteration):
+        tracker.report(loss_scale=1 / micro, iteration=iteration)
+        tracker.clear()
+
+    s = make_session(server.address)
+    try:
+        wrapped = s.wrap(mg_train_step, iteration_offset=1)
+        iteration = 0
+        while iteration < 5:
+            wrapped(None, None, model, opt, None, None, None, iteration=iteration)
+            iteration += 1
+            training_log(iteration)
+            if iteration == 3:  # evaluation: its forwards record into the tracker, then a bare clear()
+                tracker.record("load_balancing_loss", torch.tensor(99.0), 1, 2)
+                tracker.clear()
+        assert tracker.reports == [1, 2, 3, 4, 5]
+        assert s.flush(10)
+        recs = server.store.layer_records(s.run_key)
+        assert sorted(recs) == [(st, l) for st in range(1, 6) for l in (1, 2)]
+        for st in range(1, 6):
+            for layer in (1, 2):
+                r = recs[(st, layer)]
+                for name in ("load_balancing_loss", "z_loss"):
+                    # reported = (our sum + replica's sum) / 2 over `micro` micro-batches, logged x 1/micro
+                    want = _local_loss(name, st, layer) + 0.25
+                    assert r.HasField(name) and abs(getattr(r, name) - want) < 1e-4, (st, layer, name, getattr(r, name), want)
+        assert s.stats().get("steps_without_tracker_report", 0) == 0
+    finally:
+        s.close(5)
+
+
+def test_training_log_before_step_uses_that_report(server, monkeypatch):
+    """A hand-written loop that calls training_log (report + clear) before session.step(): same values."""
+    tracker = _StandInTracker(num_layers=2)
+    mods = {n: types.ModuleType(n) for n in ["megatron", "megatron.core", "megatron.core.transformer",
+                                             "megatron.core.transformer.moe", "megatron.core.transformer.moe.moe_logging"]}
+    mods["megatron.core.transformer.moe.moe_logging"].get_moe_metrics_tracker = lambda: tracker
+    mods["megatron.core.transformer.moe"].moe_logging = mods["megatron.core.transformer.moe.moe_logging"]
+    for n, m in mods.items():
+        monkeypatch.setitem(sys.modules, n, m)
+    model = TinyMoEModel()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    batches = make_batches(6, seed=4)
+    s = make_session(server.address)
+    try:
+        s.attach(model)
+        for it in range(1, 4):
+            train_step(model, opt, batches[(it - 1) * 2:it * 2])
+            for _ in range(2):
+                for layer in (1, 2):
+                    tracker.record("z_loss", torch.tensor(_local_loss("z_loss", it, layer)), layer, 2)
+            tracker.report(loss_scale=1 / 2, iteration=it)
+            tracker.clear()
+            s.step(it)
+        assert s.flush(10)
+        recs = server.store.layer_records(s.run_key)
+        for it in range(1, 4):
+            for layer in (1, 2):
+                assert abs(recs[(it, layer)].z_loss - (_local_loss("z_loss", it, layer) + 0.25)) < 1e-4
+    finally:
+        s.close(5)
