@@ -234,7 +234,8 @@ export async function runImport(kind: ImportKind, file: string, o: ImportOptions
           : { bytes: fs.statSync(file).size, lines: ps.result.lines, records: ps.result.records };
     if (o.json) {
       const { text: _text, ...rest } = summary;
-      console.log(JSON.stringify({ runId: reg.runId, runKey, worldSize, layoutKnown, read, ...rest, sent: stored, rejectedByCollector: refused }));
+      const warnings = layoutKnown ? rest.warnings : [...rest.warnings, LAYOUT_UNKNOWN_NOTE];
+      console.log(JSON.stringify({ runId: reg.runId, runKey, worldSize, layoutKnown, read, ...rest, warnings, sent: stored, rejectedByCollector: refused }));
     } else {
       console.log(summary.text);
       if (!layoutKnown) console.log(LAYOUT_UNKNOWN_NOTE);
