@@ -118,6 +118,7 @@ program
   .description("export a run (id or run key): per-(step, layer) aggregates, or with --raw the per-rank counts")
   .addOption(new Option("--format <format>", "output format").choices(["csv", "json"]).default("csv"))
   .option("--raw", "per-rank counts instead of aggregates")
+  .option("--series", "CSV: the named series (name,layer,step,value: lm loss, z_loss, learning rate, ...) instead of aggregates; JSON always has them")
   .option("--out <file>", "write to a file instead of stdout")
   .option("--database <url>", "database URL", env.DATABASE_URL)
   .action((run: string, o) => runExport(run, o));

@@ -135,12 +135,16 @@ async function parseFile(kind: ImportKind, file: string, o: ImportOptions): Prom
   return { summary: { kind, result }, argsBlock: null, scalars, samples, reports, implied: { experts, layers: maxLayer } };
 }
 
+const LAYOUT_UNKNOWN_NOTE =
+  "MoE layout unknown: the log printed no arguments block, so the run-level series were imported without layers, " +
+  "experts or top-k; import again with --config <launch script> (or --layers/--experts/--topk) to add the layout.";
+
 /** runImport is the `import` command. */
 export async function runImport(kind: ImportKind, file: string, o: ImportOptions): Promise<void> {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
   const parsed = await parseFile(kind, file, o);
   const launchScript = o.config ? fs.readFileSync(o.config, "utf8") : undefined;
-  const { config, worldSize, commandLine } = resolveImportConfig(
+  const { config, worldSize, commandLine, layoutKnown } = resolveImportConfig(
     { argsBlock: parsed.argsBlock, launchScript },
     { ...parsed.implied, ...dropUndefined({ experts: o.experts, layers: o.layers, topk: o.topk, worldSize: o.worldSize }) },
   );
@@ -230,9 +234,11 @@ export async function runImport(kind: ImportKind, file: string, o: ImportOptions
           : { bytes: fs.statSync(file).size, lines: ps.result.lines, records: ps.result.records };
     if (o.json) {
       const { text: _text, ...rest } = summary;
-      console.log(JSON.stringify({ runId: reg.runId, runKey, worldSize, read, ...rest, sent: stored, rejectedByCollector: refused }));
+      const warnings = layoutKnown ? rest.warnings : [...rest.warnings, LAYOUT_UNKNOWN_NOTE];
+      console.log(JSON.stringify({ runId: reg.runId, runKey, worldSize, layoutKnown, read, ...rest, warnings, sent: stored, rejectedByCollector: refused }));
     } else {
       console.log(summary.text);
+      if (!layoutKnown) console.log(LAYOUT_UNKNOWN_NOTE);
       console.log(
         `run ${runKey} (${reg.runId}): sent ${stored.scalars} series points, ${stored.memorySamples} memory samples, ${stored.layerReports} layer reports` +
           (refusedTotal ? `; the collector refused ${refusedTotal}: ${refused.map((r) => `${r.count} x ${r.reason}`).join("; ")}` : ""),

@@ -4,7 +4,7 @@ import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip,
 import type { ScalarSeriesDto } from "@/lib/dto";
 import { prepareScalarPanels } from "@/lib/ui/prepareScalarPanels";
 
-/** ScalarSeriesPanel shows a run's run-level named series (imported logs, TensorBoard): one small chart each. */
+/** ScalarSeriesPanel shows a run's run-level named series (imported logs, TensorBoard, and a live run's per-step loss means): one small chart each. */
 export function ScalarSeriesPanel({ dto }: { dto: ScalarSeriesDto | null }) {
   const panels = prepareScalarPanels(dto);
   if (panels.length === 0) return null;
@@ -12,7 +12,9 @@ export function ScalarSeriesPanel({ dto }: { dto: ScalarSeriesDto | null }) {
     <section className="rounded-lg border border-line bg-surface p-4" data-testid="scalar-series-panel">
       <h2 className="text-sm font-semibold">Logged series</h2>
       <p className="mb-3 text-xs text-muted">
-        Run-level values as Megatron logged them (imported from a log or TensorBoard file){dto && dto.bucketSize > 1 ? `; ${dto.bucketSize} steps per point, band = min..max` : ""}.
+        Run-level values as Megatron logs them per step: imported from a log or TensorBoard file, or for a live run
+        each loss&apos;s mean over the MoE layers that reported (Megatron&apos;s <code>load_balancing_loss</code>,{" "}
+        <code>z_loss</code>, ...){dto && dto.bucketSize > 1 ? `; ${dto.bucketSize} steps per point, band = min..max (for a live run's losses: the mean over layers of each layer's min..max)` : ""}.
       </p>
       <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
         {panels.map((p) => (

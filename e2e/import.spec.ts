@@ -13,9 +13,20 @@ test("uploads a Megatron log and shows what was imported", async ({ page }) => {
   await form.locator('select[name="kind"]').selectOption("megatron-log");
   await form.locator('input[name="file"]').setInputFiles(LOG);
   await form.locator('input[name="run"]').fill(`imported-${Date.now()}`);
-  // The log prints no arguments block: without sizes the importer says what it needs.
+  // The log prints no arguments block: without sizes the series are imported with the MoE layout unknown.
   await form.getByRole("button", { name: "Import" }).click();
-  await expect(page.getByTestId("import-error")).toContainText("does not say num_layers, num_experts, moe_router_topk");
+  const unknown = page.getByTestId("import-result");
+  await expect(unknown).toContainText("iterations 20..1080");
+  await expect(unknown).toContainText("MoE layout unknown");
+  await unknown.getByRole("link").click();
+  await expect(page.getByTestId("layout-unknown")).toContainText("--config");
+  await expect(page.locator('[data-testid="scalar-series-chart"][data-name="load_balancing_loss"]')).toContainText("0.9994 @ 1080");
+
+  // With the sizes, the same log gives a run with its layout.
+  await page.goto("/import");
+  await form.locator('select[name="kind"]').selectOption("megatron-log");
+  await form.locator('input[name="file"]').setInputFiles(LOG);
+  await form.locator('input[name="run"]').fill(`imported-sized-${Date.now()}`);
   await form.locator('input[name="layers"]').fill("16");
   await form.locator('input[name="experts"]').fill("64");
   await form.locator('input[name="topk"]').fill("1");

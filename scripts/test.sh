@@ -20,7 +20,7 @@ step "integration tests (real collector, real PostgreSQL at ${TEST_POSTGRES_URL:
 bash scripts/ensurePostgres.sh
 TEST_DATABASE=postgresql npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$results/integration-pg.json"
 step "Python client tests"
-bash clients/python/generate_stubs.sh
+bash clients/python/generate_stubs.sh --check   # the shipped stubs must match the proto
 PYTHONPATH=clients/python /usr/bin/python3 -m pytest -q -p no:logging clients/python/tests --junitxml="$results/python.xml"
 step "build the dashboard"; npm run --silent build
 step "browser tests (Playwright, Chromium)"

@@ -5,6 +5,7 @@
  * megatron/training/arguments.py `validate_args`).
  */
 import { InvalidInput } from "./errors";
+import { moeLayoutUnknown } from "./moeLayoutUnknown";
 import { pipelineLayout } from "./pipelineLayout";
 import { requireInteger } from "./requireInteger";
 import type { RunConfig } from "./types";
@@ -53,7 +54,10 @@ export function deriveParallelSizes(config: RunConfig, worldSize: number): Paral
     );
   }
 
-  const layout = pipelineLayout(config);
+  // No layers known (an import without arguments): the meshes are known, the stages hold no known layer.
+  const layout = moeLayoutUnknown(config)
+    ? { chunks: [] as Array<{ numLayers: number }>, vpp: 1, stageLayerCounts: Array.from({ length: pp }, () => 0) }
+    : pipelineLayout(config);
   const chunkSizes = layout.chunks.map((c) => c.numLayers);
   const sizes: ParallelSizes = {
     tp,

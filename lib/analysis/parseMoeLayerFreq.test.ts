@@ -72,6 +72,10 @@ describe("parseMoeLayerFreq", () => {
 });
 
 describe("moeLayerNumbers", () => {
+  it("is empty when the MoE layout is unknown (an import without arguments)", () => {
+    expect(moeLayerNumbers({ num_layers: 0, num_experts: 0, moe_router_topk: 0, tensor_model_parallel_size: 1, pipeline_model_parallel_size: 1, context_parallel_size: 1, expert_model_parallel_size: 1 })).toEqual([]);
+  });
+
   const base: RunConfig = {
     num_layers: 6,
     num_experts: 8,

@@ -14,6 +14,7 @@
  * it, so no real run can contain it, and a pasted "[1, 0]" is unambiguous).
  */
 import { InvalidInput } from "./errors";
+import { moeLayoutUnknown } from "./moeLayoutUnknown";
 import type { RunConfig } from "./types";
 
 const FIELD = "moe_layer_freq";
@@ -213,6 +214,7 @@ export function parseMoeLayerFreq(spec: string | number | undefined, numLayers: 
 /** moeLayerNumbers lists the 1-based global layer numbers (Megatron's layer_number) that are MoE layers in this run. */
 export function moeLayerNumbers(config: RunConfig): number[] {
   const out: number[] = [];
+  if (moeLayoutUnknown(config)) return out;
   parseMoeLayerFreq(config.moe_layer_freq, config.num_layers).forEach((isMoe, i) => {
     if (isMoe) out.push(i + 1);
   });

@@ -158,6 +158,16 @@ describe("validateRunConfig", () => {
     expect(violations).toEqual([{ rule, severity: severity ?? "error", message }]);
   });
 
+  it("a MoE layout marked unknown (layers, experts, top-k all 0: an import without arguments) checks only the meshes", () => {
+    const unknown = withConfig(small, { num_layers: 0, num_experts: 0, moe_router_topk: 0 });
+    expect(validateRunConfig(withConfig(unknown, { pipeline_model_parallel_size: 1, expert_model_parallel_size: 1, tensor_model_parallel_size: 1 }), { worldSize: 1 })).toEqual([]);
+    expect(validateRunConfig(withConfig(unknown, { tensor_model_parallel_size: 2, sequence_parallel: true }), { worldSize: 3 }).map((v) => v.rule)).toContain(
+      "world-divisible-by-tp-pp-cp",
+    );
+    // Only all three together mean "unknown": a single 0 is still an error.
+    expect(validateRunConfig(withConfig(small, { num_experts: 0 }), { worldSize: 8 }).map((v) => v.rule)).toEqual(["positive-integer-sizes"]);
+  });
+
   it("reports every broken rule at once", () => {
     // TP 2 without SP or disable-bias on 3 GPUs: rules 1 (3 % 2), 2 (3 % 2), 4 and 5
     const rules = validateRunConfig(withConfig(small, { tensor_model_parallel_size: 2 }), { worldSize: 3 }).map((v) => v.rule);

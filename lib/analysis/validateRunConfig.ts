@@ -17,6 +17,7 @@ import { InvalidInput } from "./errors";
 import { parseMoeLayerFreq } from "./parseMoeLayerFreq";
 import { pipelineLayout } from "./pipelineLayout";
 import type { RunConfig } from "./types";
+import { moeLayoutUnknown } from "./moeLayoutUnknown";
 
 /** ConfigViolation: one broken rule; `rule` is a stable short id, `message` names the flags and numbers. */
 export interface ConfigViolation {
@@ -34,6 +35,8 @@ export function validateRunConfig(config: RunConfig, cluster: { worldSize: numbe
   const error = (rule: string, message: string) => out.push({ rule, severity: "error", message });
   const warning = (rule: string, message: string) => out.push({ rule, severity: "warning", message });
 
+  // An import without an arguments block: the parallel sizes are checked, the MoE rules have nothing to check.
+  const layoutUnknown = moeLayoutUnknown(config);
   const tp = config.tensor_model_parallel_size;
   const pp = config.pipeline_model_parallel_size;
   const cp = config.context_parallel_size;
@@ -50,9 +53,13 @@ export function validateRunConfig(config: RunConfig, cluster: { worldSize: numbe
     ["context_parallel_size", cp],
     ["expert_model_parallel_size", ep],
     ["expert_tensor_parallel_size", etp],
-    ["num_experts", config.num_experts],
-    ["num_layers", config.num_layers],
-    ["moe_router_topk", config.moe_router_topk],
+    ...(layoutUnknown
+      ? []
+      : ([
+          ["num_experts", config.num_experts],
+          ["num_layers", config.num_layers],
+          ["moe_router_topk", config.moe_router_topk],
+        ] as Array<[string, number]>)),
   ];
   for (const [name, value] of sizes) {
     if (!Number.isInteger(value) || value < 1) error("positive-integer-sizes", `${name} must be a positive integer, got ${value}`);
@@ -80,6 +87,8 @@ export function validateRunConfig(config: RunConfig, cluster: { worldSize: numbe
       `world size ${world} is not divisible by ETP*EP*PP = ${expert} (expert_tensor_parallel_size ${etp}${etpSet ? "" : " (defaults to tensor_model_parallel_size)"} x expert_model_parallel_size ${ep} x pipeline_model_parallel_size ${pp})`,
     );
   }
+
+  if (layoutUnknown) return out;
 
   // Rule 3.
   if (config.num_experts % ep !== 0) {

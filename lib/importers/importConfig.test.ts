@@ -20,6 +20,10 @@ describe("resolveImportConfig", () => {
   it("lets overrides win and names what is missing", () => {
     expect(resolveImportConfig({ argsBlock: block }, { experts: 32, worldSize: 16 }).config.num_experts).toBe(32);
     expect(() => resolveImportConfig({}, { experts: 8 })).toThrow(/does not say num_layers, moe_router_topk/);
+    // Nothing says anything about the layout (a pasted excerpt): unknown, not an error.
+    const unknown = resolveImportConfig({ argsBlock: null }, {});
+    expect(unknown).toMatchObject({ layoutKnown: false, worldSize: 1, config: { num_layers: 0, num_experts: 0, moe_router_topk: 0 } });
+    expect(resolveImportConfig({}, { worldSize: 16 }).worldSize).toBe(16);
   });
   it("falls back to the smallest world the layout fits", () => {
     const r = resolveImportConfig({}, { experts: 8, layers: 4, topk: 2 });

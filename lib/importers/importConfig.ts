@@ -32,11 +32,16 @@ export function argsBlockToArgv(args: Record<string, string>): string[] {
   return argv;
 }
 
-/** resolveImportConfig combines the sources and checks that a MoE configuration came out. */
+/**
+ * resolveImportConfig combines the sources and checks that a MoE configuration came out. When no source says
+ * anything about the MoE layout (a pasted log excerpt without Megatron's arguments block, no --config and no
+ * --layers/--experts/--topk), the layout is marked unknown (layers, experts and top-k 0: `moeLayoutUnknown`)
+ * and the run-level series are imported anyway; a layout known only in part is still an error naming what is missing.
+ */
 export function resolveImportConfig(
   sources: { argsBlock?: Record<string, string> | null; launchScript?: string },
   overrides: ImportOverrides,
-): { config: RunConfig; worldSize: number; commandLine: string[] } {
+): { config: RunConfig; worldSize: number; commandLine: string[]; layoutKnown: boolean } {
   const argv = sources.argsBlock ? argsBlockToArgv(sources.argsBlock) : [];
   const fromBlock = argv.length ? parseMegatronArgs(argv) : null;
   const fromScript = sources.launchScript ? parseMegatronArgs(sources.launchScript) : null;
@@ -55,6 +60,11 @@ export function resolveImportConfig(
   if (overrides.layers) config.num_layers = overrides.layers;
   if (overrides.topk) config.moe_router_topk = overrides.topk;
   const missing = (["num_layers", "num_experts", "moe_router_topk"] as const).filter((k) => !(config[k] > 0));
+  const saysNothing = base === undefined && !overrides.experts && !overrides.layers && !overrides.topk;
+  if (missing.length && saysNothing) {
+    const unknown = { ...config, num_layers: 0, num_experts: 0, moe_router_topk: 0 };
+    return { config: unknown, worldSize: overrides.worldSize ?? minimalWorld(unknown), commandLine: argv, layoutKnown: false };
+  }
   if (missing.length) {
     throw new InvalidInput(
       `the input does not say ${missing.join(", ")}: pass --config <launch script> (or the Megatron command line), or --layers/--experts/--topk`,
@@ -63,7 +73,7 @@ export function resolveImportConfig(
   }
   const printedWorld = sources.argsBlock?.world_size ? Number(sources.argsBlock.world_size) : undefined;
   const worldSize = overrides.worldSize ?? fromScript?.worldSize ?? (Number.isInteger(printedWorld) ? printedWorld : undefined) ?? minimalWorld(config);
-  return { config, worldSize, commandLine: fromScript ? [] : argv };
+  return { config, worldSize, commandLine: fromScript ? [] : argv, layoutKnown: true };
 }
 
 /** The smallest world the layout fits in, when nothing says how many GPUs there were. */

@@ -141,3 +141,37 @@ export function bucketFromSummaryRow(r: Record<string, unknown>, metrics: readon
   }
   return b;
 }
+
+/** RunLevelPoint: one bucket of a run-level series: the mean over MoE layers, with a min..max band. */
+export interface RunLevelPoint {
+  step: number;
+  value: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * meanOverLayers turns per-(layer, bucket) stats of one metric into the run-level series Megatron logs per
+ * step for a loss (its `load_balancing_loss` / `z_loss`: the mean over the MoE layers), over the layers that
+ * reported. value = sum / count over every (step, layer) value of the bucket: exactly Megatron's per-step mean
+ * with one step per bucket, the mean of those means when every step has the same layers. The band is the mean
+ * over layers of each layer's min and max, which encloses every per-step mean of the bucket (no spike hidden).
+ */
+export function meanOverLayers(buckets: readonly BucketStats[], metric: MetricColumn): RunLevelPoint[] {
+  const by = new Map<number, { first: number; sum: number; n: number; minSum: number; maxSum: number; layers: number }>();
+  for (const b of buckets) {
+    const s = b.metrics[metric];
+    if (!s || s.n === 0 || s.min === null || s.max === null) continue;
+    let acc = by.get(b.bucket);
+    if (!acc) by.set(b.bucket, (acc = { first: b.firstStep, sum: 0, n: 0, minSum: 0, maxSum: 0, layers: 0 }));
+    acc.first = Math.min(acc.first, b.firstStep);
+    acc.sum += s.sum;
+    acc.n += s.n;
+    acc.minSum += s.min;
+    acc.maxSum += s.max;
+    acc.layers += 1;
+  }
+  return [...by.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, a]) => ({ step: a.first, value: a.sum / a.n, min: a.minSum / a.layers, max: a.maxSum / a.layers }));
+}

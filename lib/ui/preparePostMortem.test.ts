@@ -18,6 +18,8 @@ const findings = (worstLayer: number | null) =>
     firstFiringAlert: null,
     alertsFiringAtOom: 0,
     alertsResolvedInWindow: 0,
+    windowAlerts: [],
+    otherAlertsInWindow: 0,
     missing: [],
   }) satisfies OomPostMortemDto["explanation"]["findings"];
 

@@ -15,6 +15,7 @@ import type { LayerReport as LayerReportWire } from "../../generated/proto/moe/t
 import type { StepSample as StepSampleWire } from "../../generated/proto/moe/telemetry/v1/StepSample";
 import type { MemorySample as MemorySampleWire } from "../../generated/proto/moe/telemetry/v1/MemorySample";
 import { InvalidInput } from "../analysis/errors";
+import { moeLayoutUnknown } from "../analysis/moeLayoutUnknown";
 
 const nonEmpty = (s: string): string | undefined => (s === "" ? undefined : s);
 const positive = (n: number): number | undefined => (n > 0 ? n : undefined);
@@ -72,11 +73,15 @@ export function runInfoFromWire(req: RegisterRunRequest__Output): RunInfo {
   if (!req.run_key) throw new InvalidInput("run_key is empty", "run_key");
   if (req.run_key.length > 200) throw new InvalidInput("run_key is longer than 200 characters", "run_key");
   const config = runConfigFromWire(req.config);
-  if (!(config.num_experts > 0)) throw new InvalidInput("config.num_experts must be at least 1", "config.num_experts");
-  if (!(config.moe_router_topk > 0 && config.moe_router_topk <= config.num_experts)) {
-    throw new InvalidInput(`config.moe_router_topk ${config.moe_router_topk} must be in 1..num_experts (${config.num_experts})`, "config.moe_router_topk");
+  // All three 0: the MoE layout is unknown (an imported log excerpt without Megatron's arguments block); the
+  // run holds run-level series only, and every layer report is refused (it has no MoE layers).
+  if (!moeLayoutUnknown(config)) {
+    if (!(config.num_experts > 0)) throw new InvalidInput("config.num_experts must be at least 1", "config.num_experts");
+    if (!(config.moe_router_topk > 0 && config.moe_router_topk <= config.num_experts)) {
+      throw new InvalidInput(`config.moe_router_topk ${config.moe_router_topk} must be in 1..num_experts (${config.num_experts})`, "config.moe_router_topk");
+    }
+    if (!(config.num_layers > 0)) throw new InvalidInput("config.num_layers must be at least 1", "config.num_layers");
   }
-  if (!(config.num_layers > 0)) throw new InvalidInput("config.num_layers must be at least 1", "config.num_layers");
   if (!(req.world_size > 0)) throw new InvalidInput("world_size must be at least 1", "world_size");
   return {
     runKey: req.run_key,

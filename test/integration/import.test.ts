@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { concat, event, frameRecord, simpleValue } from "../../lib/importers/testdata/tfrecordWriter";
 import { openDatabase, type Db } from "../../lib/store/db";
 import { unpackCounts } from "../../lib/store/packCounts";
+import { parseMegatronLogText } from "../../lib/importers/parseMegatronLog";
 import { tempDatabaseUrl } from "./harness";
 
 const run = promisify(execFile);
@@ -99,9 +100,59 @@ describe("import", () => {
     const missing = await cli(["import", "megatron-log", path.join(dir, "nope.log"), "--database", url]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nope\.log: no such file/);
-    const noConfig = await cli(["import", "megatron-log", FIXTURE, "--database", url]);
-    expect(noConfig.code).toBe(1);
-    expect(noConfig.stderr).toMatch(/does not say num_layers, num_experts, moe_router_topk: pass --config/);
+    // A layout known only in part is still an error that names what is missing.
+    const partial = await cli(["import", "megatron-log", FIXTURE, "--database", url, "--experts", "8", "--run-key", "partial"]);
+    expect(partial.code).toBe(1);
+    expect(partial.stderr).toMatch(/does not say num_layers, moe_router_topk: pass --config/);
+  });
+
+  it("imports a pasted log excerpt without an arguments block, layout unknown, and exports every value back", async () => {
+    // Users paste a few iteration lines: no printed arguments, no --config.
+    const excerpt = fs.readFileSync(FIXTURE, "utf8").split("\n").filter((l) => l.includes(" iteration ")).slice(0, 3);
+    expect(excerpt).toHaveLength(3);
+    const file = path.join(dir, "excerpt.log");
+    fs.writeFileSync(file, `${excerpt.join("\n")}\n`);
+    const r = await cli(["import", "megatron-log", file, "--database", url, "--run-key", "excerpt", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split("\n").pop()!)).toMatchObject({ runKey: "excerpt", layoutKnown: false });
+    const text = await cli(["import", "megatron-log", file, "--database", url, "--run-key", "excerpt"]);
+    expect(text.stdout).toMatch(/MoE layout unknown: .*--config/);
+    const runRow = await db.prisma.run.findUniqueOrThrow({ where: { runKey: "excerpt" } });
+    expect(runRow).toMatchObject({ numExperts: 0, numLayers: 0, topk: 0, moeLayers: "[]" });
+
+    // Every value the excerpt holds, by series name, as the parser reads it.
+    const parsed = parseMegatronLogText(excerpt.join("\n"));
+    const want: Array<[string, number, number]> = [];
+    for (const it of parsed.iterations) {
+      if (it.lmLoss !== undefined) want.push(["lm loss", it.iteration, it.lmLoss]);
+      for (const [n, v] of Object.entries(it.losses)) want.push([n, it.iteration, v]);
+      if (it.iterationTimeMs !== undefined) want.push(["iteration time (ms)", it.iteration, it.iterationTimeMs]);
+      if (it.learningRate !== undefined) want.push(["learning rate", it.iteration, it.learningRate]);
+      if (it.gradNorm !== undefined) want.push(["grad norm", it.iteration, it.gradNorm]);
+      if (it.lossScale !== undefined) want.push(["loss scale", it.iteration, it.lossScale]);
+    }
+    const sorted = (x: Array<[string, number, number]>) => [...x].sort((a, b) => a[0].localeCompare(b[0]) || a[1] - b[1]);
+    expect(want.map((w) => w[0])).toEqual(expect.arrayContaining(["lm loss", "load_balancing_loss", "learning rate", "grad norm"]));
+    expect(want.length).toBeGreaterThanOrEqual(3 * 6);
+
+    const json = await cli(["export", "excerpt", "--format", "json", "--database", url]);
+    expect(json.code, json.stderr).toBe(0);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.run).toMatchObject({ runKey: "excerpt", moeLayers: [] });
+    expect(doc.aggregates).toEqual([]);
+    expect(doc.series.every((p: { layer: number }) => p.layer === 0)).toBe(true);
+    expect(sorted(doc.series.map((p: { name: string; step: number; value: number }) => [p.name, p.step, p.value]))).toEqual(sorted(want));
+
+    const csv = await cli(["export", "excerpt", "--format", "csv", "--series", "--database", url]);
+    expect(csv.code, csv.stderr).toBe(0);
+    const lines = csv.stdout.trim().split("\n");
+    expect(lines[0]).toBe("name,layer,step,value");
+    const rows = lines.slice(1).map((l) => {
+      const [name, layer, step, value] = l.split(",");
+      expect(layer).toBe("0");
+      return [name, Number(step), Number(value)] as [string, number, number];
+    });
+    expect(sorted(rows)).toEqual(sorted(want));
   });
 
   it("stops at a corrupt TensorBoard length with the byte offset, keeping what came before", async () => {

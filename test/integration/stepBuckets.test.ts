@@ -17,7 +17,7 @@ import Database from "better-sqlite3";
 import * as expertsRoute from "../../app/api/runs/[runId]/heatmap/experts/route";
 import type { ExpertHeatmapDto } from "../../lib/dto";
 import { readExpertHeatmapSqlite, type ExpertHeatmapOptions } from "../../lib/web/data/expertHeatmapSqlite";
-import { expertHeatmapGeneric, getExpertHeatmap, getImbalanceHeatmap, getLossSeries } from "../../lib/web/data/queries";
+import { expertHeatmapGeneric, getExpertHeatmap, getImbalanceHeatmap, getLossSeries, getScalarSeries } from "../../lib/web/data/queries";
 import { blockOf, refreshRollupsAfterFlush } from "../../lib/store/rollups";
 import type { MetricColumn } from "../../lib/store/bucketStats";
 import { readStepBuckets } from "../../lib/web/data/stepBuckets";
@@ -301,6 +301,47 @@ describe("loss series of chosen losses", () => {
       expect(some.series.length).toBeGreaterThan(0);
       expect(some).toEqual({ ...all, series: all.series.filter((s) => s.loss === "z_loss" || s.loss === "load_balancing_loss") });
     }
+  });
+});
+
+describe("run-level loss series of a live run (issue 17 item 7)", () => {
+  it("is Megatron's per-step mean over the MoE layers, under the names an imported log uses, beside imported series", async () => {
+    // An imported series on the same run (as `import` stores them): both appear in one DTO.
+    await db.prisma.runScalar.createMany({ data: [1, 2, 3].map((step) => ({ runId: run.id, name: "lm loss", layer: 0, step, value: 11 - step })) });
+    const one = (await getScalarSeries(run.id, { maxPoints: 1000 }))!;
+    expect(one.bucketSize).toBe(1);
+    expect(one.series.map((s) => `${s.name}@${s.layer}`)).toEqual(["lm loss@0", "load_balancing_loss@0", "z_loss@0"]);
+    const lb = one.series.find((s) => s.name === "load_balancing_loss")!;
+    expect(lb.points).toHaveLength(STEPS);
+    for (const p of lb.points) {
+      const atStep = aggs.filter((a) => a.step === p.step);
+      const mean = atStep.reduce((t, a) => t + a.lb, 0) / atStep.length;
+      expect(atStep).toHaveLength(run.moeLayers.length);
+      expect(p.value).toBeCloseTo(mean, 12);
+      expect(p.min).toBeCloseTo(mean, 12);
+      expect(p.max).toBeCloseTo(mean, 12);
+    }
+    expect(one.series.find((s) => s.name === "z_loss")!.points.every((p) => p.value === 10)).toBe(true);
+    expect(one.series.find((s) => s.name === "lm loss")!.points.map((p) => p.value)).toEqual([10, 9, 8]);
+
+    // Downsampled (64-step buckets from the stored rollups): the mean of the per-step means, and a band that
+    // encloses every per-step mean of the bucket.
+    const few = (await getScalarSeries(run.id, { maxPoints: 9, names: ["load_balancing_loss"] }))!;
+    expect(few.bucketSize % 64).toBe(0);
+    expect(few.series.map((s) => s.name)).toEqual(["load_balancing_loss"]);
+    for (const p of few.series[0].points) {
+      const b = Math.floor(p.step / few.bucketSize);
+      const steps = [...new Set(aggs.filter((a) => Math.floor(a.step / few.bucketSize) === b).map((a) => a.step))];
+      const means = steps.map((st) => {
+        const at = aggs.filter((a) => a.step === st);
+        return at.reduce((t, a) => t + a.lb, 0) / at.length;
+      });
+      expect(p.step).toBe(Math.min(...steps));
+      expect(p.value).toBeCloseTo(means.reduce((t, m) => t + m, 0) / means.length, 9);
+      expect(p.min).toBeLessThanOrEqual(Math.min(...means) + 1e-12);
+      expect(p.max).toBeGreaterThanOrEqual(Math.max(...means) - 1e-12);
+    }
+    await db.prisma.runScalar.deleteMany({ where: { runId: run.id } });
   });
 });
 

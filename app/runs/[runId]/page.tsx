@@ -29,6 +29,7 @@ import { configuredAuxLoss, pickAuxLoss } from "@/lib/ui/pickAuxLoss";
 import { DEFAULT_CAPACITY_FACTOR, parseCapacityFactor } from "@/lib/ui/prepareCapacityTable";
 import { parseImbalanceMetric } from "@/lib/ui/prepareImbalanceHeatmap";
 import { prepareLossChart } from "@/lib/ui/prepareLossChart";
+import { moeLayoutUnknown } from "@/lib/analysis/moeLayoutUnknown";
 
 export const dynamic = "force-dynamic";
 
@@ -109,6 +110,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
   const now = Date.now();
   // A run imported from a log or TensorBoard file has series but no expert counts: its series come first.
   const noCounts = (layerHeatmap?.rows.length ?? 0) === 0;
+  const layoutUnknown = moeLayoutUnknown(run.config);
 
   return (
     <div className="space-y-4" data-testid="run-page" data-run-id={run.id}>
@@ -132,8 +134,8 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
         <dl className="flex flex-wrap gap-x-6 gap-y-1 text-xs">
           <Stat label="last step" value={run.lastStep ?? "–"} testId="run-last-step" />
           <Stat label="ranks reporting" value={`${run.ranksReporting}/${run.ranksKnown} of ${run.worldSize}`} />
-          <Stat label="experts · top-k" value={`${run.config.num_experts} · ${run.config.moe_router_topk}`} />
-          <Stat label="layers" value={`${run.numLayers} (${run.moeLayers.length} MoE)`} />
+          <Stat label="experts · top-k" value={layoutUnknown ? "unknown" : `${run.config.num_experts} · ${run.config.moe_router_topk}`} />
+          <Stat label="layers" value={layoutUnknown ? "unknown" : `${run.numLayers} (${run.moeLayers.length} MoE)`} />
           <Stat label="framework" value={`${run.framework} ${run.frameworkVersion}`.trim()} />
           <Stat label="last seen" value={formatRelativeTime(run.lastSeenAt, now)} />
           <span className="flex gap-2" data-testid="run-export">
@@ -141,6 +143,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
             <a className="underline" href={`/api/runs/${run.id}/export?format=csv`}>CSV</a>
             <a className="underline" href={`/api/runs/${run.id}/export?format=json`}>JSON</a>
             <a className="underline" href={`/api/runs/${run.id}/export?format=csv&raw=1`}>per-rank counts</a>
+            <a className="underline" href={`/api/runs/${run.id}/export?format=csv&series=1`}>named series</a>
           </span>
         </dl>
       </header>
@@ -153,7 +156,19 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
         </Suspense>
       )}
 
-      <LayerStrip layers={run.layers} selectedLayer={layer} />
+      {layoutUnknown ? (
+        <section className="rounded-lg border border-line bg-surface p-4 text-sm" data-testid="layout-unknown">
+          <h2 className="font-semibold">MoE layout unknown</h2>
+          <p className="mt-1 text-muted">
+            This run was imported from a log without Megatron&apos;s printed arguments, so its layers, experts and top-k are
+            not known: the run-level series above are what the log holds, and the per-layer and per-expert views below stay
+            empty. Import the log again with <code>--config</code> (the launch script) or <code>--layers</code>,{" "}
+            <code>--experts</code> and <code>--topk</code> to add the layout.
+          </p>
+        </section>
+      ) : (
+        <LayerStrip layers={run.layers} selectedLayer={layer} />
+      )}
 
       <div className="rounded-lg border border-line bg-surface px-4 py-3">
         <StepControls key={`${step}-${from}-${to}`} step={step} from={from} to={to} lastStep={run.lastStep} />

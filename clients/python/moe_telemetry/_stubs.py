@@ -1,8 +1,8 @@
 """Loads the generated protobuf/gRPC modules (moe_telemetry/_proto/).
 
-The stubs are generated at build time (setup.py build_py hook) or by generate_stubs.sh. When the
-package runs straight from a source checkout without them, they are generated on first import if
-protoc is available; otherwise the ImportError says what to run.
+The stubs are committed in the package (generate_stubs.sh writes them after a proto change). Should
+they be missing (a damaged checkout), they are generated on first import if protoc is available;
+otherwise the ImportError says what to run.
 """
 from __future__ import annotations
 

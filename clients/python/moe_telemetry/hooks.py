@@ -42,7 +42,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 from ._util import Counters, RateLimitedLog, logger
 
@@ -154,8 +154,15 @@ class RouterInstrumentation:
         self.last_backward_layer: Optional[int] = None
         self._rl = RateLimitedLog(60.0)
         self._auto_layer = {}  # id(module) -> assigned layer number for routers without layer_number
-        self._tracker_snapshot = None  # {name: cpu list} captured just before Megatron clears it
+        # Megatron's metrics tracker: the values its training_log reported (after report()'s all-reduce),
+        # captured at the clear() that follows. on_tracker_report(snapshot) -> bool is offered them first
+        # (the session fills the step it holds back for them); if it declines, the next collect() uses them.
+        self._tracker_snapshot = None
         self._tracker_patched = None
+        self._tracker_reported = False
+        self.tracker_active = False     # a Megatron tracker is hooked: losses arrive with its report()
+        self.tracker_pending = False    # the last collect() found no report for its step yet
+        self.on_tracker_report: Optional[Callable[[dict], bool]] = None
         self._probe = {}  # id(module) -> hook handles, for duck-typed candidates not yet confirmed
 
     # ------------------------------------------------------------------ attach
@@ -368,77 +375,92 @@ class RouterInstrumentation:
     # ------------------------------------------------------------------ Megatron metrics tracker
 
     def _maybe_patch_tracker(self):
-        """Snapshot Megatron's per-layer aux/z-loss values right before Megatron clears them, so the
-        order of session.step() and Megatron's training_log() does not matter."""
+        """Capture Megatron's per-layer aux/z-loss values as its training_log reported them.
+
+        Megatron's loop (core 0.20): train_step returns, iteration += 1, then training_log calls the tracker's
+        report() (all-reduce over PP, TP x CP sum, DP average, in place) and clear(). A hook on train_step
+        runs before that report, so the values belong to the iteration whose report() ran: they are taken at
+        the clear() that follows a report() (eval's bare clear() is ignored) and handed to the step that
+        waits for them (see collect() / Session)."""
         try:
             from megatron.core.transformer.moe import moe_logging  # type: ignore  # noqa: F401
             tracker = moe_logging.get_moe_metrics_tracker()
             if getattr(tracker, "_moe_telemetry_patched", False):
+                self._tracker_patched = tracker
+                self.tracker_active = True
                 return
+            orig_report = tracker.report
             orig_clear = tracker.clear
 
+            def report(*a, **k):
+                out = orig_report(*a, **k)
+                self._tracker_reported = True
+                return out
+
             def clear():
-                try:
-                    self._tracker_snapshot = {k: e.values.detach().float().cpu().tolist()
-                                              for k, e in tracker.metrics.items() if k in LOSS_NAMES}
-                except Exception:
-                    pass
+                if self._tracker_reported:
+                    self._tracker_reported = False
+                    try:
+                        self._on_reported({k: e.values.detach().float().cpu().tolist()
+                                           for k, e in tracker.metrics.items() if k in LOSS_NAMES})
+                    except Exception as e:
+                        self.counters.inc("hook_errors")
+                        self._rl(logging.WARNING, "tracker", "moe_telemetry: reading Megatron's tracker failed: %r", e)
                 return orig_clear()
 
+            tracker.report = report
             tracker.clear = clear
             tracker._moe_telemetry_patched = True
             self._tracker_patched = tracker
+            self.tracker_active = True
             return
         except Exception:
             pass
-        try:  # core_r0.9 .. r0.15: dict tracker in parallel_state, cleared by moe_utils.clear_aux_losses_tracker
+        try:  # core_r0.9 .. r0.15: dict tracker in parallel_state; track_moe_metrics reduces, logs, then clears
             from megatron.core import parallel_state as ps  # type: ignore
             from megatron.core.transformer.moe import moe_utils  # type: ignore
 
             orig = getattr(moe_utils, "clear_aux_losses_tracker", None)
             getter = getattr(ps, "get_moe_layer_wise_logging_tracker", None)
-            if orig is None or getter is None or getattr(orig, "_moe_telemetry_wrapped", False):
+            if orig is None or getter is None:
+                return
+            if getattr(orig, "_moe_telemetry_wrapped", False):
+                self.tracker_active = True
                 return
 
             def clear_aux_losses_tracker(*a, **k):
-                try:
-                    self._tracker_snapshot = {n: d["values"].detach().float().cpu().tolist()
-                                              for n, d in getter().items() if n in LOSS_NAMES}
-                except Exception:
-                    pass
+                # Only the clear inside track_moe_metrics (training_log) follows a report.
+                caller = sys._getframe(1).f_code.co_name
+                if caller == "track_moe_metrics":
+                    try:
+                        self._on_reported({n: d["values"].detach().float().cpu().tolist()
+                                           for n, d in getter().items() if n in LOSS_NAMES})
+                    except Exception as e:
+                        self.counters.inc("hook_errors")
+                        self._rl(logging.WARNING, "tracker", "moe_telemetry: reading Megatron's tracker failed: %r", e)
                 return orig(*a, **k)
 
             clear_aux_losses_tracker._moe_telemetry_wrapped = True
             moe_utils.clear_aux_losses_tracker = clear_aux_losses_tracker
+            self.tracker_active = True
         except Exception:
             pass
+
+    def _on_reported(self, snapshot: dict) -> None:
+        cb = self.on_tracker_report
+        if cb is not None and cb(snapshot):
+            return
+        self._tracker_snapshot = snapshot  # training_log ran before step(): the next collect() uses it
 
     def _read_tracker(self):
-        """{loss name: [per-layer values, index layer-1]} for this step, or {}."""
+        """{loss name: [per-layer values, index layer-1]} that Megatron reported since the last step, or {}.
+
+        Never the tracker's live values: before report() they are this rank's unreduced partial sums."""
         snap = self._tracker_snapshot
         self._tracker_snapshot = None
-        if snap:
-            return snap
-        if "megatron.core" not in sys.modules:
-            return {}  # Megatron not in use: nothing to read (and no import attempt per step)
-        try:
-            from megatron.core.transformer.moe import moe_logging  # type: ignore
-
-            tr = moe_logging.get_moe_metrics_tracker()
-            if self._tracker_patched is not tr:
-                self._maybe_patch_tracker()
-            return {k: e.values.detach().float().cpu().tolist() for k, e in tr.metrics.items() if k in LOSS_NAMES}
-        except Exception:
-            pass
-        try:
-            from megatron.core import parallel_state as ps  # type: ignore
-
-            getter = getattr(ps, "get_moe_layer_wise_logging_tracker", None)
-            if getter is not None:
-                return {n: d["values"].detach().float().cpu().tolist() for n, d in getter().items() if n in LOSS_NAMES}
-        except Exception:
-            pass
-        return {}
+        if not self.tracker_active and "megatron.core" in sys.modules:
+            self._maybe_patch_tracker()
+        return snap or {}
 
     # ------------------------------------------------------------------ losses fed by the user
 
@@ -455,8 +477,11 @@ class RouterInstrumentation:
     def collect(self) -> list:
         """Per-layer dicts for the step that just ended; resets the accumulators.
 
-        All device tensors of all layers are stacked and copied to the host in one transfer."""
+        Sets `tracker_pending` when Megatron's tracker is hooked but has not reported this step yet (the
+        caller then waits for on_tracker_report). All device tensors of all layers are stacked and copied
+        to the host in one transfer."""
         tracker = self._read_tracker()
+        self.tracker_pending = self.tracker_active and not tracker
         layers = sorted(self.layers)
         out = []
         dev_tensors = []
@@ -483,13 +508,8 @@ class RouterInstrumentation:
                     dev_tensors.append(v.reshape(1).to(torch.float64))
                 else:
                     losses[name] = float(v) / n
-            m = st.micro_batches
-            if m > 0:
-                for name, vals in tracker.items():
-                    if name not in losses and 0 < ln <= len(vals) and vals[ln - 1] != 0.0:
-                        # Megatron logs values * (1 / num_microbatches); the per-layer value was summed
-                        # over this step's micro-batches, which is what we counted (m).
-                        losses[name] = float(vals[ln - 1]) / m
+            for name, v in tracker_losses(tracker, ln, st.micro_batches).items():
+                losses.setdefault(name, v)
             item["losses"] = losses
             out.append(item)
             st.reset()
@@ -505,6 +525,20 @@ class RouterInstrumentation:
                 else:
                     item[key] = v
         return out
+
+
+def tracker_losses(snapshot: dict, layer: int, micro_batches: int) -> Dict[str, float]:
+    """tracker_losses: one layer's values from a Megatron tracker snapshot, as Megatron logs them.
+
+    Megatron logs values * (1 / num_microbatches); the per-layer value was summed over the step's
+    micro-batches, which is what the hooks counted. A 0.0 is a layer this tracker did not record."""
+    out = {}
+    if micro_batches <= 0:
+        return out
+    for name, vals in (snapshot or {}).items():
+        if name in LOSS_NAMES and 0 < layer <= len(vals) and vals[layer - 1] != 0.0:
+            out[name] = float(vals[layer - 1]) / micro_batches
+    return out
 
 
 def _patch_token_dropping(mod) -> None:

@@ -9,9 +9,12 @@ Buffering:
   * `inflight` : batches with a sequence number, sent at least once, not yet acked durable.
   Sequence numbers are assigned when a batch is first sent, so they are contiguous (1, 2, 3, ...)
   even when batches were dropped; the drop count since the previous batch travels in
-  Batch.dropped_batches. The first Welcome of the process sets the next sequence number to
-  durable_seq + 1, so a restarted job (same run_key, same rank) continues its predecessor's
-  numbering instead of being mistaken for already-durable data.
+  Batch.dropped_batches. Sequence numbers belong to this client process: RankHello.client_instance
+  is a random id made once per Sender (kept across reconnects), numbering starts at 1, and the
+  collector answers Welcome.durable_seq / Ack.durable_seq for this instance only. A restarted job
+  (same run_key, same rank) is a new instance: what its predecessor made durable covers none of
+  its batches. A durable_seq above the highest seq this process has sent is a protocol
+  inconsistency: it is logged and only accepted up to what was sent (unsent batches never count).
   * pending + inflight <= max_buffer. When full, the OLDEST pending batch is dropped (inflight is capped
     at max_inflight < max_buffer, so there is always a pending batch to drop).
   * Acks remove inflight batches with seq <= durable_seq. After a reconnect, Welcome.durable_seq
@@ -26,6 +29,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from typing import Callable, Optional, Sequence
 
 import grpc
@@ -96,7 +100,11 @@ class Sender:
             raise ValueError("no collector address")
         self.addresses = list(addresses)
         self.register_request = register_request
-        self.hello = hello
+        # One id per Sender (one per process: Session makes one Sender), the same across reconnects.
+        self.client_instance = uuid.uuid4().hex
+        self.hello = type(hello)()
+        self.hello.CopyFrom(hello)
+        self.hello.client_instance = self.client_instance
         self.max_buffer = max(2, int(max_buffer))
         self.max_inflight = max(1, min(int(max_inflight), self.max_buffer - 1))
         self.rpc_timeout = rpc_timeout
@@ -113,7 +121,7 @@ class Sender:
         self._cond = threading.Condition(threading.Lock())
         self._pending: collections.deque = collections.deque()
         self._inflight: "collections.OrderedDict[int, pb.Batch]" = collections.OrderedDict()
-        self._next_seq: Optional[int] = None
+        self._next_seq = 1  # the next sequence number to assign; this process starts at 1
         self._dropped_since_last = 0
         self._closing = False
         self._stop = threading.Event()
@@ -308,22 +316,10 @@ class Sender:
         if kind == "welcome":
             w = msg.welcome
             with self._cond:
-                d = int(w.durable_seq)
-                if self._next_seq is None:
-                    # first Welcome of this process: continue the rank's numbering
-                    self._next_seq = d + 1
-                    self._inflight.clear()
-                else:
-                    self._ack_locked(d)
-                    if d >= self._next_seq:
-                        logger.warning(
-                            "moe_telemetry: collector says seq %d is durable but this process only sent up to %d; "
-                            "continuing after it", d, self._next_seq - 1)
-                        self._next_seq = d + 1
+                self._ack_locked(self._durable_from_collector(int(w.durable_seq), "Welcome"))
                 conn.resend = collections.deque(self._inflight.keys())
                 if conn.resend:
                     self.counters.inc("batches_resent", len(conn.resend))
-                self.durable_seq = max(self.durable_seq, d)
                 conn.welcomed.set()
                 self._cond.notify_all()
             self.connected.set()
@@ -338,16 +334,33 @@ class Sender:
                     pass
         elif kind == "ack":
             with self._cond:
-                self._ack_locked(int(msg.ack.durable_seq))
+                self._ack_locked(self._durable_from_collector(int(msg.ack.durable_seq), "Ack"))
                 self._cond.notify_all()
-        elif kind == "result":
-            r = msg.result
+        elif kind in ("result", "conflicts"):
+            # `conflicts` comes after durability: records stored earlier with other values under the same
+            # key (a conflicting rewrite) were refused; the rest of the batch is stored and acked as usual.
+            r = getattr(msg, kind)
             if r.rejected:
-                self.counters.inc("records_rejected", len(r.rejected))
+                what = "rejected" if kind == "result" else "refused as conflicting rewrites"
+                self.counters.inc("records_rejected" if kind == "result" else "records_conflicting", len(r.rejected))
                 first = r.rejected[0]
-                self._rl(logging.WARNING, "rej:%s:%s" % (first.code, first.field),
-                         "moe_telemetry: collector rejected %d record(s) of batch %d, e.g. %s %s: %s",
-                         len(r.rejected), r.seq, first.code, first.field, first.reason)
+                self._rl(logging.WARNING, "%s:%s:%s" % (kind, first.code, first.field),
+                         "moe_telemetry: collector %s %d record(s) of batch %d, e.g. %s %s: %s",
+                         what, len(r.rejected), r.seq, first.code, first.field, first.reason)
+
+    def _durable_from_collector(self, durable: int, what: str) -> int:
+        """The collector's durable_seq, accepted only up to the highest seq this process has sent (lock held).
+
+        More would count batches as durable that the collector cannot have stored from this instance
+        (a predecessor's numbering, a confused or forged reply): say so, and keep the unsent ones."""
+        sent = self._next_seq - 1
+        if durable > sent:
+            self.counters.inc("durable_seq_beyond_sent")
+            self._rl(logging.WARNING, "durable-beyond:" + what,
+                     "moe_telemetry: collector's %s says seq %d is durable, but this process (client_instance %s) "
+                     "has only sent up to %d; counting only what was sent", what, durable, self.client_instance, sent)
+            return sent
+        return durable
 
     def _ack_locked(self, durable: int) -> None:
         if durable > self.durable_seq:

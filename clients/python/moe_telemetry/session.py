@@ -211,6 +211,7 @@ class Session:
         self._oom_reported_in_guard = False
         self._auto_step = 0
         self._unary_channels = {}
+        self._held = None  # the last step's Batch, waiting for Megatron's tracker report
 
         self._init_params = dict(args=args, rank=rank, coords=coords, world_size=world_size,
                                  gpus_per_node=gpus_per_node, gpu_memory_bytes=gpu_memory_bytes, name=name,
@@ -288,11 +289,8 @@ class Session:
     def attach(self, model, routers=None) -> int:
         """Hook every router of `model` (an nn.Module or a list of model chunks, as Megatron keeps them).
         Returns the number of routers found (duck-typed candidates are confirmed at their first call)."""
-        from .hooks import RouterInstrumentation
-
         self._ensure_started()
-        if self._inst is None:
-            self._inst = RouterInstrumentation(self.counters, track_backward_layer=self._track_backward_layer)
+        self._instrumentation()
         models = model if isinstance(model, (list, tuple)) else [model]
         n = 0
         for m in models:
@@ -303,6 +301,47 @@ class Session:
                            "checked at their first forward)")
         return n
 
+    def _instrumentation(self):
+        if self._inst is None:
+            from .hooks import RouterInstrumentation
+
+            self._inst = RouterInstrumentation(self.counters, track_backward_layer=self._track_backward_layer)
+            self._inst.on_tracker_report = self._on_tracker_report
+        return self._inst
+
+    def _on_tracker_report(self, snapshot: dict) -> bool:
+        """Megatron's training_log reported its tracker: the losses belong to the step held back for them.
+        False when no step waits (training_log ran before step(); collect() then uses them)."""
+        held = self._held
+        if held is None:
+            return False
+        self._held = None
+        try:
+            from .hooks import tracker_losses
+
+            for lr in held.layers:
+                for name, v in tracker_losses(snapshot, lr.layer, lr.micro_batches).items():
+                    if not lr.HasField(name):
+                        setattr(lr, name, v)
+        finally:
+            self._put(held)
+        return True
+
+    def _release_held(self, why: str) -> None:
+        """Send the step still waiting for Megatron's report without its losses (no report came)."""
+        held = self._held
+        if held is None:
+            return
+        self._held = None
+        self.counters.inc("steps_without_tracker_report")
+        self._rl(logging.INFO, "held", "moe_telemetry: step %d sent without Megatron's aux/z-loss values (%s)",
+                 held.steps[0].step if held.steps else -1, why)
+        self._put(held)
+
+    def _put(self, batch) -> None:
+        self._sender.put(batch)
+        self.counters.inc("steps")
+
     def detach(self):
         if self._inst is not None:
             self._inst.detach()
@@ -311,11 +350,7 @@ class Session:
         """For non-Megatron models: record a per-layer loss value (e.g. "load_balancing_loss") once per
         micro-batch; step() sends the mean over the step's micro-batches. Tensors stay on the device."""
         try:
-            if self._inst is None:
-                from .hooks import RouterInstrumentation
-
-                self._inst = RouterInstrumentation(self.counters, track_backward_layer=self._track_backward_layer)
-            self._inst.record_loss(layer, name, value)
+            self._instrumentation().record_loss(layer, name, value)
         except Exception as e:
             self.counters.inc("errors")
             self._rl(logging.WARNING, "record_loss", "moe_telemetry: record_loss failed: %r", e)
@@ -335,6 +370,7 @@ class Session:
         if self._closed or os.getpid() != self._pid:
             return
         self._ensure_started()
+        self._release_held("training_log did not report before the next step")
         now = time.monotonic()
         it_ms = (now - self._last_step_t) * 1000.0 if self._last_step_t is not None else None
         self._last_step_t = now
@@ -370,8 +406,12 @@ class Session:
                 pass
         _memory.fill_memory_sample(s.memory, _memory.memory_dict())
         s.wall_time_ms = time.time() * 1000.0
-        self._sender.put(batch)
-        self.counters.inc("steps")
+        if self._inst is not None and self._inst.tracker_pending and len(batch.layers) > 0:
+            # Megatron's training_log reports this iteration's aux/z losses after train_step returns:
+            # hold the step until then (_on_tracker_report), so each loss lands on the iteration it belongs to.
+            self._held = batch
+            return
+        self._put(batch)
 
     # ------------------------------------------------------------------ OOM
 
@@ -592,6 +632,7 @@ class Session:
         """Wait until every batch enqueued so far is acked durable. True if so."""
         if self._sender is None:
             return True
+        self._release_held("flush")
         return self._sender.flush(timeout)
 
     def close(self, timeout: Optional[float] = None, finished: bool = True) -> bool:
@@ -608,6 +649,7 @@ class Session:
                 self._inst.enabled = False
             if self._sender is None:
                 return True  # never used: nothing to flush or report
+            self._release_held("close")
             drained = self._sender.close(timeout)
             if finished and not self._crashed:
                 self.report_event("finished", "", step=self._last_step)

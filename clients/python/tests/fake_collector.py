@@ -19,9 +19,10 @@ class Store:
         self.runs = {}
         self.register_calls = 0
         self.hellos = []
-        self.batches = {}      # (run_key, rank) -> {seq: Batch}
-        self.durable = {}      # (run_key, rank) -> highest durable seq
-        self.arrivals = []     # (server_id, run_key, rank, seq, dropped_batches) in arrival order
+        # Sequence numbers belong to one client process (RankHello.client_instance), as in the collector.
+        self.batches = {}      # (run_key, rank) -> {(client_instance, seq): Batch}, in arrival order
+        self.durable = {}      # (run_key, rank, client_instance) -> highest durable seq
+        self.arrivals = []     # (server_id, run_key, rank, seq, dropped_batches, client_instance) in arrival order
         self.ooms = []
         self.events = []
 
@@ -29,7 +30,7 @@ class Store:
         """{(step, layer): LayerReport} (idempotent: resends overwrite)."""
         out = {}
         with self.lock:
-            for seq, b in sorted(self.batches.get((run_key, rank), {}).items()):
+            for b in list(self.batches.get((run_key, rank), {}).values()):
                 for l in b.layers:
                     out[(l.step, l.layer)] = l
         return out
@@ -37,15 +38,18 @@ class Store:
     def step_records(self, run_key, rank=0):
         out = {}
         with self.lock:
-            for seq, b in sorted(self.batches.get((run_key, rank), {}).items()):
+            for b in list(self.batches.get((run_key, rank), {}).values()):
                 for s in b.steps:
                     out[s.step] = s
         return out
 
 
 class FakeCollector(pb_grpc.TelemetryServicer):
-    def __init__(self, store: Store, server_id=0, ack_limit=None, ack=True, oom_delay=0.0):
+    def __init__(self, store: Store, server_id=0, ack_limit=None, ack=True, oom_delay=0.0, welcome_durable=None,
+                 conflicting_seqs=()):
         self.store = store
+        self.conflicting_seqs = set(conflicting_seqs)  # after the Ack, a `conflicts` reply refusing their step records
+        self.welcome_durable = welcome_durable  # a Welcome.durable_seq to send whatever was stored (a confused collector)
         self.server_id = server_id
         self.ack_limit = ack_limit  # acks never go beyond this seq (simulates not-yet-durable data)
         self.ack = ack
@@ -65,25 +69,33 @@ class FakeCollector(pb_grpc.TelemetryServicer):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "hello: RankHello must come first")
         h = first.hello
         key = (h.run_key, h.rank)
+        dkey = (h.run_key, h.rank, h.client_instance)
         with self.store.lock:
             self.store.hellos.append(h)
-            d = self.store.durable.get(key, 0)
+            # per client instance; an anonymous (empty) instance always gets 0
+            d = self.store.durable.get(dkey, 0) if h.client_instance else 0
+            if self.welcome_durable is not None:
+                d = self.welcome_durable
         yield pb.ServerMessage(welcome=pb.Welcome(run_id="run-" + h.run_key, durable_seq=d))
         for msg in request_iterator:
             b = msg.batch
             with self.store.lock:
-                self.store.arrivals.append((self.server_id, h.run_key, h.rank, b.seq, b.dropped_batches))
-                self.store.batches.setdefault(key, {})[b.seq] = b
+                self.store.arrivals.append((self.server_id, h.run_key, h.rank, b.seq, b.dropped_batches, h.client_instance))
+                self.store.batches.setdefault(key, {})[(h.client_instance, b.seq)] = b
             yield pb.ServerMessage(result=pb.BatchResult(seq=b.seq, accepted=len(b.layers) + len(b.steps)))
             if self.ack:
                 with self.store.lock:
                     # durable = highest contiguous seq stored, capped by ack_limit
                     have = self.store.batches[key]
-                    d = self.store.durable.get(key, 0)
-                    while (d + 1) in have and (self.ack_limit is None or d + 1 <= self.ack_limit):
+                    d = self.store.durable.get(dkey, 0)
+                    while (h.client_instance, d + 1) in have and (self.ack_limit is None or d + 1 <= self.ack_limit):
                         d += 1
-                    self.store.durable[key] = d
+                    self.store.durable[dkey] = d
                 yield pb.ServerMessage(ack=pb.Ack(durable_seq=d))
+            if b.seq in self.conflicting_seqs:
+                rej = [pb.Rejection(code="conflict", field="steps[0]", reason="step %d already stored with other values" % s.step)
+                       for s in b.steps]
+                yield pb.ServerMessage(conflicts=pb.BatchResult(seq=b.seq, accepted=0, rejected=rej))
 
     def Write(self, request, context):
         context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in the fake")

@@ -1,4 +1,7 @@
+import logging
 import socket
+import sys
+import types
 import threading
 import time
 import uuid
@@ -81,20 +84,78 @@ def test_register_hello_and_sequence_numbers(server):
     assert [e.kind for e in ev] == [moe_telemetry.session.pb.RunEvent.FINISHED]
 
 
-def test_restarted_process_continues_numbering(server):
+def test_restarted_process_is_a_new_instance_whose_batches_are_all_sent_and_stored(server):
+    """A restarted job (new process, same run key and rank) starts at seq 1 with its own client_instance:
+    the predecessor's durable seqs cover none of its batches, so every one is sent and stored."""
     key = new_key()
     s1 = make_session(server.address, key=key)
     for it in range(1, 4):
-        s1.step(it)
+        s1.step(it, lm_loss=float(it))
     assert s1.flush(10)
     s1.close(5)
     s2 = make_session(server.address, key=key)
     for it in range(4, 6):
-        s2.step(it)
+        s2.step(it, lm_loss=float(it))
     assert s2.flush(10)
     s2.close(5)
-    seqs = [a[3] for a in server.store.arrivals if a[1] == key]
-    assert seqs == [1, 2, 3, 4, 5]
+    i1, i2 = s1._sender.client_instance, s2._sender.client_instance
+    assert len(i1) == 32 and len(i2) == 32 and i1 != i2
+    hellos = [h.client_instance for h in server.store.hellos if h.run_key == key]
+    assert hellos == [i1, i2]
+    arr = [(a[5], a[3]) for a in server.store.arrivals if a[1] == key]
+    assert arr == [(i1, 1), (i1, 2), (i1, 3), (i2, 1), (i2, 2)]
+    steps = server.store.step_records(key)
+    assert sorted(steps) == [1, 2, 3, 4, 5] and steps[5].lm_loss == 5.0
+    assert s2.stats()["batches_acked"] == 2 and s2.stats()["durable_seq"] == 2
+
+
+def test_welcome_durable_seq_beyond_anything_sent_does_not_make_later_batches_durable():
+    """A Welcome claiming seq 1000 is durable before this process sent anything: a protocol inconsistency.
+    It is logged; numbering still starts at 1 and the batches sent afterwards wait for a real Ack."""
+    store = Store()
+    srv = Server(store, ack=False, welcome_durable=1000).start()
+    try:
+        s = make_session(srv.address)
+        try:
+            assert wait_until(lambda: s.connected)
+            for it in range(1, 4):
+                s.step(it)
+            assert wait_until(lambda: len([a for a in store.arrivals if a[1] == s.run_key]) == 3)
+            time.sleep(0.2)
+            assert [a[3] for a in store.arrivals if a[1] == s.run_key] == [1, 2, 3]
+            st = s.stats()
+            assert st.get("batches_acked", 0) == 0 and st["unacked"] == 3, st
+            assert st["durable_seq"] == 0
+            assert st.get("durable_seq_beyond_sent", 0) >= 1
+            assert not s.flush(0.3)
+        finally:
+            s.close(0.2)
+    finally:
+        srv.stop()
+
+
+def test_conflicts_reply_is_counted_and_logged_like_a_rejection():
+    from test_auth_tls import Records  # noqa: the logger-record collector
+
+    store = Store()
+    srv = Server(store, conflicting_seqs={2}).start()
+    h = Records()
+    logging.getLogger("moe_telemetry").addHandler(h)
+    try:
+        s = make_session(srv.address)
+        try:
+            for it in range(1, 4):
+                s.step(it)
+            assert s.flush(10)
+            assert wait_until(lambda: s.stats().get("records_conflicting", 0) == 1)
+            assert s.stats()["batches_acked"] == 3
+        finally:
+            s.close(2)
+        msgs = [r.getMessage() for r in h.records]
+        assert any("refused as conflicting rewrites 1 record(s) of batch 2" in m and "already stored" in m for m in msgs), msgs
+    finally:
+        logging.getLogger("moe_telemetry").removeHandler(h)
+        srv.stop()
 
 
 def test_resend_after_reconnect_nothing_lost():
@@ -112,7 +173,7 @@ def test_resend_after_reconnect_nothing_lost():
         srv.stop()
         with store.lock:  # what was not durable is lost with the first server
             for seq in (3, 4, 5):
-                store.batches[(s.run_key, 0)].pop(seq)
+                store.batches[(s.run_key, 0)].pop((s._sender.client_instance, seq))
         for it in range(6, 8):
             s.step(it)  # produced while the collector is down
         srv2 = srv.start(ack_limit=None)  # same store ("database") and port, server_id 1
@@ -122,7 +183,7 @@ def test_resend_after_reconnect_nothing_lost():
             assert second[:3] == [3, 4, 5], second  # resent in order, 1..2 skipped (Welcome.durable_seq=2)
             assert sorted(set(second)) == [3, 4, 5, 6, 7]
             assert sorted(store.step_records(s.run_key)) == list(range(1, 8))
-            assert store.durable[(s.run_key, 0)] == 7
+            assert store.durable[(s.run_key, 0, s._sender.client_instance)] == 7
             assert s.stats()["batches_resent"] >= 3
         finally:
             s.close(5)
@@ -546,3 +607,127 @@ def test_crash_event_via_excepthook(server):
         sys.excepthook = sys.__excepthook__
     evs = [e for e in server.store.events if e.run_key == s.run_key]
     assert len(evs) == 1  # no FINISHED after a crash
+
+
+class _StandInTracker:
+    """Megatron-Core 0.20's MoEMetricsTracker, reduced to what the client relies on: record() sums per-layer
+    values over micro-batches; report() all-reduces them in place (here: the DP average with a replica whose
+    values are higher by 0.5 per micro-batch); clear() zeroes them."""
+
+    def __init__(self, num_layers):
+        self.num_layers = num_layers
+        self.metrics = {}
+        self.reports = []
+
+    def record(self, name, value, layer_number, num_layers):
+        e = self.metrics.get(name)
+        if e is None:
+            e = self.metrics[name] = types.SimpleNamespace(values=torch.zeros(num_layers))
+        e.values[layer_number - 1] += value
+
+    def report(self, loss_scale, iteration, **kw):
+        m = round(1 / loss_scale)
+        for e in self.metrics.values():
+            e.values.copy_((e.values + (e.values + 0.5 * m)) / 2)  # the replica's sum is ours + 0.5 * m
+        self.reports.append(iteration)
+        return ""
+
+    def clear(self):
+        for e in self.metrics.values():
+            e.values.zero_()
+
+
+def _local_loss(name, iteration, layer):
+    """What this rank's router records per micro-batch in the iteration Megatron logs as `iteration`."""
+    return (1.0 + 0.01 * iteration + 0.1 * layer) if name == "load_balancing_loss" else (10.0 + iteration + layer)
+
+
+def test_losses_land_on_the_step_whose_training_log_reported_them(server, monkeypatch):
+    """The README's integration (`mt.train_step = session.wrap(mt.train_step, iteration_offset=1)`) in
+    Megatron's exact order: train_step -> iteration += 1 -> training_log -> tracker.report() -> clear().
+    Each step must carry the values reported for it (after the all-reduce), never the previous step's and
+    never the rank's unreduced values."""
+    tracker = _StandInTracker(num_layers=2)
+    pkgs = ["megatron", "megatron.core", "megatron.core.transformer", "megatron.core.transformer.moe"]
+    mods = {n: types.ModuleType(n) for n in pkgs + ["megatron.core.transformer.moe.moe_logging"]}
+    mods["megatron.core.transformer.moe.moe_logging"].get_moe_metrics_tracker = lambda: tracker
+    mods["megatron.core.transformer.moe"].moe_logging = mods["megatron.core.transformer.moe.moe_logging"]
+    for n, m in mods.items():
+        monkeypatch.setitem(sys.modules, n, m)
+
+    micro = 2
+    model = TinyMoEModel()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    batches = make_batches(5 * micro, seed=3)
+
+    def mg_train_step(forward_step_func, data_iterator, model, optimizer, opt_param_scheduler, config,
+                      forward_backward_func, iteration=None):
+        logged = iteration + 1  # the number training_log will print for this iteration
+        lm = train_step(model, optimizer, batches[iteration * micro:(iteration + 1) * micro])
+        for _ in range(micro):
+            for layer in (1, 2):
+                for name in ("load_balancing_loss", "z_loss"):
+                    tracker.record(name, torch.tensor(_local_loss(name, logged, layer)), layer, 2)
+        return {"lm loss": torch.tensor(lm)}, False, False, 0, None, None, 0, None
+
+    def training_log(iteration):
+        tracker.report(loss_scale=1 / micro, iteration=iteration)
+        tracker.clear()
+
+    s = make_session(server.address)
+    try:
+        wrapped = s.wrap(mg_train_step, iteration_offset=1)
+        iteration = 0
+        while iteration < 5:
+            wrapped(None, None, model, opt, None, None, None, iteration=iteration)
+            iteration += 1
+            training_log(iteration)
+            if iteration == 3:  # evaluation: its forwards record into the tracker, then a bare clear()
+                tracker.record("load_balancing_loss", torch.tensor(99.0), 1, 2)
+                tracker.clear()
+        assert tracker.reports == [1, 2, 3, 4, 5]
+        assert s.flush(10)
+        recs = server.store.layer_records(s.run_key)
+        assert sorted(recs) == [(st, l) for st in range(1, 6) for l in (1, 2)]
+        for st in range(1, 6):
+            for layer in (1, 2):
+                r = recs[(st, layer)]
+                for name in ("load_balancing_loss", "z_loss"):
+                    # reported = (our sum + replica's sum) / 2 over `micro` micro-batches, logged x 1/micro
+                    want = _local_loss(name, st, layer) + 0.25
+                    assert r.HasField(name) and abs(getattr(r, name) - want) < 1e-4, (st, layer, name, getattr(r, name), want)
+        assert s.stats().get("steps_without_tracker_report", 0) == 0
+    finally:
+        s.close(5)
+
+
+def test_training_log_before_step_uses_that_report(server, monkeypatch):
+    """A hand-written loop that calls training_log (report + clear) before session.step(): same values."""
+    tracker = _StandInTracker(num_layers=2)
+    mods = {n: types.ModuleType(n) for n in ["megatron", "megatron.core", "megatron.core.transformer",
+                                             "megatron.core.transformer.moe", "megatron.core.transformer.moe.moe_logging"]}
+    mods["megatron.core.transformer.moe.moe_logging"].get_moe_metrics_tracker = lambda: tracker
+    mods["megatron.core.transformer.moe"].moe_logging = mods["megatron.core.transformer.moe.moe_logging"]
+    for n, m in mods.items():
+        monkeypatch.setitem(sys.modules, n, m)
+    model = TinyMoEModel()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    batches = make_batches(6, seed=4)
+    s = make_session(server.address)
+    try:
+        s.attach(model)
+        for it in range(1, 4):
+            train_step(model, opt, batches[(it - 1) * 2:it * 2])
+            for _ in range(2):
+                for layer in (1, 2):
+                    tracker.record("z_loss", torch.tensor(_local_loss("z_loss", it, layer)), layer, 2)
+            tracker.report(loss_scale=1 / 2, iteration=it)
+            tracker.clear()
+            s.step(it)
+        assert s.flush(10)
+        recs = server.store.layer_records(s.run_key)
+        for it in range(1, 4):
+            for layer in (1, 2):
+                assert abs(recs[(it, layer)].z_loss - (_local_loss("z_loss", it, layer) + 0.25)) < 1e-4
+    finally:
+        s.close(5)

@@ -78,13 +78,22 @@ describe("explainOom", () => {
         expect(f.firstFiringAlert).toEqual({ ruleId: "ep-imbalance-high", scope: "layer:6", layer: 6, rank: null, step: 8, value: 2.4 });
         expect(f.alertsFiringAtOom).toBe(2);
         expect(f.alertsResolvedInWindow).toBe(1);
+        expect(f.windowAlerts).toEqual([
+          { ruleId: "ep-imbalance-high", layer: 6, rank: null, since: 8, endStep: null },
+          { ruleId: "memory-headroom-low", layer: null, rank: 13, since: 10, endStep: 11 },
+          { ruleId: "aux-loss-high", layer: 5, rank: null, since: 11, endStep: null },
+        ]);
+        expect(f.otherAlertsInWindow).toBe(1);
         expect(f.missing).toEqual([]);
         expect(text).toBe(
           "EP rank 2 of dispatch group 3 (edp 1, pp 1), global rank 13, ran out of memory at step 12 (forward pass, layer 6). " +
             "In the last 3 steps it received up to 3.00x its share in layer 6 at step 11 (30 tokens against a group mean of 10), " +
             "the most of any EP rank in its group. It was its group's busiest EP rank in 3 of 4 layer-steps. " +
             "Peak memory rose 8.0 GiB over 2 steps, to 68.0 GiB at step 12 (85.0% of the 80.0 GiB GPU). " +
-            "An alert had been firing since step 8 (ep-imbalance-high on layer 6); 1 more was firing at the OOM.",
+            "Alerts on its rank, its stage's layers or the run in the window: ep-imbalance-high on layer 6 firing since step 8, " +
+            "still firing at the OOM; memory-headroom-low on rank 13 fired at step 10, resolved by step 11; aux-loss-high on layer 5 " +
+            "firing since step 11, still firing at the OOM. 2 of 3 were still firing at the OOM. " +
+            "1 more on other stages' layers or ranks is listed below.",
         );
       },
     },
@@ -119,9 +128,43 @@ describe("explainOom", () => {
             "In the last 2 steps it received up to 0.75x its share in layer 1 at step 1 (30 tokens against a group mean of 40), " +
             "while EP rank 1 of the group received 1.25x. It was its group's busiest EP rank in 0 of 2 layer-steps. " +
             "Only one memory sample was stored (step 2): peak 1.5 GiB. " +
-            "No alert on its rank or layers was firing at the OOM; 1 had fired and resolved in the window. " +
+            "Alerts on its rank, its stage's layers or the run in the window: ep-imbalance-high on layer 1 fired at step 1, resolved by step 1. " +
             "The run did not report its GPU memory, so headroom is unknown.",
         );
+      },
+    },
+    {
+      // Issue 17 item 9: the page listed ep-imbalance-high firing from step 14 and memory-headroom-low from 115
+      // (both last seen at 172, the run's last complete step) while the paragraph said "since step 174".
+      name: "alerts of the window: since when each fired, as the list below says, not only those seen at the OOM step",
+      input: {
+        ...full,
+        oomStep: 174,
+        window: { from: 125, to: 174 },
+        received: [],
+        memory: [],
+        gpuMemoryBytes: null,
+        alerts: [
+          alert({ ruleId: "ep-imbalance-high", layer: 6, step: 14, status: "resolved", endStep: 172, value: 2.1 }),
+          alert({ ruleId: "memory-headroom-low", rank: 13, step: 115, status: "resolved", endStep: 172 }),
+          alert({ ruleId: "drop-fraction-high", layer: 5, step: 174 }),
+          alert({ ruleId: "z-loss-high", layer: 5, step: 30, status: "resolved", endStep: 60 }), // before the window
+          alert({ ruleId: "oom", rank: 13, step: 174 }),
+        ],
+      },
+      check: ({ findings: f, text }) => {
+        expect(f.windowAlerts.map((a) => [a.ruleId, a.since, a.endStep])).toEqual([
+          ["ep-imbalance-high", 14, 172],
+          ["memory-headroom-low", 115, 172],
+          ["drop-fraction-high", 174, null],
+        ]);
+        expect(text).toContain(
+          "Alerts on its rank, its stage's layers or the run in the window: ep-imbalance-high on layer 6 fired at step 14, resolved by step 172; " +
+            "memory-headroom-low on rank 13 fired at step 115, resolved by step 172; drop-fraction-high on layer 5 firing since step 174, " +
+            "still firing at the OOM. 1 of 3 was still firing at the OOM.",
+        );
+        expect(text).not.toContain("had been firing since step 174");
+        expect(text).not.toContain("z-loss-high");
       },
     },
     {

@@ -114,6 +114,14 @@ export interface OomFindings {
   alertsFiringAtOom: number;
   /** Such alerts that fired and resolved inside the window before the OOM. */
   alertsResolvedInWindow: number;
+  /**
+   * Every alert episode on the rank, its stage's layers or the run that fired by the OOM step and overlapped the
+   * window, by the step it fired: since when, and the last step it was seen (null: still firing at the OOM).
+   * The post-mortem's alert list shows the same episodes.
+   */
+  windowAlerts: Array<{ ruleId: string; layer: number | null; rank: number | null; since: number; endStep: number | null }>;
+  /** Alerts of the window on other stages' layers or ranks (listed on the page, not in the paragraph). */
+  otherAlertsInWindow: number;
   /** Plain sentences naming data that was not there. */
   missing: string[];
 }
@@ -126,6 +134,8 @@ export interface OomExplanation {
 
 /** Alerts that are consequences of the death, not precursors. */
 const CONSEQUENCE_RULES = new Set(["oom", "rank-silent"]);
+// Alert episodes named one by one in the paragraph; the rest are counted (the page lists them all).
+const MAX_ALERTS_IN_TEXT = 6;
 
 /** explainOom reads an OOM's window and returns structured findings and a paragraph stating them (and what is missing). */
 export function explainOom(input: OomExplainInput): OomExplanation {
@@ -230,6 +240,13 @@ export function explainOom(input: OomExplainInput): OomExplanation {
   );
   const firingAtOom = relevant.filter((a) => a.status === "firing" || a.endStep === null || a.endStep >= input.oomStep);
   const resolvedInWindow = relevant.filter((a) => !firingAtOom.includes(a) && a.endStep !== null && a.endStep >= input.window.from);
+  const inWindow = (a: OomAlertInput) =>
+    !CONSEQUENCE_RULES.has(a.ruleId) && a.step <= input.oomStep && (a.endStep === null || a.status === "firing" || a.endStep >= input.window.from);
+  const windowAlerts = relevant
+    .filter(inWindow)
+    .sort((a, b) => a.step - b.step || a.ruleId.localeCompare(b.ruleId))
+    .map((a) => ({ ruleId: a.ruleId, layer: a.layer, rank: a.rank, since: a.step, endStep: firingAtOom.includes(a) ? null : a.endStep }));
+  const otherAlertsInWindow = input.alerts.filter((a) => inWindow(a) && !relevant.includes(a)).length;
   const first = [...firingAtOom].sort((a, b) => a.step - b.step || Number(b.severity === "critical") - Number(a.severity === "critical"))[0];
   const firstFiringAlert = first
     ? { ruleId: first.ruleId, scope: first.scope, layer: first.layer, rank: first.rank, step: first.step, value: first.value }
@@ -244,6 +261,8 @@ export function explainOom(input: OomExplainInput): OomExplanation {
     firstFiringAlert,
     alertsFiringAtOom: firingAtOom.length,
     alertsResolvedInWindow: resolvedInWindow.length,
+    windowAlerts,
+    otherAlertsInWindow,
     missing,
   };
   return { findings, text: formatOomParagraph(input, findings) };
@@ -285,18 +304,27 @@ export function formatOomParagraph(input: OomExplainInput, f: OomFindings): stri
     }
   }
 
-  if (f.firstFiringAlert) {
-    const a = f.firstFiringAlert;
-    const on = a.layer !== null ? `layer ${a.layer}` : a.rank !== null ? `rank ${a.rank}` : "the run";
-    const others = f.alertsFiringAtOom - 1;
-    s.push(
-      `An alert had been firing since step ${a.step} (${a.ruleId} on ${on})` +
-        (others > 0 ? `; ${others} more ${others === 1 ? "was" : "were"} firing at the OOM.` : "."),
-    );
-  } else if (f.alertsResolvedInWindow > 0) {
-    s.push(`No alert on its rank or layers was firing at the OOM; ${f.alertsResolvedInWindow} had fired and resolved in the window.`);
+  // The same episodes, in the same words, as the alert list below the paragraph: since when each fired, and
+  // whether it was still firing at the OOM or resolved (and by which step).
+  const others =
+    f.otherAlertsInWindow > 0
+      ? ` ${f.otherAlertsInWindow} more on other stages' layers or ranks ${f.otherAlertsInWindow === 1 ? "is" : "are"} listed below.`
+      : "";
+  if (f.windowAlerts.length > 0) {
+    const shown = f.windowAlerts.slice(0, MAX_ALERTS_IN_TEXT).map((a) => {
+      const on = a.layer !== null ? `layer ${a.layer}` : a.rank !== null ? `rank ${a.rank}` : "the run";
+      return a.endStep === null
+        ? `${a.ruleId} on ${on} firing since step ${a.since}, still firing at the OOM`
+        : `${a.ruleId} on ${on} fired at step ${a.since}, resolved by step ${a.endStep}`;
+    });
+    const more = f.windowAlerts.length - shown.length;
+    const firing = f.windowAlerts.filter((a) => a.endStep === null).length;
+    const total = f.windowAlerts.length;
+    const summary =
+      total === 1 && more === 0 ? "" : firing === 0 ? " None of them was still firing at the OOM." : ` ${firing} of ${total} ${firing === 1 ? "was" : "were"} still firing at the OOM.`;
+    s.push(`Alerts on its rank, its stage's layers or the run in the window: ${shown.join("; ")}${more > 0 ? `; and ${more} more` : ""}.${summary}${others}`);
   } else {
-    s.push("No alert on its rank, its stage's layers or the run had fired before the OOM.");
+    s.push("No alert on its rank, its stage's layers or the run had fired before the OOM." + others);
   }
   s.push(...f.missing);
   return s.join(" ");

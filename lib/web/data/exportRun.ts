@@ -14,6 +14,11 @@ export interface ExportOptions {
   format: "csv" | "json";
   /** Per-rank counts (LayerReport rows) instead of the per-(step, layer) aggregates. */
   raw?: boolean;
+  /**
+   * CSV only: the run's named series instead (`name,layer,step,value`: an imported log's `lm loss`, `z_loss`,
+   * `learning rate`, ...; layer 0 = run-level). JSON always carries them under "series".
+   */
+  series?: boolean;
   pageSize?: number;
 }
 
@@ -36,6 +41,13 @@ export async function findRunForExport(db: Db, idOrKey: string): Promise<RunReco
 /** exportRun yields the export in chunks of text. */
 export async function* exportRun(db: Db, run: RunRecord, o: ExportOptions): AsyncGenerator<string> {
   const pageSize = o.pageSize ?? 2_000;
+  if (o.format === "csv" && o.series) {
+    yield "name,layer,step,value\n";
+    for await (const rows of seriesPages(db, run.id, pageSize)) {
+      yield rows.map((r) => `${[r.name, r.layer, r.step, r.value].map(csvCell).join(",")}\n`).join("");
+    }
+    return;
+  }
   const experts = Array.from({ length: run.numExperts }, (_, e) => e);
   if (o.format === "json") {
     const meta = {
@@ -104,6 +116,16 @@ export async function* exportRun(db: Db, run: RunRecord, o: ExportOptions): Asyn
     }
   }
   if (o.format === "json") {
+    // The named series (RunScalar rows), every stored value: an imported log can be got back out.
+    yield `],"series":[`;
+    let firstPoint = true;
+    for await (const rows of seriesPages(db, run.id, pageSize)) {
+      yield rows.map((r) => {
+        const s = `${firstPoint ? "" : ","}${JSON.stringify({ name: r.name, layer: r.layer, step: r.step, value: Number.isFinite(r.value) ? r.value : null })}`;
+        firstPoint = false;
+        return s;
+      }).join("");
+    }
     const events = await db.prisma.runEvent.findMany({ where: { runId: run.id }, orderBy: { step: "asc" } });
     const samples = await db.prisma.stepSample.findMany({ where: { runId: run.id }, orderBy: [{ step: "asc" }, { rank: "asc" }] });
     yield `],"events":${JSON.stringify(events.map((e) => ({
@@ -116,5 +138,17 @@ export async function* exportRun(db: Db, run: RunRecord, o: ExportOptions): Asyn
       peakAllocatedBytes: s.peakAllocatedBytes === null ? null : Number(s.peakAllocatedBytes),
       numOoms: s.numOoms === null ? null : Number(s.numOoms), numAllocRetries: s.numAllocRetries === null ? null : Number(s.numAllocRetries),
     })))}}\n`;
+  }
+}
+
+/** seriesPages reads a run's RunScalar rows in pages, by name, layer and step. */
+async function* seriesPages(db: Db, runId: string, pageSize: number): AsyncGenerator<Array<{ name: string; layer: number; step: number; value: number }>> {
+  for (let skip = 0; ; skip += pageSize) {
+    const rows = await db.prisma.runScalar.findMany({
+      where: { runId }, orderBy: [{ name: "asc" }, { layer: "asc" }, { step: "asc" }], skip, take: pageSize,
+      select: { name: true, layer: true, step: true, value: true },
+    });
+    if (rows.length) yield rows;
+    if (rows.length < pageSize) break;
   }
 }

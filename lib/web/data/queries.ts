@@ -37,7 +37,7 @@ import type { RunEvent as RunEventRow } from "../../../generated/prisma/client";
 import type { Db } from "../../store/db";
 import { findRunById, listRanks, runFromRow, type RunRecord } from "../../store/runsRepo";
 import { getDb } from "./webDb";
-import { meanOf, type MetricColumn } from "../../store/bucketStats";
+import { meanOf, meanOverLayers, type MetricColumn } from "../../store/bucketStats";
 import { bucketSizeFor, groupedStepBuckets, readStepBuckets, storedStepRange } from "./stepBuckets";
 import { cachedExpertHeatmapSqlite, DEFAULT_EXPERT_HEATMAP_COLUMNS, type ExpertHeatmapOptions } from "./expertHeatmapSqlite";
 
@@ -509,7 +509,13 @@ export async function getCapacityWhatIf(runId: string, capacityFactor: number, s
   return { runId, step: at, capacityFactor, configuredCapacityFactor: configured, layers };
 }
 
-/** getScalarSeries returns a run's named series (layer 0 = run-level), downsampled to at most `maxPoints` buckets. */
+/**
+ * getScalarSeries returns a run's named series (layer 0 = run-level), downsampled to at most `maxPoints` buckets.
+ * Besides the stored ones (imports), a run with expert counts gets the run-level loss series Megatron logs per
+ * step (`load_balancing_loss`, `z_loss`, ...: the mean over the MoE layers that reported), computed from the
+ * per-(step, layer) aggregates, under the same names as an imported log's, so a live run and the log of the
+ * same job line up in the same chart. A stored series of the same name (what Megatron itself logged) wins.
+ */
 export async function getScalarSeries(
   runId: string,
   opts: { names?: string[]; maxPoints?: number } = {},
@@ -517,22 +523,38 @@ export async function getScalarSeries(
   const db = await getDb();
   const run = await findRunById(db, runId);
   if (!run) return null;
-  const range = await storedStepRange(db, "RunScalar", runId);
-  if (!range) return { runId, bucketSize: 1, series: [] };
-  const from = range.min;
-  const bucket = bucketSizeFor(from, range.max, opts.maxPoints ?? 600);
   const names = opts.names ?? [];
-  const rows = await groupedStepBuckets(db, {
-    table: "RunScalar", keys: ["name", "layer"], values: ["value"], runId, fromStep: from, toStep: range.max, bucketSize: bucket,
-    where: (ph) => (names.length ? ` AND "name" IN (${names.map((n) => ph(n)).join(", ")})` : ""),
-  });
-  rows.sort((x, y) => String(x.name).localeCompare(String(y.name)) || Number(x.layer) - Number(y.layer) || Number(x.b) - Number(y.b));
+  const stored = await storedStepRange(db, "RunScalar", runId);
+  const live = run.moeLayers.length > 0 ? await stepRange(db, runId) : null;
+  if (!stored && !live) return { runId, bucketSize: 1, series: [] };
+  const from = Math.min(stored?.min ?? Infinity, live?.min ?? Infinity);
+  const to = Math.max(stored?.max ?? -Infinity, live?.max ?? -Infinity);
+  const bucket = bucketSizeFor(from, to, opts.maxPoints ?? 600);
   const series = new Map<string, { name: string; layer: number; points: SeriesPointDto[] }>();
-  for (const r of rows) {
-    const key = `${String(r.name)}\u0000${Number(r.layer)}`;
-    let s = series.get(key);
-    if (!s) series.set(key, (s = { name: String(r.name), layer: Number(r.layer), points: [] }));
-    s.points.push({ step: Number(r.firstStep), value: Number(r.valueSum) / Number(r.valueN), min: Number(r.valueMin), max: Number(r.valueMax) });
+  if (stored) {
+    const rows = await groupedStepBuckets(db, {
+      table: "RunScalar", keys: ["name", "layer"], values: ["value"], runId, fromStep: stored.min, toStep: stored.max, bucketSize: bucket,
+      where: (ph) => (names.length ? ` AND "name" IN (${names.map((n) => ph(n)).join(", ")})` : ""),
+    });
+    rows.sort((x, y) => String(x.name).localeCompare(String(y.name)) || Number(x.layer) - Number(y.layer) || Number(x.b) - Number(y.b));
+    for (const r of rows) {
+      const key = `${String(r.name)}\u0000${Number(r.layer)}`;
+      let s = series.get(key);
+      if (!s) series.set(key, (s = { name: String(r.name), layer: Number(r.layer), points: [] }));
+      s.points.push({ step: Number(r.firstStep), value: Number(r.valueSum) / Number(r.valueN), min: Number(r.valueMin), max: Number(r.valueMax) });
+    }
   }
-  return { runId, bucketSize: bucket, series: [...series.values()] };
+  const liveNames = LOSS_NAMES.filter((n) => (names.length === 0 || names.includes(n)) && !series.has(`${n}\u0000${0}`));
+  if (live && liveNames.length > 0) {
+    const buckets = await readStepBuckets(db, {
+      runId, moeLayers: run.moeLayers, fromStep: live.min, toStep: live.max, firstStoredStep: live.min, bucketSize: bucket,
+      metrics: liveNames.map((n) => LOSS_COLUMN[n] as MetricColumn),
+    });
+    for (const n of liveNames) {
+      const points = meanOverLayers(buckets, LOSS_COLUMN[n] as MetricColumn);
+      if (points.length > 0) series.set(`${n}\u0000${0}`, { name: n, layer: 0, points });
+    }
+  }
+  const out = [...series.values()].sort((a, b) => a.name.localeCompare(b.name) || a.layer - b.layer);
+  return { runId, bucketSize: bucket, series: out };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyBucket, foldPoint, meanOf, mergeBucket, type AggregatePoint, type BucketStats } from "../../store/bucketStats";
+import { emptyBucket, foldPoint, meanOf, meanOverLayers, mergeBucket, type AggregatePoint, type BucketStats } from "../../store/bucketStats";
 import { blockOf, COARSE_STEPS, ROLLUP_STEPS } from "../../store/rollups";
 import { bucketSizeFor } from "./stepBuckets";
 
@@ -113,5 +113,37 @@ describe("blockOf", () => {
     expect(blockOf(63)).toBe(0);
     expect(blockOf(64)).toBe(1);
     expect(blockOf(100_000)).toBe(1562);
+  });
+});
+
+describe("meanOverLayers", () => {
+  const fold = (points: Array<[layer: number, step: number, z: number | null]>, size: number): BucketStats[] => {
+    const out = new Map<string, BucketStats>();
+    for (const [layer, step, z] of points) {
+      const key = `${layer}/${Math.floor(step / size)}`;
+      let b = out.get(key);
+      if (!b) out.set(key, (b = emptyBucket(layer, Math.floor(step / size))));
+      foldPoint(b, { layer, step, tokens: 1, metrics: { zLoss: z } });
+    }
+    return [...out.values()];
+  };
+  const cases: Array<{ name: string; points: Array<[number, number, number | null]>; size: number; want: Array<{ step: number; value: number; min: number; max: number }> }> = [
+    {
+      name: "one step per bucket: Megatron's per-step mean over the layers that reported",
+      points: [[1, 1, 10], [2, 1, 12], [3, 1, null], [1, 2, 11], [2, 2, 13], [3, 2, 15]],
+      size: 1,
+      want: [{ step: 1, value: 11, min: 11, max: 11 }, { step: 2, value: 13, min: 13, max: 13 }],
+    },
+    {
+      name: "several steps per bucket: mean of the means, band enclosing every per-step mean (the spike at step 3)",
+      points: [[1, 2, 10], [2, 2, 12], [1, 3, 30], [2, 3, 12]],
+      size: 2,
+      // per-step means 11 and 21; layer 1 min..max 10..30, layer 2 12..12 -> band 11..21
+      want: [{ step: 2, value: 16, min: 11, max: 21 }],
+    },
+    { name: "no values: no points", points: [[1, 1, null]], size: 1, want: [] },
+  ];
+  it.each(cases)("$name", ({ points, size, want }) => {
+    expect(meanOverLayers(fold(points, size), "zLoss")).toEqual(want);
   });
 });

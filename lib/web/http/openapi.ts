@@ -133,11 +133,12 @@ export const OPENAPI_DOCUMENT = {
     },
     "/api/runs/{runId}/export": {
       get: {
-        summary: "Download the run: per-(step, layer) aggregates, or with raw=1 the per-rank counts, as CSV or JSON",
+        summary: "Download the run: per-(step, layer) aggregates, or with raw=1 the per-rank counts, or in CSV with series=1 the named series (JSON always has them), as CSV or JSON",
         parameters: [
           runId,
           { name: "format", in: "query", schema: { type: "string", enum: ["csv", "json"], default: "csv" } },
           { name: "raw", in: "query", schema: { type: "string", enum: ["0", "1"] } },
+          { name: "series", in: "query", schema: { type: "string", enum: ["0", "1"] } },
         ],
         responses: { 200: { description: "text/csv or application/json attachment" }, 404: err },
       },

@@ -9,16 +9,17 @@ export const runtime = "nodejs";
 const Query = z.object({
   format: z.enum(["csv", "json"]).default("csv"),
   raw: z.enum(["0", "1", "true", "false"]).optional().transform((v) => v === "1" || v === "true"),
+  series: z.enum(["0", "1", "true", "false"]).optional().transform((v) => v === "1" || v === "true"),
 });
 
-/** GET /api/runs/{runId}/export?format=csv|json&raw=1: the run's aggregates (or raw per-rank counts) as a download. */
+/** GET /api/runs/{runId}/export?format=csv|json&raw=1|series=1: the run's aggregates (or raw per-rank counts, or in CSV its named series) as a download. */
 export async function GET(req: Request, ctx: RunRouteContext): Promise<Response> {
   return handle(async () => {
     const { runId } = await ctx.params;
     const q = parseQuery(req.url, Query);
     const db = await getDb();
     const run = await findRunForExport(db, runId);
-    const chunks = exportRun(db, run, { format: q.format, raw: q.raw });
+    const chunks = exportRun(db, run, { format: q.format, raw: q.raw, series: q.series });
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
@@ -30,7 +31,7 @@ export async function GET(req: Request, ctx: RunRouteContext): Promise<Response>
         await chunks.return(undefined);
       },
     });
-    const file = `${run.runKey.replace(/[^A-Za-z0-9._-]/g, "_")}${q.raw ? "-counts" : ""}.${q.format}`;
+    const file = `${run.runKey.replace(/[^A-Za-z0-9._-]/g, "_")}${q.raw ? "-counts" : q.series && q.format === "csv" ? "-series" : ""}.${q.format}`;
     return new Response(body, {
       headers: {
         "content-type": q.format === "csv" ? "text/csv; charset=utf-8" : "application/json",
