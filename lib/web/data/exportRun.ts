@@ -3,6 +3,7 @@
  * cross-rank aggregates per (step, layer) by default, or the raw per-rank counts. The CLI
  * (`moe-telemetry export`) and GET /api/runs/{id}/export both read it.
  */
+import { layerReportFromRow } from "../../store/layerReportRows";
 import { unpackCounts } from "../../store/packCounts";
 import { LOSS_NAMES } from "../../analysis/types";
 import type { Db } from "../../store/db";
@@ -69,18 +70,18 @@ export async function* exportRun(db: Db, run: RunRecord, o: ExportOptions): Asyn
       });
       const out: string[] = [];
       for (const r of rows) {
-        const counts = unpackCounts(r.counts);
-        const losses = LOSS_COLUMNS.map((c) => r[c]);
+        const rep = layerReportFromRow(r.step, r);
+        const losses = LOSS_NAMES.map((n) => rep.losses[n] ?? null);
         if (o.format === "json") {
           out.push(`${first ? "" : ","}${JSON.stringify({
-            step: r.step, layer: r.layer, rank: r.rank, microBatches: r.microBatches, tokens: Number(r.tokens),
-            dropped: r.dropped === null ? null : Number(r.dropped), tokensPerExpert: counts,
-            ...(r.countsBeforeDrop ? { tokensPerExpertBeforeDrop: unpackCounts(r.countsBeforeDrop) } : {}),
-            ...(r.received ? { receivedPerLocalExpert: unpackCounts(r.received) } : {}),
-            losses: Object.fromEntries(LOSS_NAMES.map((n, i) => [n, losses[i]]).filter(([, v]) => v !== null)),
+            step: rep.step, layer: rep.layer, rank: r.rank, microBatches: rep.microBatches, tokens: rep.tokens,
+            dropped: rep.dropped ?? null, tokensPerExpert: rep.tokensPerExpert,
+            ...(rep.tokensPerExpertBeforeDrop ? { tokensPerExpertBeforeDrop: rep.tokensPerExpertBeforeDrop } : {}),
+            ...(rep.receivedPerLocalExpert ? { receivedPerLocalExpert: rep.receivedPerLocalExpert } : {}),
+            losses: rep.losses,
           })}`);
         } else {
-          out.push(`${[r.step, r.layer, r.rank, r.microBatches, Number(r.tokens), r.dropped === null ? null : Number(r.dropped), ...losses, ...counts].map(csvCell).join(",")}\n`);
+          out.push(`${[rep.step, rep.layer, r.rank, rep.microBatches, rep.tokens, rep.dropped ?? null, ...losses, ...rep.tokensPerExpert].map(csvCell).join(",")}\n`);
         }
         first = false;
       }

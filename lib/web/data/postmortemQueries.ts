@@ -5,7 +5,7 @@
 import { computeEpLoad, type EpRankReport } from "../../analysis/computeEpLoad";
 import { deriveParallelSizes } from "../../analysis/deriveParallelSizes";
 import { expertsOfEpRank } from "../../analysis/expertsOfEpRank";
-import { unpackCounts } from "../../store/packCounts";
+import { layerReportFromRow } from "../../store/layerReportRows";
 import { explainOom, type OomAlertInput, type OomMemoryPoint, type OomReceivedPoint } from "../../analysis/postmortem/explainOom";
 import { stageOfLayer } from "../../analysis/stageOfLayer";
 import type { OomPostMortemDto } from "../../dto";
@@ -47,7 +47,6 @@ export async function getOomPostMortem(runId: string, eventId: string, window: n
     stageLayers.length > 0 && memberRanks.length > 0
       ? await db.prisma.layerReport.findMany({
           where: { runId, step: { gte: from, lte: to }, layer: { in: stageLayers }, rank: { in: memberRanks } },
-          select: { step: true, layer: true, rank: true, counts: true, received: true },
         })
       : [];
   const byPoint = new Map<string, { step: number; layer: number; reports: EpRankReport[] }>();
@@ -55,12 +54,7 @@ export async function getOomPostMortem(runId: string, eventId: string, window: n
     const key = `${r.step}/${r.layer}`;
     let p = byPoint.get(key);
     if (!p) byPoint.set(key, (p = { step: r.step, layer: r.layer, reports: [] }));
-    p.reports.push({
-      rank: r.rank,
-      coords: coordsOf.get(r.rank)!,
-      tokensPerExpert: unpackCounts(r.counts),
-      ...(r.received ? { receivedPerLocalExpert: unpackCounts(r.received) } : {}),
-    });
+    p.reports.push({ rank: r.rank, coords: coordsOf.get(r.rank)!, ...layerReportFromRow(r.step, r) });
   }
   const received: OomReceivedPoint[] = [];
   for (const p of byPoint.values()) {
