@@ -7,7 +7,8 @@ const DT_FLOAT = 1;
 const DT_DOUBLE = 2;
 const DT_STRING = 7;
 const scalarShape = pb.bytesField(2, new Uint8Array(0));
-const shapeOf = (...dims: number[]): Uint8Array => pb.bytesField(2, concat(dims.map((d) => pb.bytesField(1, pb.varintField(1, d)))));
+// TensorShapeProto: repeated Dim dim = 2, Dim.size = 1.
+const shapeOf = (...dims: number[]): Uint8Array => pb.bytesField(2, concat(dims.map((d) => pb.bytesField(2, pb.varintField(1, d)))));
 const f64le = (v: number): Uint8Array => {
   const b = new Uint8Array(8);
   new DataView(b.buffer).setFloat64(0, v, true);
@@ -81,10 +82,10 @@ describe("decodeTensorBoardEvent", () => {
   });
 
   const bad: Array<{ name: string; bytes: Uint8Array; reason: RegExp }> = [
-    { name: "truncated record", bytes: event({ step: 1, values: [simpleValue("x", 1)] }).slice(0, -2), reason: /past the end/ },
-    { name: "wrong wire type for step", bytes: pb.doubleField(2, 1), reason: /step has wire type 1/ },
-    { name: "unterminated varint", bytes: Uint8Array.from([0x10, 0xff]), reason: /truncated varint/ },
-    { name: "group wire type on a field we skip", bytes: Uint8Array.from([0x23]), reason: /unsupported wire type 3/ },
+    { name: "truncated record", bytes: event({ step: 1, values: [simpleValue("x", 1)] }).slice(0, -2), reason: /ends in the middle of a field/ },
+    { name: "invalid wire type on a field we skip", bytes: Uint8Array.from([0x7f]), reason: /invalid wire type 7/ },
+    { name: "unterminated varint", bytes: Uint8Array.from([0x10, 0xff]), reason: /ends in the middle of a field/ },
+    { name: "unterminated group on a field we skip", bytes: Uint8Array.from([0x23]), reason: /malformed event/ },
   ];
   it.each(bad)("rejects a $name with a reason", ({ bytes, reason }) => {
     const r = decodeTensorBoardEvent(bytes);

@@ -1,12 +1,14 @@
 /**
- * Minimal protobuf decoding of TensorBoard `tensorflow.Event` records, just enough for scalars, and the
+ * Decoding of TensorBoard `tensorflow.Event` records with protobufjs, just enough for scalars, and the
  * mapping of Megatron's TensorBoard tags onto our series.
  *
  * Scalars arrive in two shapes: `Summary.Value.simple_value` (torch.utils.tensorboard, tensorboardX,
  * which Megatron uses) and `Summary.Value.tensor` holding a one-element float/double tensor (TF2 summary
- * ops and newer writers). Field numbers are those of tensorflow/core/util/event.proto,
- * tensorflow/core/framework/summary.proto, tensor.proto and tensor_shape.proto.
+ * ops and newer writers). The schema below is ours and declares only the fields we read; its field numbers
+ * are TensorBoard's published format (tensorflow/core/util/event.proto, framework/summary.proto, tensor.proto,
+ * tensor_shape.proto). Fields it does not declare are skipped by the decoder, as protobuf readers do.
  */
+import protobuf from "protobufjs";
 import { LOSS_NAMES, type LossName } from "../analysis/types";
 
 /** TensorBoardScalar: one scalar value of an event. */
@@ -30,112 +32,86 @@ export interface DecodedEvent {
 /** DecodeEventResult: a decoded event, or why the record could not be decoded. */
 export type DecodeEventResult = { ok: true; event: DecodedEvent } | { ok: false; reason: string };
 
-class ProtoError extends Error {}
+// Kept in the module rather than read from a file, so the importer works the same from the CLI and from
+// inside the dashboard's server bundle. Histogram, image and audio values are declared as bytes: only their
+// presence matters here.
+const EVENT_SCHEMA = `
+syntax = "proto3";
+package moe.tensorboard;
 
-const UTF8 = new TextDecoder("utf-8");
-
-// Wire types: 0 varint, 1 64-bit, 2 length-delimited, 5 32-bit (3/4 are deprecated groups).
-class ProtoReader {
-  pos = 0;
-  private readonly view: DataView;
-
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-
-  get done(): boolean {
-    return this.pos >= this.buf.length;
-  }
-
-  varint(): number {
-    let result = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.buf.length) throw new ProtoError("truncated varint");
-      const b = this.buf[this.pos++];
-      result += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) {
-        // int64 fields encode negatives as 10-byte two's complement.
-        return result >= 2 ** 63 ? result - 2 ** 64 : result;
-      }
-      scale *= 128;
-    }
-    throw new ProtoError("varint longer than 10 bytes");
-  }
-
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new ProtoError("field runs past the end of the record");
-  }
-
-  double(): number {
-    this.need(8);
-    const v = this.view.getFloat64(this.pos, true);
-    this.pos += 8;
-    return v;
-  }
-
-  float(): number {
-    this.need(4);
-    const v = this.view.getFloat32(this.pos, true);
-    this.pos += 4;
-    return v;
-  }
-
-  bytes(): Uint8Array {
-    const n = this.varint();
-    if (n < 0) throw new ProtoError("negative length");
-    this.need(n);
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-
-  string(): string {
-    return UTF8.decode(this.bytes());
-  }
-
-  key(): { field: number; wire: number } {
-    const k = this.varint();
-    const field = Math.floor(k / 8);
-    if (field === 0) throw new ProtoError("field number 0");
-    return { field, wire: k & 7 };
-  }
-
-  skip(wire: number): void {
-    switch (wire) {
-      case 0:
-        this.varint();
-        return;
-      case 1:
-        this.need(8);
-        this.pos += 8;
-        return;
-      case 2:
-        this.bytes();
-        return;
-      case 5:
-        this.need(4);
-        this.pos += 4;
-        return;
-      default:
-        throw new ProtoError(`unsupported wire type ${wire}`);
-    }
-  }
+message Event {
+  double wall_time = 1;
+  int64 step = 2;
+  string file_version = 3;
+  Summary summary = 5;
 }
 
-function expectWire(actual: number, expected: number, what: string): void {
-  if (actual !== expected) throw new ProtoError(`${what} has wire type ${actual}, expected ${expected}`);
+message Summary {
+  message Value {
+    string tag = 1;
+    float simple_value = 2;
+    bytes obsolete_old_style_histogram = 3;
+    bytes image = 4;
+    bytes histo = 5;
+    bytes audio = 6;
+    string node_name = 7;
+    TensorProto tensor = 8;
+  }
+  repeated Value value = 1;
 }
 
-// Repeated numeric fields may be packed (wire 2, proto3 default) or one element per key.
-function readRepeated(r: ProtoReader, wire: number, elementWire: number, read: (rr: ProtoReader) => number, into: number[]): void {
-  if (wire === 2) {
-    const inner = new ProtoReader(r.bytes());
-    while (!inner.done) into.push(read(inner));
-  } else {
-    expectWire(wire, elementWire, "repeated element");
-    into.push(read(r));
+message TensorShapeProto {
+  message Dim {
+    int64 size = 1;
+    string name = 2;
   }
+  repeated Dim dim = 2;
+  bool unknown_rank = 3;
+}
+
+message TensorProto {
+  int32 dtype = 1;
+  TensorShapeProto tensor_shape = 2;
+  bytes tensor_content = 4;
+  repeated float float_val = 5;
+  repeated double double_val = 6;
+  repeated int32 int_val = 7;
+  repeated bytes string_val = 8;
+  repeated int64 int64_val = 10;
+  repeated int32 half_val = 13;
+}
+`;
+
+const EventType = protobuf.parse(EVENT_SCHEMA, { keepCase: true }).root.lookupType("moe.tensorboard.Event");
+
+interface WireTensor {
+  dtype?: number;
+  tensor_shape?: { dim?: Array<{ size?: number }>; unknown_rank?: boolean };
+  tensor_content?: Uint8Array;
+  float_val?: number[];
+  double_val?: number[];
+  int_val?: number[];
+  string_val?: Uint8Array[];
+  int64_val?: number[];
+  half_val?: number[];
+}
+
+interface WireValue {
+  tag?: string;
+  node_name?: string;
+  simple_value?: number;
+  obsolete_old_style_histogram?: Uint8Array;
+  image?: Uint8Array;
+  histo?: Uint8Array;
+  audio?: Uint8Array;
+  tensor?: WireTensor;
+}
+
+interface WireEvent {
+  wall_time?: number;
+  step?: number;
+  file_version?: string;
+  summary?: { value?: WireValue[] };
 }
 
 // tensorflow DataType values (types.proto) that can hold a scalar we can plot.
@@ -164,69 +140,37 @@ function bfloat16ToNumber(bits: number): number {
 
 type TensorValue = { ok: true; value: number } | { ok: false; reason: string };
 
-function decodeScalarTensor(bytes: Uint8Array): TensorValue {
-  const r = new ProtoReader(bytes);
-  let dtype = 0;
-  const dims: number[] = [];
-  let content: Uint8Array | null = null;
-  const floats: number[] = [];
-  const doubles: number[] = [];
-  const ints: number[] = [];
-  let strings = 0;
-  while (!r.done) {
-    const { field, wire } = r.key();
-    if (field === 1 && wire === 0) dtype = r.varint();
-    else if (field === 2 && wire === 2) {
-      const shape = new ProtoReader(r.bytes());
-      while (!shape.done) {
-        const k = shape.key();
-        if (k.field === 1 && k.wire === 2) {
-          const dim = new ProtoReader(shape.bytes());
-          let size = 0;
-          while (!dim.done) {
-            const d = dim.key();
-            if (d.field === 1 && d.wire === 0) size = dim.varint();
-            else dim.skip(d.wire);
-          }
-          dims.push(size);
-        } else shape.skip(k.wire);
-      }
-    } else if (field === 4 && wire === 2) content = r.bytes();
-    else if (field === 5) readRepeated(r, wire, 5, (rr) => rr.float(), floats);
-    else if (field === 6) readRepeated(r, wire, 1, (rr) => rr.double(), doubles);
-    else if (field === 7 || field === 10 || field === 13) readRepeated(r, wire, 0, (rr) => rr.varint(), ints);
-    else if (field === 8 && wire === 2) {
-      r.bytes();
-      strings++;
-    } else r.skip(wire);
-  }
+function decodeScalarTensor(t: WireTensor): TensorValue {
+  const dtype = t.dtype ?? 0;
+  const dims = (t.tensor_shape?.dim ?? []).map((d) => Number(d.size ?? 0));
   const elements = dims.reduce((a, b) => a * b, 1);
-  if (dtype === DT_STRING || strings > 0) return { ok: false, reason: "string tensor (text summary)" };
+  if (dtype === DT_STRING || (t.string_val?.length ?? 0) > 0) return { ok: false, reason: "string tensor (text summary)" };
   if (elements !== 1) return { ok: false, reason: `non-scalar tensor of shape [${dims.join(", ")}]` };
 
+  const content = t.tensor_content;
   const fromContent = (width: number, get: (v: DataView) => number): number | undefined =>
     content && content.length >= width ? get(new DataView(content.buffer, content.byteOffset, width)) : undefined;
   let value: number | undefined;
   switch (dtype) {
     case DT_FLOAT:
-      value = floats[0] ?? fromContent(4, (v) => v.getFloat32(0, true));
+      value = t.float_val?.[0] ?? fromContent(4, (v) => v.getFloat32(0, true));
       break;
     case DT_DOUBLE:
-      value = doubles[0] ?? fromContent(8, (v) => v.getFloat64(0, true));
+      value = t.double_val?.[0] ?? fromContent(8, (v) => v.getFloat64(0, true));
       break;
     case DT_INT32:
-      value = ints[0] ?? fromContent(4, (v) => v.getInt32(0, true));
+      value = t.int_val?.[0] ?? fromContent(4, (v) => v.getInt32(0, true));
       break;
     case DT_INT64:
-      value = ints[0] ?? fromContent(8, (v) => Number(v.getBigInt64(0, true)));
+      value = t.int64_val?.[0] ?? fromContent(8, (v) => Number(v.getBigInt64(0, true)));
       break;
     case DT_HALF: {
-      const bits = ints[0] ?? fromContent(2, (v) => v.getUint16(0, true));
+      const bits = t.half_val?.[0] ?? t.int_val?.[0] ?? fromContent(2, (v) => v.getUint16(0, true));
       value = bits === undefined ? undefined : halfToNumber(bits);
       break;
     }
     case DT_BFLOAT16: {
-      const bits = ints[0] ?? fromContent(2, (v) => v.getUint16(0, true));
+      const bits = t.half_val?.[0] ?? t.int_val?.[0] ?? fromContent(2, (v) => v.getUint16(0, true));
       value = bits === undefined ? undefined : bfloat16ToNumber(bits);
       break;
     }
@@ -237,66 +181,36 @@ function decodeScalarTensor(bytes: Uint8Array): TensorValue {
   return { ok: true, value: value ?? 0 };
 }
 
-function decodeSummary(bytes: Uint8Array, event: DecodedEvent): void {
-  const r = new ProtoReader(bytes);
-  while (!r.done) {
-    const { field, wire } = r.key();
-    if (field !== 1 || wire !== 2) {
-      r.skip(wire);
-      continue;
-    }
-    const v = new ProtoReader(r.bytes());
-    let tag = "";
-    let simple: number | undefined;
-    let tensor: Uint8Array | undefined;
-    let other: string | undefined;
-    while (!v.done) {
-      const k = v.key();
-      if (k.field === 1 && k.wire === 2) tag = v.string();
-      else if (k.field === 7 && k.wire === 2 && !tag) tag = v.string(); // node_name: legacy tag
-      else if (k.field === 2 && k.wire === 5) simple = v.float();
-      else if (k.field === 8 && k.wire === 2) tensor = v.bytes();
-      else {
-        if (k.field === 3 || k.field === 5) other = "histogram";
-        else if (k.field === 4) other = "image";
-        else if (k.field === 6) other = "audio";
-        v.skip(k.wire);
-      }
-    }
-    if (simple !== undefined) event.scalars.push({ tag, value: simple });
-    else if (tensor !== undefined) {
-      const t = decodeScalarTensor(tensor);
+function collectValues(values: WireValue[], event: DecodedEvent): void {
+  for (const v of values) {
+    const tag = v.tag || v.node_name || ""; // node_name: the legacy tag
+    if (v.simple_value !== undefined) event.scalars.push({ tag, value: v.simple_value });
+    else if (v.tensor) {
+      const t = decodeScalarTensor(v.tensor);
       if (t.ok) event.scalars.push({ tag, value: t.value });
       else event.skippedValues.push({ tag, reason: t.reason });
-    } else event.skippedValues.push({ tag, reason: other ? `${other} summary` : "value without data" });
+    } else {
+      const other = v.histo || v.obsolete_old_style_histogram ? "histogram" : v.image ? "image" : v.audio ? "audio" : undefined;
+      event.skippedValues.push({ tag, reason: other ? `${other} summary` : "value without data" });
+    }
   }
 }
 
 /** decodeTensorBoardEvent: decode one TFRecord payload as a tensorflow.Event and pull out its scalars. */
 export function decodeTensorBoardEvent(bytes: Uint8Array): DecodeEventResult {
-  const event: DecodedEvent = { wallTime: 0, step: 0, scalars: [], skippedValues: [] };
+  let wire: WireEvent;
   try {
-    const r = new ProtoReader(bytes);
-    while (!r.done) {
-      const { field, wire } = r.key();
-      if (field === 1) {
-        expectWire(wire, 1, "wall_time");
-        event.wallTime = r.double();
-      } else if (field === 2) {
-        expectWire(wire, 0, "step");
-        event.step = r.varint();
-      } else if (field === 3) {
-        expectWire(wire, 2, "file_version");
-        event.fileVersion = r.string();
-      } else if (field === 5) {
-        expectWire(wire, 2, "summary");
-        decodeSummary(r.bytes(), event);
-      } else r.skip(wire);
-    }
+    // int64 as JS numbers (steps and int64 tensors fit), bytes as Uint8Array; absent fields left undefined.
+    wire = EventType.toObject(EventType.decode(bytes), { longs: Number, bytes: Uint8Array as unknown as typeof String }) as WireEvent;
   } catch (e) {
-    if (e instanceof ProtoError) return { ok: false, reason: `malformed event: ${e.message}` };
-    throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    // protobufjs says "index out of range: 3 + 10 > 12" when a field or varint runs past the record's end.
+    const reason = /index out of range/.test(message) ? "the record ends in the middle of a field (truncated, or not a TensorBoard event)" : message;
+    return { ok: false, reason: `malformed event: ${reason}` };
   }
+  const event: DecodedEvent = { wallTime: wire.wall_time ?? 0, step: wire.step ?? 0, scalars: [], skippedValues: [] };
+  if (wire.file_version) event.fileVersion = wire.file_version;
+  collectValues(wire.summary?.value ?? [], event);
   return { ok: true, event };
 }
 
