@@ -2,7 +2,7 @@
  * The login, setup and logout flows for the /api/auth route handlers: throttling, the generic failure
  * message, session creation and the Set-Cookie header.
  */
-import { z } from "zod";
+import { apiRoute } from "../http/apiRoutes";
 import { Conflict } from "../../analysis/errors";
 import type { Db } from "../../store/db";
 import { parseBody } from "./body";
@@ -25,8 +25,9 @@ export function clientAddress(headers: Headers): string {
   return hops[hops.length - 1] ?? headers.get("x-real-ip") ?? "unknown";
 }
 
-const Credentials = z.object({ username: z.string().min(1).max(200), password: z.string().min(1).max(1024) });
-const SetupBody = Credentials.extend({ code: z.string().min(1).max(100) });
+// The bodies as the API documents them (lib/web/http/apiRoutes.ts).
+const Credentials = apiRoute("POST /api/auth/login").body;
+const SetupBody = apiRoute("POST /api/auth/setup").body;
 
 function withCookie(body: unknown, cookie: string, status = 200): Response {
   return Response.json(body, { status, headers: { "cache-control": "no-store", "set-cookie": cookie } });

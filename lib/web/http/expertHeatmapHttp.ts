@@ -10,20 +10,12 @@
  * ETag is weak: the bytes on the wire may be a compressed form of the body it names.
  */
 import { createHash } from "node:crypto";
-import { z } from "zod";
 import { NotFound } from "../../analysis/errors";
 import type { ExpertHeatmapDto } from "../../dto";
-import { parseQuery, stepParam } from "./http";
+import { apiRoute } from "./apiRoutes";
+import { parseQuery } from "./http";
 import { gzipOnce } from "./syncGzip";
 import { getExpertHeatmap } from "../data/queries";
-
-/** ExpertHeatmapQuery: the route's query parameters. */
-export const ExpertHeatmapQuery = z.object({
-  layer: z.coerce.number().int().min(1),
-  from: stepParam.optional(),
-  to: stepParam.optional(),
-  maxColumns: z.coerce.number().int().min(1).max(5_000).optional(),
-});
 
 /** EncodedHeatmap: one answer as JSON bytes with its ETag; the gzip form is made on first need and kept. */
 export class EncodedHeatmap {
@@ -55,7 +47,7 @@ function encode(dto: ExpertHeatmapDto): EncodedHeatmap {
  * Throws InvalidInput naming the bad query parameter (400) or NotFound for an unknown run or layer (404).
  */
 export async function expertHeatmapAnswer(runId: string, url: string): Promise<EncodedHeatmap> {
-  const q = parseQuery(url, ExpertHeatmapQuery);
+  const q = parseQuery(url, apiRoute("GET /api/runs/{runId}/heatmap/experts").query);
   const dto = await getExpertHeatmap(runId, q.layer, { fromStep: q.from, toStep: q.to, maxColumns: q.maxColumns });
   if (dto === null) throw new NotFound(`run ${runId} does not exist or layer ${q.layer} is not one of its MoE layers`, "layer");
   return encode(dto);

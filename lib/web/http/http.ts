@@ -71,14 +71,8 @@ export function parseQuery<T extends z.ZodType>(url: string, schema: T): z.infer
   return r.data;
 }
 
-/** step is a non-negative integer query parameter. */
-export const stepParam = z.coerce.number().int().min(0);
-
-/** layersParam parses "1,2,5" into layer numbers. */
-export const layersParam = z
-  .string()
-  .regex(/^\d+(,\d+)*$/, "expected comma-separated layer numbers such as 1,2,5")
-  .transform((s) => s.split(",").map(Number));
+// The shared query parameters live with the route registry; re-exported for the handlers that build their own.
+export { layersParam, stepParam } from "./apiRoutes";
 
 /** notFound throws NotFound for an unknown run id. */
 export function runNotFound(runId: string): never {

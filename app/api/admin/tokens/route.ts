@@ -1,14 +1,13 @@
-import { z } from "zod";
 import { handle, json, requireRole } from "@/lib/web/http/http";
 import { parseBody } from "@/lib/web/auth/body";
 import { createIngestToken, ingestAuthMode, listIngestTokens, listProjects } from "@/lib/store/ingestTokens";
 import { readJsonBody } from "@/lib/web/http/readJsonBody";
 import { getDb } from "@/lib/web/data/webDb";
+import { apiRoute } from "@/lib/web/http/apiRoutes";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-const Create = z.object({ projectName: z.string().min(1).max(200), name: z.string().min(1).max(200) });
 
 /** GET /api/admin/tokens: {ingestAuth, projects, tokens} (admin; never a secret). */
 export async function GET(req: Request): Promise<Response> {
@@ -23,7 +22,7 @@ export async function GET(req: Request): Promise<Response> {
 export async function POST(req: Request): Promise<Response> {
   return handle(async () => {
     const user = await requireRole(req, "admin");
-    const body = parseBody(Create, await readJsonBody(req));
+    const body = parseBody(apiRoute("POST /api/admin/tokens").body, await readJsonBody(req));
     return json(await createIngestToken(await getDb(), { ...body, createdBy: user.username }), 201);
   });
 }

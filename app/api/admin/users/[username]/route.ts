@@ -1,22 +1,21 @@
-import { z } from "zod";
 import { InvalidInput } from "@/lib/analysis/errors";
 import { handle, json, requireRole } from "@/lib/web/http/http";
 import { parseBody } from "@/lib/web/auth/body";
 import { resetPassword, setDisabled, setRole, type UserInfo } from "@/lib/web/auth/users";
 import { readJsonBody } from "@/lib/web/http/readJsonBody";
 import { getDb } from "@/lib/web/data/webDb";
+import { apiRoute } from "@/lib/web/http/apiRoutes";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-const Patch = z.object({ role: z.string().optional(), disabled: z.boolean().optional(), password: z.string().optional() }).strict();
 
 /** PATCH /api/admin/users/{username} {role?, disabled?, password?}: change role, disable/enable, reset password (admin). */
 export async function PATCH(req: Request, ctx: { params: Promise<{ username: string }> }): Promise<Response> {
   return handle(async () => {
     await requireRole(req, "admin");
     const { username } = await ctx.params;
-    const body = parseBody(Patch, await readJsonBody(req));
+    const body = parseBody(apiRoute("PATCH /api/admin/users/{username}").body, await readJsonBody(req));
     if (body.role === undefined && body.disabled === undefined && body.password === undefined) {
       throw new InvalidInput("nothing to change: send role, disabled or password", "body");
     }

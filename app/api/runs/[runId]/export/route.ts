@@ -1,22 +1,17 @@
-import { z } from "zod";
 import { exportRun, findRunForExport } from "@/lib/web/data/exportRun";
 import { handle, parseQuery, type RunRouteContext } from "@/lib/web/http/http";
 import { getDb } from "@/lib/web/data/webDb";
+import { apiRoute } from "@/lib/web/http/apiRoutes";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-const Query = z.object({
-  format: z.enum(["csv", "json"]).default("csv"),
-  raw: z.enum(["0", "1", "true", "false"]).optional().transform((v) => v === "1" || v === "true"),
-  series: z.enum(["0", "1", "true", "false"]).optional().transform((v) => v === "1" || v === "true"),
-});
 
 /** GET /api/runs/{runId}/export?format=csv|json&raw=1|series=1: the run's aggregates (or raw per-rank counts, or in CSV its named series) as a download. */
 export async function GET(req: Request, ctx: RunRouteContext): Promise<Response> {
   return handle(async () => {
     const { runId } = await ctx.params;
-    const q = parseQuery(req.url, Query);
+    const q = parseQuery(req.url, apiRoute("GET /api/runs/{runId}/export").query);
     const db = await getDb();
     const run = await findRunForExport(db, runId);
     const chunks = exportRun(db, run, { format: q.format, raw: q.raw, series: q.series });
