@@ -99,7 +99,7 @@ program
   .option("--run <name>", "run name (default: the file name)")
   .option("--run-key <key>", "run key (default: derived from the file's path, so importing again updates the same run)")
   .option("--collector <address>", "send through this collector instead of writing to --database")
-  .option("--database <url>", "database URL (an in-process collector writes to it)", env.DATABASE_URL)
+  .option("--database <url>", "database URL (written directly, with the collector's validation and writer)", env.DATABASE_URL)
   .option("--config <file>", "Megatron launch script or command line, when the input does not print its arguments")
   .option("--layers <n>", "num_layers", int("--layers", 1))
   .option("--experts <n>", "num_experts", int("--experts", 1))

@@ -6,7 +6,6 @@ import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
 import { InvalidInput, NotFound, Unavailable } from "../lib/analysis/errors";
-import { stageOfLayer } from "../lib/analysis/stageOfLayer";
 import { validateBatch, type Rejection } from "../lib/wire/validateBatch";
 import { loadTelemetryProto } from "../lib/wire/loadTelemetryProto";
 import {
@@ -17,6 +16,7 @@ import {
   runInfoFromWire,
   stepSampleFromWire,
 } from "../lib/wire/protoMapping";
+import { batchContextOf, stageLayersOf } from "../lib/store/batchContext";
 import type { Db } from "../lib/store/db";
 import type { AlertEngine } from "./AlertEngine";
 import { IngestBuffer } from "./IngestBuffer";
@@ -314,7 +314,7 @@ export class Collector {
     const key = `${run.id}/${pp}`;
     let layers = this.stageLayerCache.get(key);
     if (!layers) {
-      layers = new Set(run.moeLayers.filter((l) => stageOfLayer(run.config, l).pp === pp));
+      layers = stageLayersOf(run, pp);
       this.stageLayerCache.set(key, layers);
     }
     return layers;
@@ -322,15 +322,12 @@ export class Collector {
 
   private prepare(run: RunRecord, rank: number, pp: number, instance: string, batch: Batch__Output): { pending: PendingBatch; rejected: Rejection[] } {
     checkBatchHeader(batch.seq, batch.dropped_batches);
-    const checked = validateBatch(batch.layers.map(layerReportFromWire), batch.steps.map(stepSampleFromWire), {
-      numExperts: run.numExperts,
-      numLayers: run.numLayers,
-      topk: run.topk,
-      expertModelParallelSize: run.config.expert_model_parallel_size,
-      moeLayers: new Set(run.moeLayers),
-      stageLayers: this.stageLayers(run, pp),
-      stage: pp,
-    }, batch.scalars.map(scalarFromWire));
+    const checked = validateBatch(
+      batch.layers.map(layerReportFromWire),
+      batch.steps.map(stepSampleFromWire),
+      batchContextOf(run, pp, this.stageLayers(run, pp)),
+      batch.scalars.map(scalarFromWire),
+    );
     this.stats.batches++;
     this.stats.layerReports += checked.layers.length;
     this.stats.stepSamples += checked.steps.length + checked.scalars.length;

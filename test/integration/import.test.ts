@@ -1,6 +1,6 @@
 /**
- * `moe-telemetry import` end to end: files on disk -> parsers -> a collector -> the database, for the
- * three formats, with the summary and the errors a user sees.
+ * `moe-telemetry import` end to end: files on disk -> parsers -> the database (directly, or through a
+ * collector with --collector), for the three formats, with the summary and the errors a user sees.
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -12,7 +12,7 @@ import { concat, event, frameRecord, simpleValue } from "../../lib/importers/tes
 import { openDatabase, type Db } from "../../lib/store/db";
 import { unpackCounts } from "../../lib/store/packCounts";
 import { parseMegatronLogText } from "../../lib/importers/parseMegatronLog";
-import { tempDatabaseUrl } from "./harness";
+import { startCollector, tempDatabaseUrl } from "./harness";
 
 const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, "../../bin/moe-telemetry.mjs");
@@ -55,6 +55,39 @@ describe("import", () => {
     const mem = await db.prisma.stepSample.findMany({ where: { runId: runRow.id } });
     expect(mem).toHaveLength(1);
     expect(Number(mem[0].peakAllocatedBytes)).toBe(Math.round(33742.08056640625 * 1024 * 1024));
+  });
+
+  it("stores the same rows through a collector (--collector) as straight into the database", async () => {
+    const file = path.join(dir, "rank3.jsonl");
+    const lines = [1, 2, 3].flatMap((iteration) =>
+      [1, 2].map((layer) => JSON.stringify({ iteration, layer, tokens_per_expert: [iteration + layer, 8 - layer, 4, 2 * iteration] })),
+    );
+    fs.writeFileSync(file, `${lines.join("\n")}\n`);
+    const args = ["--topk", "2", "--world-size", "4", "--layers", "2", "--experts", "4"];
+    const direct = await cli(["import", "tokens-jsonl", file, "--database", url, ...args, "--run-key", "direct", "--json"]);
+    expect(direct.code).toBe(0);
+    const c = await startCollector(tempDatabaseUrl());
+    try {
+      const viaCollector = await cli(["import", "tokens-jsonl", file, "--collector", c.address, ...args, "--run-key", "via", "--json"]);
+      expect(viaCollector.code).toBe(0);
+      const rowsOf = async (d: Db, runKey: string) => {
+        const runRow = await d.prisma.run.findUniqueOrThrow({ where: { runKey } });
+        const reports = await d.prisma.layerReport.findMany({ where: { runId: runRow.id }, orderBy: [{ step: "asc" }, { layer: "asc" }, { rank: "asc" }] });
+        const aggregates = await d.prisma.layerAggregate.findMany({ where: { runId: runRow.id }, orderBy: [{ step: "asc" }, { layer: "asc" }] });
+        return {
+          status: runRow.status,
+          lastStep: runRow.lastStep,
+          reports: reports.map((r) => [r.step, r.layer, r.rank, Number(r.tokens), unpackCounts(r.counts)]),
+          aggregates: aggregates.map((a) => [a.step, a.layer, a.ranksReported, unpackCounts(a.load), a.maxVio]),
+        };
+      };
+      const a = await rowsOf(db, "direct");
+      expect(a.reports).toHaveLength(6);
+      expect(a.reports[0]).toEqual([1, 1, 3, 8, [2, 7, 4, 2]]); // tokens: ceil(15 assignments / top-2)
+      expect(await rowsOf(c.db, "via")).toEqual(a);
+    } finally {
+      await c.stop();
+    }
   });
 
   it("imports per-layer TensorBoard scalars, which the loss charts then show", async () => {

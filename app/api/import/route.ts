@@ -1,10 +1,12 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { InvalidInput } from "@/lib/analysis/errors";
 import { formatBytes, limit } from "@/lib/wire/limits";
 import { handle, json, requireRole } from "@/lib/web/http/http";
+import { importFile, type ImportFileOptions, type ImportKind } from "@/lib/importers/importFile";
+import { databaseImportSink } from "@/lib/store/importSink";
+import { getDb } from "@/lib/web/data/webDb";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -48,8 +50,8 @@ function field(form: FormData, name: string): string | undefined {
 
 /**
  * POST /api/import (multipart/form-data: kind, file, and optionally run, config (launch script text),
- * layers, experts, topk, worldSize): runs the same importer as `moe-telemetry import` against this
- * dashboard's database and answers its JSON summary, or 400 with the importer's message. Needs the editor role.
+ * layers, experts, topk, worldSize): runs the same importer as `moe-telemetry import` in this process against
+ * this dashboard's database and answers its JSON summary, or 400 with the importer's message. Needs the editor role.
  */
 export async function POST(req: Request): Promise<Response> {
   return handle(async () => {
@@ -69,33 +71,24 @@ export async function POST(req: Request): Promise<Response> {
       // Keep the uploaded name: the importer reads the rank from tokens_per_expert/rank<R>.jsonl.
       const target = path.join(dir, path.basename(file.name || "upload").replace(/[^A-Za-z0-9._-]/g, "_"));
       fs.writeFileSync(target, Buffer.from(await file.arrayBuffer()));
-      const args = ["import", kind, target, "--json", "--run", field(form, "run") ?? file.name];
-      const config = field(form, "config");
-      if (config) {
-        const cfg = path.join(dir, "launch.sh");
-        fs.writeFileSync(cfg, config);
-        args.push("--config", cfg);
-      }
-      for (const [name, flag] of [["layers", "--layers"], ["experts", "--experts"], ["topk", "--topk"], ["worldSize", "--world-size"]] as const) {
+      const number = (name: string, flag: string): number | undefined => {
         const v = field(form, name);
-        if (v) args.push(flag, v);
-      }
-      const root = process.env.MOE_TELEMETRY_ROOT ?? process.cwd();
-      const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [path.join(root, "bin", "moe-telemetry.mjs"), ...args], { cwd: root, env: process.env });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-        child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
-      });
-      const last = result.stdout.trim().split("\n").pop() ?? "";
-      if (result.code !== 0 && result.code !== 2) {
-        throw new InvalidInput(result.stderr.replace(/^moe-telemetry: /, "").trim() || `the importer exited with ${result.code}`, "file");
-      }
-      const summary = JSON.parse(last) as Record<string, unknown>;
-      const errors = result.stderr.split("\n").filter((l) => l.startsWith("error: "));
-      return json({ ...summary, ...(errors.length ? { errors } : {}) });
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw new InvalidInput(`${flag.slice(2)} must be a positive integer, got "${v}"`, name);
+        return n;
+      };
+      const options: ImportFileOptions = {
+        run: field(form, "run") ?? file.name,
+        launchScript: field(form, "config"),
+        layers: number("layers", "--layers"),
+        experts: number("experts", "--experts"),
+        topk: number("topk", "--topk"),
+        worldSize: number("worldSize", "--world-size"),
+      };
+      // The same importer as `moe-telemetry import`, in this process, writing to this dashboard's database.
+      const result = await importFile(kind as ImportKind, target, options, databaseImportSink(await getDb()));
+      return json({ ...result.summary, ...(result.errors.length ? { errors: result.errors.map((e) => `error: ${e}`) } : {}) });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
