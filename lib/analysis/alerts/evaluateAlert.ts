@@ -32,6 +32,8 @@ export interface AlertState {
   step: number | null;
   peakValue: number | null;
   peakStep: number | null;
+  /** The step the instance fired at (absent in states stored before it was kept). */
+  firingSinceStep?: number | null;
   /** Consecutive observed steps on which the condition held (absent in states stored before step holds). */
   heldSteps?: number;
   /** Consecutive observed healthy steps since the condition last held. */
@@ -136,6 +138,7 @@ export function evaluateAlert(
     if (s.status === "pending" && heldLongEnough) {
       s.status = "firing";
       s.firingSinceMs = nowMs;
+      s.firingSinceStep = s.step;
       s.lastNotifiedMs = nowMs;
       emit.push("firing");
       return { state: s, emit };
