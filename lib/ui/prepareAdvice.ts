@@ -59,7 +59,8 @@ export interface AdviceModel {
   simulated: boolean;
   groups: AdviceGroup[];
   count: number;
-  memoryModel: { text: string; weak: boolean } | null;
+  /** The fitted model; `weak` (below the advisor's fit threshold) means it predicted nothing, and `why` says so. */
+  memoryModel: { text: string; weak: boolean; why: string | null } | null;
   notes: string[];
 }
 
@@ -151,10 +152,11 @@ export function prepareAdvice(dto: AdviceInput): AdviceModel {
     memoryModel: m
       ? {
           text: `peak ≈ ${formatBytes(m.baseBytes)} + ${formatBytes(m.bytesPerToken)} × received tokens; r² ${m.r2.toFixed(2)} over ${m.samples} samples, RMS error ${formatBytes(m.rmsErrorBytes)}`,
-          weak: m.r2 < 0.5,
+          weak: dto.memoryPredictionsOff != null,
+          why: dto.memoryPredictionsOff ?? null,
         }
       : null,
-    // The advisor also states the fitted model as a note; it is shown above in structured form.
-    notes: m ? dto.notes.filter((t) => !t.startsWith("memory model:")) : dto.notes,
+    // The advisor also states the fitted model (and a weak fit's consequence) as notes; they are shown above in structured form.
+    notes: m ? dto.notes.filter((t) => !t.startsWith("memory model:") && t !== dto.memoryPredictionsOff) : dto.notes,
   };
 }
