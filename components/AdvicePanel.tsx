@@ -1,16 +1,15 @@
 import Link from "next/link";
-import type { AlertDto } from "@/lib/dto";
 import { prepareAdvice, type AdviceInput, type AdviceItem } from "@/lib/ui/prepareAdvice";
-import { alertHref, alertWhere, SEVERITY_STYLE } from "@/lib/ui/prepareAlerts";
+import { SEVERITY_STYLE, type AlertGroupItem } from "@/lib/ui/prepareAlerts";
 import { SimulatedBadge } from "./Badges";
 import { CopyButton } from "./CopyButton";
 
 /**
  * AdvicePanel: the mitigation advisor's suggestions for the run at one step (getAdvice): flag changes,
  * the numbers behind each, validity for the run's mesh, the diff to paste, the memory model and notes,
- * next to the alerts firing now.
+ * next to the alerts firing now (one chip per rule, as the banner groups them).
  */
-export function AdvicePanel({ advice, firing }: { advice: AdviceInput | null; firing: AlertDto[] }) {
+export function AdvicePanel({ advice, firing }: { advice: AdviceInput | null; firing: AlertGroupItem[] }) {
   const m = advice ? prepareAdvice(advice) : null;
   return (
     <section id="advice" data-testid="advice-panel" data-count={m?.count ?? 0} data-step={m?.step ?? ""} className="scroll-mt-16 rounded-lg border border-line bg-surface p-4">
@@ -24,9 +23,9 @@ export function AdvicePanel({ advice, firing }: { advice: AdviceInput | null; fi
       {firing.length > 0 && (
         <div className="mb-3 flex flex-wrap items-center gap-1.5 text-xs" data-testid="advice-firing">
           <span className="text-muted">firing now:</span>
-          {firing.map((a) => (
-            <Link key={a.id} href={alertHref(a)} prefetch={false} className={`rounded px-1.5 py-0.5 ${SEVERITY_STYLE[a.severity].badge} hover:underline`} title={a.message}>
-              {a.ruleId} · {alertWhere(a)}
+          {firing.map((g) => (
+            <Link key={g.key} href={g.href} prefetch={false} data-testid="advice-firing-group" className={`rounded px-1.5 py-0.5 ${SEVERITY_STYLE[g.severity].badge} hover:underline`} title={g.headline}>
+              {g.ruleId} · {g.extent}
             </Link>
           ))}
         </div>
@@ -38,7 +37,11 @@ export function AdvicePanel({ advice, firing }: { advice: AdviceInput | null; fi
             {m.memoryModel ? (
               <span className={m.memoryModel.weak ? "text-warn" : ""}>
                 {m.memoryModel.text}
-                {m.memoryModel.weak ? " (weak fit: treat memory predictions as rough)" : ""}
+                {m.memoryModel.weak && (
+                  <span className="block font-medium" data-testid="advice-memory-off">
+                    No predicted memory: {m.memoryModel.why}.
+                  </span>
+                )}
               </span>
             ) : (
               <span className="text-muted">none fitted (see the notes for why)</span>

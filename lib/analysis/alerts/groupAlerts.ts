@@ -142,10 +142,13 @@ export function groupWhere(a: Pick<GroupableAlert, "layer" | "rank">): string {
 export function formatAlertGroup(g: AlertGroup): string {
   const count = g.members.length;
   const units = g.unit === "run" ? "" : `${g.unit}${(g.of ?? count) === 1 ? "" : "s"}`;
+  // An OOM or a silent rank has no value to compare: name who instead of the worst.
+  const valueless = g.ruleId === "oom" || g.ruleId === "rank-silent";
   const worstAt = `${formatRuleValue(g.ruleId, latestValue(g.worst))} (threshold ${formatRuleValue(g.ruleId, g.threshold)})`;
   if (g.unit === "run" || count === 1) {
-    return `${g.ruleId} on ${groupWhere(g.worst)} at ${worstAt}, since step ${g.sinceStep}`;
+    return `${g.ruleId} on ${groupWhere(g.worst)}${valueless ? "" : ` at ${worstAt}`}, since step ${g.sinceStep}`;
   }
   const on = g.of !== null ? `${count} of ${g.of} ${units}` : `${count} ${units}`;
+  if (valueless) return `${g.ruleId} on ${on}, since step ${g.sinceStep}`;
   return `${g.ruleId} on ${on}, worst ${groupWhere(g.worst)} at ${worstAt}, since step ${g.sinceStep}`;
 }
