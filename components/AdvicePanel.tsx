@@ -9,14 +9,28 @@ import { CopyButton } from "./CopyButton";
  * the numbers behind each, validity for the run's mesh, the diff to paste, the memory model and notes,
  * next to the alerts firing now (one chip per rule, as the banner groups them).
  */
-export function AdvicePanel({ advice, firing }: { advice: AdviceInput | null; firing: AlertGroupItem[] }) {
+export function AdvicePanel({ advice, firing, updatingTo = null }: { advice: AdviceInput | null; firing: AlertGroupItem[]; updatingTo?: number | null }) {
   const m = advice ? prepareAdvice(advice) : null;
+  // While the page's newer step is being advised, the previous advice stays but says it is behind.
+  const behind = updatingTo !== null && m !== null && m.step !== updatingTo;
   return (
-    <section id="advice" data-testid="advice-panel" data-count={m?.count ?? 0} data-step={m?.step ?? ""} className="scroll-mt-16 rounded-lg border border-line bg-surface p-4">
+    <section
+      id="advice"
+      data-testid="advice-panel"
+      data-count={m?.count ?? 0}
+      data-step={m?.step ?? ""}
+      data-updating={behind ? updatingTo : undefined}
+      className={`scroll-mt-36 rounded-lg border border-line bg-surface p-4 ${behind ? "opacity-70" : ""}`}
+    >
       <header className="mb-2 flex flex-wrap items-center gap-x-3 gap-y-1">
         <h2 className="text-sm font-semibold">
           Advice <span className="font-normal text-muted">at step {m?.step ?? "–"}</span>
         </h2>
+        {behind && (
+          <span className="animate-pulse text-xs text-muted" data-testid="advice-updating">
+            updating to step {updatingTo}…
+          </span>
+        )}
         {m?.simulated && <SimulatedBadge />}
         <span className="text-xs text-muted">{m ? `${m.count} suggestion${m.count === 1 ? "" : "s"}, checked against Megatron's constraints for this run's layout` : "no advice"}</span>
       </header>

@@ -31,7 +31,7 @@ export function DeferredAdvice({ runId, step, firing }: { runId: string; step: n
   }, [runId, step, key]);
   if (state?.error) {
     return (
-      <section id="advice" className="scroll-mt-16 rounded-lg border border-line bg-surface p-4 text-sm text-muted" data-testid="advice-error">
+      <section id="advice" className="scroll-mt-36 rounded-lg border border-line bg-surface p-4 text-sm text-muted" data-testid="advice-error">
         Advice could not be loaded: {state.error}
       </section>
     );
@@ -40,10 +40,10 @@ export function DeferredAdvice({ runId, step, firing }: { runId: string; step: n
   // refetches the previous advice stays on screen.
   if (!state) {
     return (
-      <section id="advice" className="scroll-mt-16 rounded-lg border border-line bg-surface p-4 text-sm text-muted" data-testid="advice-loading" aria-busy="true">
+      <section id="advice" className="scroll-mt-36 rounded-lg border border-line bg-surface p-4 text-sm text-muted" data-testid="advice-loading" aria-busy="true">
         Working out mitigation advice…
       </section>
     );
   }
-  return <AdvicePanel advice={state.advice} firing={firing} />;
+  return <AdvicePanel advice={state.advice} firing={firing} updatingTo={state.key === key ? null : step} />;
 }

@@ -19,24 +19,48 @@ export const RUN_SECTIONS = [
  */
 export function RunSectionNav({ step, pinned }: { step: number | null; pinned: boolean }) {
   const [current, setCurrent] = useState<string>("overview");
+  // The site header above is sticky and its height varies (notices such as "ingest authentication is off"):
+  // sit right under it, wherever its bottom is.
+  const [top, setTop] = useState(48);
   useEffect(() => {
-    const els = RUN_SECTIONS.map((s) => document.getElementById(s.id)).filter((e): e is HTMLElement => e !== null);
-    // The section whose top most recently passed under the sticky bars is the one being read.
-    const io = new IntersectionObserver(
-      (entries) => {
-        const visible = entries.filter((e) => e.isIntersecting).sort((a, b) => a.boundingClientRect.top - b.boundingClientRect.top);
-        if (visible[0]) setCurrent(visible[0].target.id);
-      },
-      { rootMargin: "-100px 0px -60% 0px" },
-    );
-    for (const el of els) io.observe(el);
-    return () => io.disconnect();
+    const header = document.querySelector("body > header");
+    if (!header) return;
+    const measure = () => setTop(Math.round(header.getBoundingClientRect().height));
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(header);
+    return () => ro.disconnect();
   }, []);
+  useEffect(() => {
+    // The section being read is the last one whose top has passed under the sticky bars.
+    let frame = 0;
+    const pick = () => {
+      frame = 0;
+      // Sections scroll to 144 px (scroll-mt-36) from the top; the line sits just under that for every header height.
+      const line = Math.max(top + 100, 150);
+      let id: string = RUN_SECTIONS[0].id;
+      for (const sec of RUN_SECTIONS) {
+        const el = document.getElementById(sec.id);
+        if (el && el.getBoundingClientRect().top <= line) id = sec.id;
+      }
+      setCurrent(id);
+    };
+    const onScroll = () => {
+      if (!frame) frame = requestAnimationFrame(pick);
+    };
+    pick();
+    window.addEventListener("scroll", onScroll, { passive: true });
+    return () => {
+      window.removeEventListener("scroll", onScroll);
+      if (frame) cancelAnimationFrame(frame);
+    };
+  }, [top]);
   return (
     <nav
       aria-label="Run sections"
       data-testid="run-section-nav"
-      className="sticky top-12 z-20 -mx-4 flex flex-wrap items-center gap-1 border-b border-line bg-bg/95 px-4 py-1.5 text-sm backdrop-blur"
+      style={{ top }}
+      className="sticky z-20 -mx-4 flex flex-wrap items-center gap-1 border-b border-line bg-bg/95 px-4 py-1.5 text-sm backdrop-blur"
     >
       {RUN_SECTIONS.map((s) => (
         <a
@@ -44,7 +68,6 @@ export function RunSectionNav({ step, pinned }: { step: number | null; pinned: b
           href={`#${s.id}`}
           data-testid={`section-link-${s.id}`}
           aria-current={current === s.id ? "location" : undefined}
-          onClick={() => setCurrent(s.id)}
           className={`rounded px-2 py-0.5 ${current === s.id ? "bg-surface-2 font-medium text-fg" : "text-muted hover:text-fg"}`}
         >
           {s.label}

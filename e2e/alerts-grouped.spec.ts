@@ -75,6 +75,13 @@ test.describe.serial("grouped alerts and one snapshot per page (issue 21)", () =
     const panel = page.getByTestId("advice-panel");
     await expect(panel).toBeVisible({ timeout: 60_000 });
     await expect(panel.getByTestId("advice-firing-group")).toHaveCount(groupCount);
+    // While the run is live the advice is at the page's step, or says it is catching up to it.
+    await expect
+      .poll(async () => {
+        const snap = (await page.getByTestId("snapshot-step").textContent())?.trim();
+        return [await panel.getAttribute("data-step"), await panel.getAttribute("data-updating")].includes(snap ?? "?");
+      })
+      .toBe(true);
     await shoot(page, "grouped-banner");
 
     // Expanded: the layers of one group.
@@ -110,7 +117,7 @@ test.describe.serial("grouped alerts and one snapshot per page (issue 21)", () =
     // The simulated early-training peaks barely follow received tokens: find a step whose fit is too weak.
     const lastStep = ((await (await request.get(`/api/runs/${runId}`)).json()) as { lastStep: number }).lastStep;
     let weakStep: number | null = null;
-    for (let s = Math.min(lastStep, 150); s >= 40 && weakStep === null; s -= 10) {
+    for (let s = lastStep; s >= 5 && weakStep === null; s -= 5) {
       const a = (await (await request.get(`/api/runs/${runId}/advice?step=${s}`)).json()) as { memoryModel: { r2: number } | null; memoryPredictionsOff: string | null };
       if (a.memoryModel && a.memoryPredictionsOff) weakStep = s;
     }
@@ -135,8 +142,14 @@ test.describe.serial("grouped alerts and one snapshot per page (issue 21)", () =
     await nav.getByTestId("section-link-heatmaps").click();
     await expect(page).toHaveURL(/#heatmaps$/);
     await expect(page.locator("#heatmaps")).toBeInViewport();
-    // The nav stays on screen while scrolled.
+    // The nav stays on screen while scrolled, under the site header, not behind it.
     await expect(nav).toBeInViewport();
+    const hidden = await nav.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      const hit = document.elementFromPoint(r.left + 30, r.top + r.height / 2);
+      return hit === null || !el.contains(hit);
+    });
+    expect(hidden, "the section nav is covered").toBe(false);
     await expect(nav.getByTestId("section-link-heatmaps")).toHaveAttribute("aria-current", "location");
     await shoot(page, "section-nav");
     // A shared link opens at its section.

@@ -97,7 +97,13 @@ export function adviceNumbers(n: Suggestion["numbers"]): { keyNumbers: AdviceNum
   const mem = (v: number | null) => (v == null ? "–" : `${formatBytes(v)}${gpu ? ` (${Math.round((v / gpu) * 100)}%)` : ""}`);
   pair("worstRatio", "worst EP rank / group mean", "worstRatioBefore", "worstRatioAfter", ratio);
   pair("worstReceived", "worst EP rank's received tokens", "worstReceivedBefore", "worstReceivedAfter", formatCount);
-  pair("peak", "predicted peak memory (worst rank)", "predictedPeakBytesBefore", "predictedPeakBytesAfter", mem);
+  if ("predictedPeakBytesBefore" in n && num(n.predictedPeakBytesAfter) == null) {
+    // No prediction (no model, or a fit too weak to use): today's peak alone, never "x → –".
+    used.add("predictedPeakBytesBefore").add("predictedPeakBytesAfter");
+    if (num(n.predictedPeakBytesBefore) != null) keyNumbers.push({ key: "peak", label: "peak memory (worst rank)", text: `${mem(num(n.predictedPeakBytesBefore))} today, not predicted` });
+  } else {
+    pair("peak", "predicted peak memory (worst rank)", "predictedPeakBytesBefore", "predictedPeakBytesAfter", mem);
+  }
   single("predictedSavingBytes", "memory saved", (v) => formatBytes(v));
   single("dropFractionOverall", "drop fraction (all layers)", pct);
   if ("dropFractionWorstLayer" in n) {

@@ -164,7 +164,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
 
       <RunSectionNav step={panelStep} pinned={step != null} />
 
-      <section id="overview" aria-label="Overview" className="scroll-mt-24 space-y-4">
+      <section id="overview" aria-label="Overview" className="scroll-mt-36 space-y-4">
       <AlertBanner groups={firingGroups} alerts={firing} simulated={run.simulated} step={panelStep} />
 
       {noCounts && (
@@ -176,14 +176,14 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
       <LayerStrip layers={run.layers} selectedLayer={layer} />
 
       <div className="rounded-lg border border-line bg-surface px-4 py-3">
-        <StepControls key={`${step}-${from}-${to}`} step={step} from={from} to={to} lastStep={run.lastStep} />
+        <StepControls key={`${step}-${from}-${to}`} step={step} from={from} to={to} lastStep={panelStep} />
       </div>
 
       {/* The advice reads the run's history (seconds on a long run): it is fetched after the page has painted. */}
       <DeferredAdvice runId={run.id} step={panelStep} firing={firingGroups} />
       </section>
 
-      <section id="load" aria-label="Load" className="scroll-mt-24 space-y-4">
+      <section id="load" aria-label="Load" className="scroll-mt-36 space-y-4">
       {imbalance && <ImbalancePanel dto={compactImbalance(imbalance)!} selectedLayer={layer} selectedStep={panelStep} />}
 
       <div className="grid gap-4 xl:grid-cols-2">
@@ -195,11 +195,11 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
 
       </section>
 
-      <section id="capacity" aria-label="Capacity" className="scroll-mt-24">
+      <section id="capacity" aria-label="Capacity" className="scroll-mt-36">
       <CapacityWhatIf runId={run.id} step={panelStep} initialCf={cf} />
       </section>
 
-      <section id="losses" aria-label="Losses" className="scroll-mt-24 space-y-4">
+      <section id="losses" aria-label="Losses" className="scroll-mt-36 space-y-4">
       <LossCharts run={run} losses={losses} events={chartEvents} layer={layer} />
 
       <Suspense fallback={null}>
@@ -208,12 +208,12 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
 
       </section>
 
-      <section id="heatmaps" aria-label="Heatmaps" className="scroll-mt-24 space-y-4">
+      <section id="heatmaps" aria-label="Heatmaps" className="scroll-mt-36 space-y-4">
       <LayerExpertHeatmap dto={layerHeatmap} selectedLayer={layer} pinnedStep={step != null} />
       <ExpertStepHeatmap dto={expertHeatmap} selectedStep={step ?? layerHeatmap?.step ?? null} />
       </section>
 
-      <section id="configuration" aria-label="Configuration" className="scroll-mt-24 space-y-4">
+      <section id="configuration" aria-label="Configuration" className="scroll-mt-36 space-y-4">
       <div className="grid gap-4 xl:grid-cols-2">
         <EventsList events={run.events} runId={run.id} />
         <ConfigPanel run={run} />
