@@ -5,9 +5,11 @@ import { AlertsIndicator } from "@/components/AlertsIndicator";
 import { ThemeToggle } from "@/components/ThemeToggle";
 import { SessionProvider } from "@/components/SessionContext";
 import { UserMenu } from "@/components/UserMenu";
+import { listAlerts } from "@/lib/web/data/alertQueries";
 import { pageAuth } from "@/lib/web/auth/page";
 import { roleAtLeast } from "@/lib/web/auth/roles";
 import { ingestAuthMode } from "@/lib/store/ingestTokens";
+import { summarizeFiring } from "@/lib/ui/summarizeFiring";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -33,6 +35,8 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   const user = auth.user;
   const isAdmin = !!user && roleAtLeast(user.role, "admin");
   const ingestOff = ingestAuthMode() === "off";
+  // The header's alert count comes with the first paint, not after the first live update.
+  const firing = user ? summarizeFiring(await listAlerts({ status: "firing", limit: 1000 }).catch(() => [])) : null;
   return (
     <html lang="en" suppressHydrationWarning>
       <head>
@@ -76,7 +80,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             </nav>
             )}
             <div className="ml-auto flex items-center gap-3">
-              {user && <AlertsIndicator />}
+              {user && <AlertsIndicator initial={firing} />}
               <ThemeToggle />
               {auth.mode === "on" && user && <UserMenu username={user.username} role={user.role} />}
             </div>

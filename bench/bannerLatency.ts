@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     await waitForOutput(server, "dashboard listening on", 120_000);
 
     // Only the rule under test, firing and resolving at once.
-    const rules = Object.fromEntries(ALERT_RULE_IDS.map((id) => [id, id === "ep-imbalance-high" ? { threshold: 1.5, forMs: 0, keepFiringMs: 0 } : { enabled: false }]));
+    const rules = Object.fromEntries(ALERT_RULE_IDS.map((id) => [id, id === "ep-imbalance-high" ? { threshold: 1.5, forMs: 0, forSteps: 1, keepFiringMs: 0, keepFiringSteps: 0 } : { enabled: false }]));
     const put = await fetch(`${base}/api/alert-rules`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(rules) });
     if (!put.ok) throw new Error(`PUT /api/alert-rules: ${put.status} ${await put.text()}`);
 

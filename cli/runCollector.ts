@@ -38,7 +38,10 @@ export async function startCollector(
   if (authMode === "on") await printQuickStartToken(db, o.log);
   else o.log.warn("ingest authentication is OFF (INGEST_AUTH=off): any process that reaches the collector can write runs");
   const notifier = o.env.ALERT_WEBHOOK_URLS.length > 0 ? new WebhookNotifier({ db, urls: o.env.ALERT_WEBHOOK_URLS, logger: o.log }) : undefined;
-  const alerts = new AlertEngine({ db, logger: o.log, notifier, fileOverrides, dashboardUrl: o.env.DASHBOARD_URL ?? `http://localhost:${o.env.PORT}` });
+  const alerts = new AlertEngine({
+    db, logger: o.log, notifier, fileOverrides, dashboardUrl: o.env.DASHBOARD_URL ?? `http://localhost:${o.env.PORT}`,
+    grouping: { groupWaitMs: o.env.ALERT_GROUP_WAIT_MS, groupIntervalMs: o.env.ALERT_GROUP_INTERVAL_MS },
+  });
   await alerts.start();
   const collector = new Collector({
     db,

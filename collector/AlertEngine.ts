@@ -5,20 +5,27 @@
  * collector received the report that crossed the threshold. It persists alert episodes, bumps the
  * run's version so open dashboards update at once, and hands notifications to the webhook notifier
  * after the commit. A non-overlapping 1 s tick advances the timers (hold, keep-firing, no-data).
+ *
+ * Notifications and the log speak of (run, rule) groups (lib/analysis/alerts/groupAlerts.ts): each group's
+ * timer state (Alertmanager's group_wait/group_interval/repeat) is kept beside the instances, in an
+ * AlertInstance row with scope "group", under the same lock, so several collectors send one message per
+ * group per interval between them. Per-instance transitions are logged at debug.
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { LayerAggregate } from "../lib/analysis/aggregateLayer";
 import type { AlertRule, AlertRuleId, RuleOverrides } from "../lib/analysis/alerts/alertRules";
 import { lossBaseline, signalsFromAggregate, signalsFromStepSample, type AlertSignal, type LossPoint } from "../lib/analysis/alerts/alertSignals";
+import { decideGroupNotification, DEFAULT_GROUP_TIMING, type GroupNotifyState, type GroupTiming } from "../lib/analysis/alerts/decideGroupNotification";
 import { evaluateAlert, INITIAL_ALERT_STATE, type AlertState, type Observation } from "../lib/analysis/alerts/evaluateAlert";
 import { formatAlertMessage } from "../lib/analysis/alerts/formatAlert";
+import { formatAlertGroup, groupAlerts, type GroupableAlert } from "../lib/analysis/alerts/groupAlerts";
 import type { OomEvent } from "../lib/analysis/types";
 import { effectiveRules } from "../lib/store/alertRulesStore";
 import type { Db } from "../lib/store/db";
 import type { PendingBatch, RefreshedAggregate } from "../lib/store/ingestStore";
 import { runFromRow, type RunRecord } from "../lib/store/runsRepo";
-import type { AlertNotification, WebhookNotifier } from "./WebhookNotifier";
+import type { AlertNotification, AlertNotificationMember, WebhookNotifier } from "./WebhookNotifier";
 
 type Tx = Parameters<Parameters<Db["prisma"]["$transaction"]>[0]>[0];
 
@@ -43,6 +50,17 @@ export interface AlertEngineOptions {
   dashboardUrl?: string;
   now?: () => number;
   tickMs?: number;
+  /** Group timers (Alertmanager's group_wait and group_interval); the repeat interval is each rule's renotifyMs. */
+  grouping?: Partial<Pick<GroupTiming, "groupWaitMs" | "groupIntervalMs">>;
+}
+
+/** The scope of the AlertInstance row that holds a (run, rule) group's notification state. */
+const GROUP_SCOPE = "group";
+
+/** A group's stored notification state, with the episodes of the members its last message named. */
+interface GroupRow {
+  state: GroupNotifyState;
+  members: Record<string, AlertNotificationMember>;
 }
 
 // Short, so a rule edited in the UI applies within a second or two; the read is one small row per run.
@@ -54,13 +72,17 @@ const LAST_DATA_REFRESH_MS = 5_000;
  * needsWrite decides whether an instance's new state must be stored. Most observations leave an
  * inactive instance inactive; storing each would cost a write per layer and rank per step. What later
  * evaluations (here or on another collector) need is kept exact: status, effects, a pending/firing
- * instance's values, and a last-data time no older than LAST_DATA_REFRESH_MS (no-data detection
+ * instance's values and step counts, and a last-data time no older than LAST_DATA_REFRESH_MS (no-data detection
  * allows for that slack: its windows are tens of seconds).
  */
 function needsWrite(prev: AlertState, next: AlertState, emitted: boolean, nowMs: number): boolean {
   if (emitted || prev.status !== next.status || prev.lastHeld !== next.lastHeld) return true;
   if (next.status === "pending" || next.status === "firing") {
-    return prev.value !== next.value || prev.peakValue !== next.peakValue || prev.lastNotifiedMs !== next.lastNotifiedMs;
+    // The step counts decide the hold and the resolution: a constant value still moves them.
+    return (
+      prev.value !== next.value || prev.peakValue !== next.peakValue || prev.lastNotifiedMs !== next.lastNotifiedMs ||
+      prev.heldSteps !== next.heldSteps || prev.healthySteps !== next.healthySteps
+    );
   }
   return next.lastDataMs !== null && (prev.lastDataMs === null || nowMs - prev.lastDataMs >= LAST_DATA_REFRESH_MS);
 }
@@ -225,6 +247,8 @@ export class AlertEngine {
   ): Promise<void> {
     const rules = await this.rulesFor(run.id, nowMs);
     const notifications: AlertNotification[] = [];
+    // Whether an episode fired or resolved: open dashboards must re-read (group messages come later, on their timers).
+    const changed = { value: false };
     const ended = ENDED.has(run.status);
     await this.o.db.prisma.$transaction(
       async (tx) => {
@@ -233,7 +257,12 @@ export class AlertEngine {
         }
         const rows = await tx.alertInstance.findMany({ where: { runId: run.id } });
         const instances = new Map<string, Instance>();
+        const groups = new Map<AlertRuleId, GroupRow>();
         for (const r of rows) {
+          if (r.scope === GROUP_SCOPE) {
+            groups.set(r.ruleId as AlertRuleId, { state: JSON.parse(r.state) as GroupNotifyState, members: JSON.parse(r.labels) as GroupRow["members"] });
+            continue;
+          }
           instances.set(`${r.ruleId}|${r.scope}`, {
             ruleId: r.ruleId as AlertRuleId, scope: r.scope, ...scopeParts(r.scope),
             state: JSON.parse(r.state) as AlertState, labels: JSON.parse(r.labels) as Instance["labels"], alertId: r.alertId, dirty: false,
@@ -251,7 +280,7 @@ export class AlertEngine {
           if (s.ruleId !== "oom" && inst.state.step !== null && s.step <= inst.state.step) continue;
           if (ended && s.ruleId !== "oom") continue; // late data of a run that ended judges nothing
           inst.labels = { ...inst.labels, ...s.labels };
-          await this.apply(tx, run, inst, { value: s.value, step: s.step }, rules[inst.ruleId], nowMs, notifications);
+          if (await this.apply(tx, run, inst, { value: s.value, step: s.step }, rules[inst.ruleId], nowMs)) changed.value = true;
           seen.add(k);
         }
         for (const [k, inst] of instances) {
@@ -260,16 +289,17 @@ export class AlertEngine {
             // A run that ended sends nothing more: its alerts resolve now (the episode keeps its history)
             // and its watches stop, instead of firing on forever or on the silence that follows.
             if (inst.state.status === "firing" || inst.state.status === "pending") {
-              await this.apply(tx, run, inst, null, { ...rules[inst.ruleId], enabled: false }, nowMs, notifications);
+              if (await this.apply(tx, run, inst, null, { ...rules[inst.ruleId], enabled: false }, nowMs)) changed.value = true;
             }
             await tx.alertInstance.deleteMany({ where: { runId: run.id, ruleId: inst.ruleId, scope: inst.scope } });
             instances.delete(k);
             continue;
           }
-          await this.apply(tx, run, inst, null, rules[inst.ruleId], nowMs, notifications);
+          if (await this.apply(tx, run, inst, null, rules[inst.ruleId], nowMs)) changed.value = true;
         }
         await this.writeInstances(tx, run.id, [...instances.values()].filter((i) => i.dirty), nowMs);
-        if (notifications.length > 0) await tx.run.update({ where: { id: run.id }, data: { version: { increment: 1 } } });
+        await this.advanceGroups(tx, run, rules, instances, groups, nowMs, notifications);
+        if (changed.value) await tx.run.update({ where: { id: run.id }, data: { version: { increment: 1 } } });
       },
       { timeout: 60_000, maxWait: 60_000 },
     );
@@ -298,8 +328,7 @@ export class AlertEngine {
     obs: Observation,
     rule: AlertRule,
     nowMs: number,
-    notifications: AlertNotification[],
-  ): Promise<void> {
+  ): Promise<boolean> {
     const prev = inst.state;
     const { state, emit } = evaluateAlert(inst.state, obs, rule, nowMs);
     inst.state = state;
@@ -318,19 +347,14 @@ export class AlertEngine {
             labels: JSON.stringify(inst.labels), message: message(), startedAtMs: BigInt(s.activeSinceMs ?? nowMs), firedAtMs: BigInt(nowMs), updatedAtMs: BigInt(nowMs),
           },
         });
-        this.o.logger.warn({ runKey: run.runKey, rule: inst.ruleId, scope: inst.scope, value: s.value, step: s.step }, message());
+        // One line per layer would be ~200 lines when an untrained router trips 32 layers; the group's line is at info.
+        this.o.logger.debug({ runKey: run.runKey, rule: inst.ruleId, scope: inst.scope, value: s.value, step: s.step }, message());
       } else if (e === "resolved" && inst.alertId) {
         await tx.alert.update({
           where: { id: inst.alertId },
           data: { status: "resolved", resolvedAtMs: BigInt(nowMs), lastValue: s.value, lastStep: s.step, updatedAtMs: BigInt(nowMs) },
         });
-      }
-      if ((e === "firing" || e === "resolved" || e === "renotify") && inst.alertId) {
-        notifications.push({
-          alertId: inst.alertId, event: e, runId: run.id, runName: run.name, ruleId: inst.ruleId, severity: rule.severity,
-          layer: inst.layer, rank: inst.rank, value: s.value ?? 0, step: s.step ?? 0, threshold: rule.threshold, message: message(),
-          url: this.o.dashboardUrl ? `${this.o.dashboardUrl.replace(/\/$/, "")}/runs/${run.id}${inst.layer !== null ? `?layer=${inst.layer}` : ""}` : null,
-        });
+        this.o.logger.debug({ runKey: run.runKey, rule: inst.ruleId, scope: inst.scope, value: s.value, step: s.step }, `resolved: ${message()}`);
       }
       if (e === "resolved") inst.alertId = null;
     }
@@ -340,6 +364,72 @@ export class AlertEngine {
         where: { id: inst.alertId },
         data: { peakValue: s.peakValue ?? 0, peakStep: s.peakStep ?? 0, lastValue: s.value, lastStep: s.step, labels: JSON.stringify(inst.labels), updatedAtMs: BigInt(nowMs) },
       });
+    }
+    return emit.includes("firing") || emit.includes("resolved");
+  }
+
+  /**
+   * advanceGroups runs each (run, rule) group's notification timers over the instances firing now, queues
+   * the messages due, logs one info line per message, and stores the groups' state (deleting ended ones).
+   */
+  private async advanceGroups(
+    tx: Tx,
+    run: RunRecord,
+    rules: Record<AlertRuleId, AlertRule>,
+    instances: Map<string, Instance>,
+    groups: Map<AlertRuleId, GroupRow>,
+    nowMs: number,
+    notifications: AlertNotification[],
+  ): Promise<void> {
+    const firing: Array<GroupableAlert & { scope: string }> = [];
+    for (const i of instances.values()) {
+      if (i.state.status !== "firing" || !i.alertId) continue;
+      const rule = rules[i.ruleId];
+      firing.push({
+        id: i.alertId, scope: i.scope, runId: run.id, runName: run.name, ruleId: i.ruleId, severity: rule.severity, layer: i.layer, rank: i.rank,
+        threshold: rule.threshold, value: i.state.value ?? 0, step: i.state.firingSinceStep ?? i.state.step ?? 0, lastValue: i.state.value, lastStep: i.state.step,
+      });
+    }
+    const sizes = { layers: run.moeLayers.length, ranks: run.worldSize };
+    const byRule = new Map(groupAlerts(firing, () => sizes).map((g) => [g.ruleId as AlertRuleId, g]));
+    const timing = { ...DEFAULT_GROUP_TIMING, ...this.o.grouping };
+    for (const ruleId of new Set([...byRule.keys(), ...groups.keys()])) {
+      const g = byRule.get(ruleId);
+      const prev = groups.get(ruleId) ?? null;
+      const rule = rules[ruleId];
+      const member = (a: (typeof firing)[number]): AlertNotificationMember => ({ alertId: a.id, layer: a.layer, rank: a.rank, value: a.lastValue ?? a.value, step: a.lastStep ?? a.step });
+      const current = new Map((g?.members ?? []).map((a) => [a.scope, member(a)]));
+      const decision = decideGroupNotification(prev?.state ?? null, [...current.keys()], nowMs, { ...timing, repeatIntervalMs: rule.renotifyMs });
+      const known = { ...(prev?.members ?? {}), ...Object.fromEntries(current) };
+      if (decision.send) {
+        const resolved = decision.resolved.map((k) => known[k]).filter((m): m is AlertNotificationMember => m !== undefined);
+        const worst = g ? member(g.worst) : resolved[resolved.length - 1];
+        if (worst) {
+          const units = g?.unit ?? (worst.layer !== null ? "layer" : "rank");
+          const message = g
+            ? `${run.name}: ${formatAlertGroup(g)}`
+            : `${run.name}: ${ruleId} resolved on ${resolved.length} ${units}${resolved.length === 1 ? "" : "s"}`;
+          notifications.push({
+            groupKey: `${run.id}|${ruleId}`, alertId: worst.alertId, event: decision.send, runId: run.id, runName: run.name, ruleId, severity: rule.severity,
+            layer: worst.layer, rank: worst.rank, value: worst.value, step: worst.step, threshold: rule.threshold,
+            firing: [...current.values()], resolved, of: g?.of ?? null, message,
+            url: this.o.dashboardUrl ? `${this.o.dashboardUrl.replace(/\/$/, "")}/runs/${run.id}${worst.layer !== null ? `?layer=${worst.layer}` : ""}` : null,
+          });
+          this.o.logger.info({ runKey: run.runKey, rule: ruleId, event: decision.send, firing: current.size, resolved: resolved.length }, message);
+        }
+      }
+      if (decision.state === null) {
+        if (prev) await tx.alertInstance.deleteMany({ where: { runId: run.id, ruleId, scope: GROUP_SCOPE } });
+        continue;
+      }
+      if (prev && decision.state === prev.state && !decision.send) continue;
+      // The members named in the last message, so a later "resolved" can name their episodes.
+      const members = decision.send ? Object.fromEntries(decision.state.sent.map((k) => [k, known[k]]).filter(([, m]) => m)) : (prev?.members ?? {});
+      await tx.$executeRawUnsafe(
+        `INSERT INTO "AlertInstance" ("runId", "ruleId", "scope", "state", "labels", "alertId", "updatedAtMs") VALUES ${this.o.db.sql.placeholders(1, 7)}
+         ON CONFLICT ("runId", "ruleId", "scope") DO UPDATE SET "state" = excluded."state", "labels" = excluded."labels", "updatedAtMs" = excluded."updatedAtMs"`,
+        run.id, ruleId, GROUP_SCOPE, JSON.stringify(decision.state), JSON.stringify(members), null, nowMs,
+      );
     }
   }
 }

@@ -1,32 +1,45 @@
 import Link from "next/link";
-import type { AlertDto } from "@/lib/dto";
 import { prepareAdvice, type AdviceInput, type AdviceItem } from "@/lib/ui/prepareAdvice";
-import { alertHref, alertWhere, SEVERITY_STYLE } from "@/lib/ui/prepareAlerts";
+import { SEVERITY_STYLE, type AlertGroupItem } from "@/lib/ui/prepareAlerts";
 import { SimulatedBadge } from "./Badges";
 import { CopyButton } from "./CopyButton";
 
 /**
  * AdvicePanel: the mitigation advisor's suggestions for the run at one step (getAdvice): flag changes,
  * the numbers behind each, validity for the run's mesh, the diff to paste, the memory model and notes,
- * next to the alerts firing now.
+ * next to the alerts firing now (one chip per rule, as the banner groups them).
  */
-export function AdvicePanel({ advice, firing }: { advice: AdviceInput | null; firing: AlertDto[] }) {
+export function AdvicePanel({ advice, firing, updatingTo = null }: { advice: AdviceInput | null; firing: AlertGroupItem[]; updatingTo?: number | null }) {
   const m = advice ? prepareAdvice(advice) : null;
+  // While the page's newer step is being advised, the previous advice stays but says it is behind.
+  const behind = updatingTo !== null && m !== null && m.step !== updatingTo;
   return (
-    <section id="advice" data-testid="advice-panel" data-count={m?.count ?? 0} data-step={m?.step ?? ""} className="scroll-mt-16 rounded-lg border border-line bg-surface p-4">
+    <section
+      id="advice"
+      data-testid="advice-panel"
+      data-count={m?.count ?? 0}
+      data-step={m?.step ?? ""}
+      data-updating={behind ? updatingTo : undefined}
+      className={`scroll-mt-36 rounded-lg border border-line bg-surface p-4 ${behind ? "opacity-70" : ""}`}
+    >
       <header className="mb-2 flex flex-wrap items-center gap-x-3 gap-y-1">
         <h2 className="text-sm font-semibold">
           Advice <span className="font-normal text-muted">at step {m?.step ?? "–"}</span>
         </h2>
+        {behind && (
+          <span className="animate-pulse text-xs text-muted" data-testid="advice-updating">
+            updating to step {updatingTo}…
+          </span>
+        )}
         {m?.simulated && <SimulatedBadge />}
         <span className="text-xs text-muted">{m ? `${m.count} suggestion${m.count === 1 ? "" : "s"}, checked against Megatron's constraints for this run's layout` : "no advice"}</span>
       </header>
       {firing.length > 0 && (
         <div className="mb-3 flex flex-wrap items-center gap-1.5 text-xs" data-testid="advice-firing">
           <span className="text-muted">firing now:</span>
-          {firing.map((a) => (
-            <Link key={a.id} href={alertHref(a)} prefetch={false} className={`rounded px-1.5 py-0.5 ${SEVERITY_STYLE[a.severity].badge} hover:underline`} title={a.message}>
-              {a.ruleId} · {alertWhere(a)}
+          {firing.map((g) => (
+            <Link key={g.key} href={g.href} prefetch={false} data-testid="advice-firing-group" className={`rounded px-1.5 py-0.5 ${SEVERITY_STYLE[g.severity].badge} hover:underline`} title={g.headline}>
+              {g.ruleId} · {g.extent}
             </Link>
           ))}
         </div>
@@ -38,7 +51,11 @@ export function AdvicePanel({ advice, firing }: { advice: AdviceInput | null; fi
             {m.memoryModel ? (
               <span className={m.memoryModel.weak ? "text-warn" : ""}>
                 {m.memoryModel.text}
-                {m.memoryModel.weak ? " (weak fit: treat memory predictions as rough)" : ""}
+                {m.memoryModel.weak && (
+                  <span className="block font-medium" data-testid="advice-memory-off">
+                    No predicted memory: {m.memoryModel.why}.
+                  </span>
+                )}
               </span>
             ) : (
               <span className="text-muted">none fitted (see the notes for why)</span>

@@ -27,6 +27,7 @@ export function CompareChart({ dto, metric, layer }: { dto: CompareDto; metric: 
                 dataKey="x"
                 type="number"
                 domain={["dataMin", "dataMax"]}
+                ticks={m.xTicks}
                 tick={{ fill: "var(--chart-axis)", fontSize: 11 }}
                 stroke="var(--chart-axis)"
                 tickFormatter={(v: number) => (tokens ? formatCount(v) : String(v))}

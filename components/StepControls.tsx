@@ -20,7 +20,7 @@ export function StepControls({
   const [fromText, setFromText] = useState(from != null ? String(from) : "");
   const [toText, setToText] = useState(to != null ? String(to) : "");
   const parse = (s: string) => (s.trim() === "" || Number.isNaN(Number(s)) ? null : Math.max(0, Math.floor(Number(s))));
-  const input = "w-20 rounded border border-line bg-bg px-2 py-1 text-xs";
+  const input = "w-20 shrink-0 rounded border border-line bg-bg px-2 py-1 text-xs";
   const button = "rounded border border-line px-2 py-1 text-xs hover:bg-surface-2";
 
   return (
@@ -37,7 +37,8 @@ export function StepControls({
         </label>
         <input
           id="step-input"
-          className={input}
+          // Wide enough for "latest (123456)": the placeholder was clipped at "latest (360".
+          className={input.replace("w-20", "w-32")}
           inputMode="numeric"
           placeholder={lastStep != null ? `latest (${lastStep})` : "latest"}
           value={stepText}

@@ -69,7 +69,7 @@ test("a simulated run appears live in the runs list and its run page fills witho
   // Let the run end; the final step shows without a reload.
   expect(await sim.exited).toBe(0);
   // The simulator numbers steps from 1, so an 80-step run ends at step 80.
-  await expect(page.getByTestId("run-last-step")).toHaveText("80");
+  await expect(page.getByTestId("snapshot-step")).toHaveText("80");
   await expect(page.getByTestId("run-page").getByTestId("status-badge")).toHaveAttribute("data-status", "finished");
 
   // Selections live in the URL, so a view can be shared.

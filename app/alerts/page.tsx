@@ -1,12 +1,13 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { AlertGroupList } from "@/components/AlertGroupList";
 import { AlertHistoryTable } from "@/components/AlertHistoryTable";
 import { AlertRulesEditor } from "@/components/AlertRulesEditor";
 import { AlertsFilter } from "@/components/AlertsFilter";
 import { LiveRunsRefresher } from "@/components/LiveRunsRefresher";
 import { getAlertRules, listAlerts } from "@/lib/web/data/alertQueries";
-import { listRuns } from "@/lib/web/data/queries";
-import { prepareAlertHistory } from "@/lib/ui/prepareAlerts";
+import { getRun, listRuns } from "@/lib/web/data/queries";
+import { prepareAlertGroups, prepareAlertHistory } from "@/lib/ui/prepareAlerts";
 
 export const dynamic = "force-dynamic";
 
@@ -19,7 +20,10 @@ function one(sp: SearchParams, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** AlertsPage: firing alerts first, then history, filterable by run and status (in the URL); global alert rules below. */
+/**
+ * AlertsPage: firing alerts first, one line per (run, rule) group expandable to its episodes, then history,
+ * filterable by run and status (in the URL); global alert rules below.
+ */
 export default async function AlertsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const sp = await searchParams;
   const runId = one(sp, "run") || undefined;
@@ -31,13 +35,22 @@ export default async function AlertsPage({ searchParams }: { searchParams: Promi
   const simulated = new Set(runs.filter((r) => r.simulated).map((r) => r.id));
   const firing = rows.filter((r) => r.status === "firing");
   const history = rows.filter((r) => r.status !== "firing");
+  // "29 of 32 layers" needs each firing run's MoE layer count; a handful of runs fire at once.
+  const firingRuns = [...new Set(alerts.filter((a) => a.status === "firing").map((a) => a.runId))];
+  const details = new Map((await Promise.all(firingRuns.map((id) => getRun(id)))).filter((r) => r !== null).map((r) => [r.id, r]));
+  const groups = prepareAlertGroups(alerts, now, (id) => {
+    const r = details.get(id);
+    return r ? { layers: r.moeLayers.length, ranks: r.worldSize } : null;
+  });
+  const rowById = new Map(firing.map((r) => [r.id, r]));
 
   return (
     <div className="space-y-4" data-testid="alerts-page">
       <div className="flex flex-wrap items-center gap-4">
         <h1 className="text-lg font-semibold">Alerts</h1>
         <span className="text-xs text-muted" data-testid="alerts-count">
-          {firing.length} firing · {history.length} resolved{alerts.length >= 500 ? " (newest 500)" : ""}
+          {groups.length} rule{groups.length === 1 ? "" : "s"} firing ({firing.length} layer or rank alert{firing.length === 1 ? "" : "s"}) · {history.length} resolved
+          {alerts.length >= 500 ? " (newest 500)" : ""}
         </span>
         <span className="ml-auto">
           <LiveRunsRefresher />
@@ -46,14 +59,22 @@ export default async function AlertsPage({ searchParams }: { searchParams: Promi
       <AlertsFilter runs={runs.map((r) => ({ id: r.id, name: r.name, runKey: r.runKey }))} runId={runId ?? null} status={status ?? null} />
       <section className="space-y-2">
         <h2 className="text-sm font-semibold">
-          Firing <span className="font-normal text-muted">({firing.length})</span>
+          Firing <span className="font-normal text-muted">({groups.length} by rule and run)</span>
         </h2>
         {firing.length === 0 ? (
           <p className="rounded-lg border border-dashed border-line bg-surface p-4 text-sm text-muted">
             {status === "resolved" ? "Filtered out." : "Nothing is firing."}
           </p>
         ) : (
-          <AlertHistoryTable rows={firing} simulatedRuns={[...simulated]} testId="alerts-firing" />
+          <div className="rounded-lg border border-line bg-surface p-2" data-testid="alerts-firing">
+            <AlertGroupList
+              groups={groups}
+              showRun
+              renderMembers={(g) => (
+                <AlertHistoryTable rows={g.memberIds.map((id) => rowById.get(id)!).filter(Boolean)} simulatedRuns={[...simulated]} testId="alerts-firing-group" />
+              )}
+            />
+          </div>
         )}
       </section>
       <section className="space-y-2">

@@ -22,6 +22,10 @@ const EnvSchema = z.object({
     .default("")
     .transform((s) => s.split(",").map((u) => u.trim()).filter(Boolean))
     .pipe(z.array(z.url({ protocol: /^https?$/, error: "each ALERT_WEBHOOK_URLS entry must be an http(s) URL" }))),
+  /** Alertmanager's group_wait: how long a new (run, rule) alert group gathers members before its first webhook message. */
+  ALERT_GROUP_WAIT_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Alertmanager's group_interval: at most one webhook message per group in this time while its members change. */
+  ALERT_GROUP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
   /** JSON file of global alert rule overrides. */
   ALERT_RULES_FILE: z.string().optional(),
   /** Public URL of the dashboard, for links in webhook notifications. */

@@ -22,16 +22,21 @@ export interface Migration {
 /**
  * migrationsDir finds prisma/migrations: MOE_TELEMETRY_ROOT if set, else the nearest folder from the
  * working directory up. (Not import.meta: inside Next's server bundle that points into .next/.)
+ *
+ * The turbopackIgnore comments: Next's build traces every fs and path call to decide what ships with
+ * the server, and a path from the working directory upwards "could be anything", so it traced the whole
+ * project and printed ~200 lines of warnings on a newcomer's first start. These paths are read at run
+ * time from the checkout (prisma/ is never bundled), so the calls are excluded from tracing.
  */
 export function migrationsDir(
   dialect: "sqlite" | "postgresql" = "sqlite",
   start: string = process.env.MOE_TELEMETRY_ROOT ?? process.cwd(),
 ): string {
   const sub = dialect === "sqlite" ? ["prisma", "migrations"] : ["prisma", "postgres", "migrations"];
-  let dir = path.resolve(start);
+  let dir = path.resolve(/*turbopackIgnore: true*/ start);
   for (;;) {
-    const candidate = path.join(dir, ...sub);
-    if (fs.existsSync(candidate)) return candidate;
+    const candidate = path.join(/*turbopackIgnore: true*/ dir, ...sub);
+    if (fs.existsSync(/*turbopackIgnore: true*/ candidate)) return candidate;
     const parent = path.dirname(dir);
     if (parent === dir) {
       throw new Error(`${sub.join("/")} not found from ${start}: run from the project folder or set MOE_TELEMETRY_ROOT`);
@@ -42,14 +47,15 @@ export function migrationsDir(
 
 /** loadMigrations reads the migration folders in name order (Prisma's timestamp prefixes sort by time). */
 export function loadMigrations(dir: string = migrationsDir()): Migration[] {
-  if (!fs.existsSync(dir)) throw new Error(`migrations folder ${dir} is missing: the checkout is incomplete`);
+  if (!fs.existsSync(/*turbopackIgnore: true*/ dir)) throw new Error(`migrations folder ${dir} is missing: the checkout is incomplete`);
   return fs
-    .readdirSync(dir, { withFileTypes: true })
+    .readdirSync(/*turbopackIgnore: true*/ dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort()
     .map((name) => {
-      const sql = fs.readFileSync(path.join(dir, name, "migration.sql"), "utf8");
+      const file = path.join(/*turbopackIgnore: true*/ dir, name, "migration.sql");
+      const sql = fs.readFileSync(/*turbopackIgnore: true*/ file, "utf8");
       return { name, sql, checksum: createHash("sha256").update(sql).digest("hex") };
     });
 }

@@ -44,7 +44,8 @@ const DTO: AdviceInput = {
   step: 80,
   suggestions: [recompute, cap, etp, { ...etp, id: "etp-ep:etp2-ep4", title: "ETP 1 -> 2 (EP 4)" }],
   memoryModel: { baseBytes: 21_689_000_000, bytesPerToken: 10_342, r2: 0.29, samples: 640, rmsErrorBytes: 1_997_000_000 },
-  notes: ["memory model: peak ~ 20.2 GiB + 10.1 KiB x received tokens; r2 0.29", "step 80 needs relief: EP imbalance 1.89x"],
+  memoryPredictionsOff: "memory model fit r2 0.29 is below 0.50: no predicted memory",
+  notes: ["memory model: peak ~ 20.2 GiB + 10.1 KiB x received tokens; r2 0.29", "memory model fit r2 0.29 is below 0.50: no predicted memory", "step 80 needs relief: EP imbalance 1.89x"],
 };
 
 describe("prepareAdvice", () => {
@@ -59,11 +60,15 @@ describe("prepareAdvice", () => {
     expect(m.simulated).toBe(true);
   });
   it("states the memory model fit and drops the duplicate note", () => {
-    expect(m.memoryModel).toEqual({ text: "peak ≈ 20.2 GiB + 10.1 KiB × received tokens; r² 0.29 over 640 samples, RMS error 1.9 GiB", weak: true });
+    expect(m.memoryModel).toEqual({
+      text: "peak ≈ 20.2 GiB + 10.1 KiB × received tokens; r² 0.29 over 640 samples, RMS error 1.9 GiB",
+      weak: true,
+      why: "memory model fit r2 0.29 is below 0.50: no predicted memory",
+    });
     expect(m.notes).toEqual(["step 80 needs relief: EP imbalance 1.89x"]);
   });
   it("keeps the notes when there is no model", () => {
-    expect(prepareAdvice({ ...DTO, memoryModel: null }).notes).toHaveLength(2);
+    expect(prepareAdvice({ ...DTO, memoryModel: null, memoryPredictionsOff: null }).notes).toHaveLength(3);
   });
   it("carries validity and violations", () => {
     const c = m.groups[1].items[0];

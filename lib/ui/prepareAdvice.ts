@@ -59,7 +59,8 @@ export interface AdviceModel {
   simulated: boolean;
   groups: AdviceGroup[];
   count: number;
-  memoryModel: { text: string; weak: boolean } | null;
+  /** The fitted model; `weak` (below the advisor's fit threshold) means it predicted nothing, and `why` says so. */
+  memoryModel: { text: string; weak: boolean; why: string | null } | null;
   notes: string[];
 }
 
@@ -96,7 +97,13 @@ export function adviceNumbers(n: Suggestion["numbers"]): { keyNumbers: AdviceNum
   const mem = (v: number | null) => (v == null ? "–" : `${formatBytes(v)}${gpu ? ` (${Math.round((v / gpu) * 100)}%)` : ""}`);
   pair("worstRatio", "worst EP rank / group mean", "worstRatioBefore", "worstRatioAfter", ratio);
   pair("worstReceived", "worst EP rank's received tokens", "worstReceivedBefore", "worstReceivedAfter", formatCount);
-  pair("peak", "predicted peak memory (worst rank)", "predictedPeakBytesBefore", "predictedPeakBytesAfter", mem);
+  if ("predictedPeakBytesBefore" in n && num(n.predictedPeakBytesAfter) == null) {
+    // No prediction (no model, or a fit too weak to use): today's peak alone, never "x → –".
+    used.add("predictedPeakBytesBefore").add("predictedPeakBytesAfter");
+    if (num(n.predictedPeakBytesBefore) != null) keyNumbers.push({ key: "peak", label: "peak memory (worst rank)", text: `${mem(num(n.predictedPeakBytesBefore))} today, not predicted` });
+  } else {
+    pair("peak", "predicted peak memory (worst rank)", "predictedPeakBytesBefore", "predictedPeakBytesAfter", mem);
+  }
   single("predictedSavingBytes", "memory saved", (v) => formatBytes(v));
   single("dropFractionOverall", "drop fraction (all layers)", pct);
   if ("dropFractionWorstLayer" in n) {
@@ -151,10 +158,11 @@ export function prepareAdvice(dto: AdviceInput): AdviceModel {
     memoryModel: m
       ? {
           text: `peak ≈ ${formatBytes(m.baseBytes)} + ${formatBytes(m.bytesPerToken)} × received tokens; r² ${m.r2.toFixed(2)} over ${m.samples} samples, RMS error ${formatBytes(m.rmsErrorBytes)}`,
-          weak: m.r2 < 0.5,
+          weak: dto.memoryPredictionsOff != null,
+          why: dto.memoryPredictionsOff ?? null,
         }
       : null,
-    // The advisor also states the fitted model as a note; it is shown above in structured form.
-    notes: m ? dto.notes.filter((t) => !t.startsWith("memory model:")) : dto.notes,
+    // The advisor also states the fitted model (and a weak fit's consequence) as notes; they are shown above in structured form.
+    notes: m ? dto.notes.filter((t) => !t.startsWith("memory model:") && t !== dto.memoryPredictionsOff) : dto.notes,
   };
 }

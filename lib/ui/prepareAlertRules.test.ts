@@ -3,7 +3,7 @@ import { ALERT_RULE_IDS, DEFAULT_ALERT_RULES, resolveAlertRules } from "../analy
 import type { AlertRulesDto } from "../dto";
 import { buildRuleOverrides, draftsFromOverrides, prepareAlertRules } from "./prepareAlertRules";
 
-const overrides = { "ep-imbalance-high": { threshold: 1.3, forMs: 0 }, oom: { enabled: false } };
+const overrides = { "ep-imbalance-high": { threshold: 1.3, forSteps: 2 }, oom: { enabled: false } };
 const DTO: AlertRulesDto = { runId: null, defaults: DEFAULT_ALERT_RULES, overrides, effective: resolveAlertRules(overrides) };
 
 describe("prepareAlertRules", () => {
@@ -15,8 +15,9 @@ describe("prepareAlertRules", () => {
     const ep = rows.find((r) => r.id === "ep-imbalance-high")!;
     const cell = (f: string) => ep.cells.find((c) => c.field === f)!;
     expect(cell("threshold")).toMatchObject({ defaultText: "2", overrideText: "1.3", effectiveText: "1.3", changed: true });
-    expect(cell("forMs")).toMatchObject({ defaultText: "2000 (2.0 s)", overrideText: "0", effectiveText: "0", changed: true });
-    expect(cell("keepFiringMs")).toMatchObject({ defaultText: "30000 (30 s)", overrideText: null, changed: false });
+    expect(cell("forSteps")).toMatchObject({ defaultText: "5", overrideText: "2", effectiveText: "2", changed: true });
+    expect(cell("keepFiringSteps")).toMatchObject({ defaultText: "20", overrideText: null, changed: false });
+    expect(cell("keepFiringMs")).toMatchObject({ defaultText: "120000 (2 min)", overrideText: null, changed: false });
     expect(ep.overridden).toBe(true);
   });
   it("spells out forever and booleans", () => {
@@ -29,7 +30,7 @@ describe("prepareAlertRules", () => {
 describe("draftsFromOverrides / buildRuleOverrides", () => {
   it("round-trips stored overrides", () => {
     const body = buildRuleOverrides(draftsFromOverrides(overrides));
-    expect(body["ep-imbalance-high"]).toEqual({ threshold: 1.3, forMs: 0 });
+    expect(body["ep-imbalance-high"]).toEqual({ threshold: 1.3, forSteps: 2 });
     expect(body.oom).toEqual({ enabled: false });
     expect(body["maxvio-high"]).toEqual({});
     expect(Object.keys(body)).toEqual([...ALERT_RULE_IDS]);

@@ -3,13 +3,15 @@ import type { AlertRulesDto } from "../dto";
 import { formatDuration } from "./formatDuration";
 
 /** RuleField: an overridable field of an alert rule, in the editor's column order. */
-export type RuleField = "threshold" | "forMs" | "keepFiringMs" | "renotifyMs" | "noData" | "enabled" | "severity";
+export type RuleField = "threshold" | "forSteps" | "forMs" | "keepFiringSteps" | "keepFiringMs" | "renotifyMs" | "noData" | "enabled" | "severity";
 
 /** RULE_FIELDS: the editor's columns with their labels and input kinds. */
 export const RULE_FIELDS: ReadonlyArray<{ field: RuleField; label: string; kind: "number" | "ms" | "bool" | "enum"; options?: readonly string[] }> = [
   { field: "threshold", label: "threshold", kind: "number" },
+  { field: "forSteps", label: "for (steps)", kind: "number" },
   { field: "forMs", label: "for (ms)", kind: "ms" },
-  { field: "keepFiringMs", label: "keep firing (ms)", kind: "ms" },
+  { field: "keepFiringSteps", label: "resolve after (healthy steps)", kind: "number" },
+  { field: "keepFiringMs", label: "keep firing if silent (ms)", kind: "ms" },
   { field: "renotifyMs", label: "re-notify (ms)", kind: "ms" },
   { field: "noData", label: "no data", kind: "enum", options: ["keep", "resolve", "alert"] },
   { field: "enabled", label: "enabled", kind: "bool" },

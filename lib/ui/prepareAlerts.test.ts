@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AlertDto } from "../dto";
-import { alertDetail, alertHref, prepareAlertBanner, prepareAlertHistory } from "./prepareAlerts";
+import { alertDetail, alertHref, prepareAlertBanner, prepareAlertGroups, prepareAlertHistory } from "./prepareAlerts";
 import { formatDuration } from "./formatDuration";
 
 const NOW = Date.parse("2026-11-28T08:30:00.000Z");
@@ -88,5 +88,30 @@ describe("prepareAlertHistory", () => {
   it("shows peak, resolution and duration", () => {
     expect(rows[0]).toMatchObject({ where: "rank 12", resolved: "firing", duration: "1 min so far", peak: "2.01 @ step 94" });
     expect(rows[2]).toMatchObject({ resolved: "2026-11-28 08:01:15", duration: "1 min 15 s", started: "2026-11-28 08:29:00" });
+  });
+});
+
+describe("prepareAlertGroups", () => {
+  it("shows 64 per-layer alerts of a 32-layer run as one entry per rule, expandable to its layers", () => {
+    const alerts: AlertDto[] = [];
+    for (let layer = 0; layer < 32; layer++) {
+      alerts.push(alert({ id: `ep${layer}`, layer, scope: `layer:${layer}`, threshold: 2, step: 11 + (layer % 3), lastValue: layer === 5 ? 2.38 : 2.1, firedAt: `2026-11-28T08:29:${String(10 + layer).padStart(2, "0")}.000Z` }));
+      alerts.push(alert({ id: `mv${layer}`, layer, scope: `layer:${layer}`, ruleId: "maxvio-high", severity: "warning", threshold: 1, value: 1.2, lastValue: 1.3, step: 20 }));
+    }
+    alerts.push(alert({ id: "old", status: "resolved", resolvedAt: "2026-11-28T08:29:55.000Z" }));
+    const groups = prepareAlertGroups(alerts, NOW, () => ({ layers: 32, ranks: 64 }));
+    expect(groups.map((g) => [g.ruleId, g.count, g.extent])).toEqual([
+      ["ep-imbalance-high", 32, "32 of 32 layers"],
+      ["maxvio-high", 32, "32 of 32 layers"],
+    ]);
+    expect(groups[0].headline).toBe("ep-imbalance-high on 32 of 32 layers, worst layer 5 at 2.38x (threshold 2.00x), since step 11");
+    expect(groups[0].since).toBe("50 s ago");
+    expect(groups[0].href).toBe("/runs/run-1?layer=5&step=147#advice");
+    expect(groups[0].members.map((m) => m.where).slice(0, 3)).toEqual(["layer 0", "layer 1", "layer 2"]);
+  });
+  it("names the one member of a single-member group", () => {
+    const [g] = prepareAlertGroups([alert({ ruleId: "oom", layer: null, rank: 7, scope: "rank:7", value: 1, lastValue: null, threshold: 0 })], NOW);
+    expect(g.extent).toBe("rank 7");
+    expect(g.headline).toBe("oom on rank 7, since step 12");
   });
 });

@@ -1,3 +1,4 @@
+import { formatAlertGroup, groupAlerts, groupWhere, type RunScopeSizes } from "../analysis/alerts/groupAlerts";
 import type { AlertDto } from "../dto";
 import { formatDuration } from "./formatDuration";
 import { formatRatio } from "./formatCount";
@@ -109,4 +110,58 @@ export function prepareAlertHistory(alerts: readonly AlertDto[], nowMs: number):
         href: alertHref(a),
       };
     });
+}
+
+/** AlertGroupItem: one (run, rule) group of firing alerts, as the banner, /alerts and the advice panel show it. */
+export interface AlertGroupItem {
+  key: string;
+  runId: string;
+  runName: string;
+  ruleId: string;
+  severity: AlertDto["severity"];
+  /** "ep-imbalance-high on 29 of 32 layers, worst layer 5 at 2.38x (threshold 2.00x), since step 11". */
+  headline: string;
+  /** "29 of 32 layers", "rank 3". */
+  extent: string;
+  count: number;
+  since: string;
+  sinceIso: string;
+  /** The worst member's layer and step, scrolled to the advice. */
+  href: string;
+  /** Ids of the member episodes, in layer or rank order. */
+  memberIds: string[];
+  members: BannerItem[];
+}
+
+/**
+ * prepareAlertGroups groups firing alerts by (run, rule) (groupAlerts, the function the webhook messages
+ * use) and formats each group with its members. `sizes` gives a run's MoE layer and rank counts.
+ */
+export function prepareAlertGroups(
+  alerts: readonly AlertDto[],
+  nowMs: number,
+  sizes: (runId: string) => RunScopeSizes | null = () => null,
+): AlertGroupItem[] {
+  const firing = alerts.filter((a) => a.status === "firing");
+  const banner = new Map(prepareAlertBanner(firing, nowMs).map((b) => [b.id, b]));
+  return groupAlerts(firing, sizes).map((g) => {
+    const firstFired = g.members.reduce((a, b) => (Date.parse(b.firedAt) < Date.parse(a.firedAt) ? b : a));
+    const n = g.members.length;
+    const extent = g.unit === "run" || n === 1 ? groupWhere(g.worst) : `${n}${g.of !== null ? ` of ${g.of}` : ""} ${g.unit}s`;
+    return {
+      key: g.key,
+      runId: g.runId,
+      runName: g.runName,
+      ruleId: g.ruleId,
+      severity: g.severity,
+      headline: formatAlertGroup(g),
+      extent,
+      count: n,
+      since: formatRelativeTime(firstFired.firedAt, nowMs),
+      sinceIso: firstFired.firedAt,
+      href: alertHref({ ...g.worst, step: g.worst.lastStep ?? g.worst.step }),
+      memberIds: g.members.map((m) => m.id),
+      members: g.members.map((m) => banner.get(m.id)!),
+    };
+  });
 }

@@ -67,3 +67,18 @@ describe("prepareConfigDiff", () => {
     expect(prepareConfigDiff(dto.config, { onlyDiffs: true }).rows.map((r) => r.name)).toEqual(["num_experts", "expert_model_parallel_size"]);
   });
 });
+
+describe("issue 21 cosmetics", () => {
+  it("compare x ticks are round steps, not the data's first step plus multiples", () => {
+    const run = (id: string) => ({
+      id, runKey: id, name: id, status: "finished" as const, simulated: true, lastStep: 451, moeLayers: [1], numExperts: 8, topk: 2, config: {},
+      series: [{ metric: "maxVio" as const, layer: 1, points: [1, 151, 301, 451].map((x) => ({ x, value: 1, min: 1, max: 1 })) }],
+    });
+    const m = prepareCompareChart({ runs: [run("a")], alignBy: "step", config: [] } as unknown as Parameters<typeof prepareCompareChart>[0], "maxVio", 1, ["c0"]);
+    expect(m.xTicks).toEqual([100, 200, 300, 400]);
+  });
+  it("byte counts in the configuration diff read as GiB", () => {
+    const d = prepareConfigDiff([{ name: "gpu_memory_bytes", group: "run", values: ["85899345920", null], differs: true }]);
+    expect(d.rows[0].values).toEqual(["80.0 GiB (85899345920)", "–"]);
+  });
+});

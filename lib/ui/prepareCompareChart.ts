@@ -1,5 +1,6 @@
 import type { CompareDto, CompareSeriesDto } from "../dto";
 import { CHART_COLORS } from "./chartColors";
+import { niceTicks } from "./chartGeometry";
 
 /** CompareRow: one x of the overlay; `r{i}` is run i's value and `r{i}_band` its bucket [min, max]. */
 export type CompareRow = { x: number } & Record<string, number | [number, number] | null>;
@@ -21,6 +22,8 @@ export interface CompareChartModel {
   lines: CompareLine[];
   /** Reference line (1.0 for the aux loss and EP imbalance, 0 for MaxVio). */
   reference: number;
+  /** Round x ticks (steps 100, 200, …; never recharts' 1/151/301/451 from the data's first x). */
+  xTicks: number[];
 }
 
 /** METRIC_LABELS: titles of the compared metrics. */
@@ -46,12 +49,14 @@ export function prepareCompareChart(dto: CompareDto, metric: CompareSeriesDto["m
     }
     return { key, runId: run.id, name: run.name, color: colors[i % colors.length], points: s?.points.length ?? 0 };
   });
+  const rows = [...byX.values()].sort((a, b) => a.x - b.x);
   return {
     metric,
     layer,
-    rows: [...byX.values()].sort((a, b) => a.x - b.x),
+    rows,
     lines,
     reference: metric === "maxVio" ? 0 : 1,
+    xTicks: rows.length > 0 ? niceTicks(rows[0].x, rows[rows.length - 1].x, 6, true) : [],
   };
 }
 

@@ -1,4 +1,12 @@
 import type { CompareDto } from "../dto";
+import { formatBytes } from "./formatBytes";
+
+/** configValueText shows a byte count as "80.0 GiB (85899345920)" and anything else as it is. */
+export function configValueText(name: string, v: string | null): string {
+  if (v === null) return "–";
+  if (/_bytes$/.test(name) && /^\d+$/.test(v)) return `${formatBytes(Number(v))} (${v})`;
+  return v;
+}
 
 /** ConfigDiffRow: one argument across the compared runs; "–" where a run does not set it. */
 export interface ConfigDiffRow {
@@ -19,7 +27,7 @@ export interface ConfigDiffModel {
 export function prepareConfigDiff(config: CompareDto["config"], opts: { onlyDiffs?: boolean } = {}): ConfigDiffModel {
   const rows = config
     .filter((c) => !opts.onlyDiffs || c.differs)
-    .map((c) => ({ name: c.name, group: c.group, values: c.values.map((v) => v ?? "–"), differs: c.differs }));
+    .map((c) => ({ name: c.name, group: c.group, values: c.values.map((v) => configValueText(c.name, v)), differs: c.differs }));
   // Stable: differences first, otherwise the server's order (grouped as the config panel groups them).
   const sorted = rows.map((r, i) => ({ r, i })).sort((a, b) => Number(b.r.differs) - Number(a.r.differs) || a.i - b.i).map((x) => x.r);
   return { rows: sorted, differing: config.filter((c) => c.differs).length, total: config.length };

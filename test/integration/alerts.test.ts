@@ -11,7 +11,13 @@ import { smallRanks, smallRun, startCollector, tempDatabaseUrl, waitFor } from "
 
 interface Received {
   path: string;
-  body: { text: string; moe_alert: { event: string; ruleId: string; layer: number | null; alertId: string } };
+  body: {
+    text: string;
+    moe_alert: {
+      event: string; ruleId: string; layer: number | null; alertId: string; groupKey: string; message: string; of: number | null;
+      firing: Array<{ layer: number | null; alertId: string }>; resolved: Array<{ layer: number | null }>;
+    };
+  };
 }
 
 /** A webhook receiver on loopback; /flaky fails the first request of each alert event. */
@@ -122,6 +128,85 @@ describe("alerts", () => {
       ["ok", "firing", 1, true, 200],
       ["ok", "resolved", 1, true, 200],
     ]);
+  });
+
+  it("sends one webhook message per (run, rule) group per interval, not one per layer, and logs each delivery on every episode", async () => {
+    const own = await startCollector(tempDatabaseUrl(), {
+      alertRules: {
+        ...fast,
+        "ep-imbalance-high": { threshold: 1.5, forSteps: 2, keepFiringSteps: 5 },
+        "maxvio-high": { enabled: true, threshold: 0.3, forSteps: 2, keepFiringSteps: 5 },
+      },
+      webhooks: [`${receiver.url}/grouped`],
+      // A wait long enough for both layers to join; an interval that holds back per-layer changes.
+      grouping: { groupWaitMs: 600, groupIntervalMs: 1_500 },
+    });
+    try {
+      const run = smallRun("grouped");
+      const { runId } = await new TelemetryClient(own.address).registerRun(run);
+      const client = new TelemetryClient(own.address);
+      const ranks = smallRanks().filter((r) => r.coords.pp === 1); // layers 3 and 4
+      const streams = ranks.map((r) => client.openStream(run.runKey, r));
+      const hot = [16, 14, 1, 1];
+      const flat = [8, 8, 8, 8];
+      let step = 0;
+      // Layer 3 crosses first; layer 4 a few steps later: still one message per rule.
+      const send = (l3: boolean, l4: boolean) => {
+        step++;
+        ranks.forEach((r, i) => {
+          const x = (on: boolean) => (on && r.coords.edp === 0 ? hot : flat);
+          streams[i].send(
+            [
+              { step, layer: 3, microBatches: 1, tokens: 16, tokensPerExpert: x(l3), losses: {} },
+              { step, layer: 4, microBatches: 1, tokens: 16, tokensPerExpert: x(l4), losses: {} },
+            ],
+            [],
+          );
+        });
+      };
+      const mine = () => receiver.received.filter((r) => r.path === "/grouped");
+      for (let i = 0; i < 30; i++) {
+        send(true, i >= 3);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      await waitFor(() => mine().length >= 2, 5_000, "two group messages");
+      await new Promise((r) => setTimeout(r, 700));
+      // 2 rules x 2 layers = 4 episodes, 2 messages.
+      expect(await own.db.prisma.alert.count({ where: { runId, status: "firing" } })).toBe(4);
+      const firing = mine().map((r) => r.body.moe_alert);
+      expect(firing.map((m) => `${m.ruleId}:${m.event}:${m.firing.map((f) => f.layer).join(",")}`).sort()).toEqual([
+        "ep-imbalance-high:firing:3,4",
+        "maxvio-high:firing:3,4",
+      ]);
+      expect(new Set(firing.map((m) => m.groupKey)).size).toBe(2);
+      const ep = firing.find((m) => m.ruleId === "ep-imbalance-high")!;
+      expect(ep.message).toMatch(/^test grouped: ep-imbalance-high on 2 of 3 layers, worst layer \d at 1\.88x \(threshold 1\.50x\), since step \d+$/);
+      expect(ep.of).toBe(3); // the run has 3 MoE layers
+
+      for (let i = 0; i < 15; i++) {
+        send(false, false);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      await waitFor(() => mine().filter((r) => r.body.moe_alert.event === "resolved").length === 2, 8_000, "two resolved group messages");
+      await new Promise((r) => setTimeout(r, 500));
+      expect(mine().map((r) => `${r.body.moe_alert.ruleId}:${r.body.moe_alert.event}`).sort()).toEqual([
+        "ep-imbalance-high:firing",
+        "ep-imbalance-high:resolved",
+        "maxvio-high:firing",
+        "maxvio-high:resolved",
+      ]);
+      const resolvedEp = mine().find((r) => r.body.moe_alert.ruleId === "ep-imbalance-high" && r.body.moe_alert.event === "resolved")!.body.moe_alert;
+      expect(resolvedEp.resolved.map((m) => m.layer).sort()).toEqual([3, 4]);
+      // Each episode's delivery log has the group's messages.
+      for (const a of await own.db.prisma.alert.findMany({ where: { runId } })) {
+        const log = await own.db.prisma.alertDelivery.findMany({ where: { alertId: a.id }, orderBy: { atMs: "asc" } });
+        expect(log.map((d) => `${d.event}:${d.ok}`)).toEqual(["firing:true", "resolved:true"]);
+      }
+      await Promise.all(streams.map((st) => st.close()));
+      client.close();
+    } finally {
+      await own.stop();
+    }
   });
 
   it("fires ep-imbalance-high in the simulator's early-imbalance scenario on the layer and EP rank the aggregates show, then resolves", async () => {

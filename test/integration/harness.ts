@@ -49,18 +49,23 @@ export async function startCollector(
     alertRules?: RuleOverrides;
     webhooks?: string[];
     webhookBaseDelayMs?: number;
+    /** Alert group timers; short by default so tests see group messages within a second. */
+    grouping?: { groupWaitMs?: number; groupIntervalMs?: number };
     auth?: IngestAuthOptions;
     tls?: ServerTls;
   } = {},
 ): Promise<{ collector: Collector; db: Db; address: string; alerts: AlertEngine | undefined; stop: () => Promise<void> }> {
   const db = await openDatabase(url);
-  const logger = pino({ level: "silent" });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   let alerts: AlertEngine | undefined;
   if (opts.alertRules) {
     const notifier = opts.webhooks?.length
       ? new WebhookNotifier({ db, urls: opts.webhooks, logger, baseDelayMs: opts.webhookBaseDelayMs ?? 50 })
       : undefined;
-    alerts = new AlertEngine({ db, logger, notifier, fileOverrides: opts.alertRules, tickMs: 100, dashboardUrl: "http://dash.test" });
+    alerts = new AlertEngine({
+      db, logger, notifier, fileOverrides: opts.alertRules, tickMs: 100, dashboardUrl: "http://dash.test",
+      grouping: { groupWaitMs: 200, groupIntervalMs: 300, ...opts.grouping },
+    });
     await alerts.start();
   }
   const collector = new Collector({ db, logger, flushIntervalMs: opts.flushIntervalMs ?? 20, alerts, auth: opts.auth ?? { mode: "off" }, tls: opts.tls });

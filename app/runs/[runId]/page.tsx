@@ -16,6 +16,7 @@ import { LayerExpertHeatmap } from "@/components/LayerExpertHeatmap";
 import { LayerStrip } from "@/components/LayerStrip";
 import { LossChart } from "@/components/LossChart";
 import { RunLive } from "@/components/RunLive";
+import { RunSectionNav } from "@/components/RunSectionNav";
 import { StepControls } from "@/components/StepControls";
 import { StepMetricsPanel } from "@/components/StepMetricsPanel";
 import type { LossName } from "@/lib/analysis/types";
@@ -30,6 +31,7 @@ import { DEFAULT_CAPACITY_FACTOR, parseCapacityFactor } from "@/lib/ui/prepareCa
 import { parseImbalanceMetric } from "@/lib/ui/prepareImbalanceHeatmap";
 import { prepareLossChart } from "@/lib/ui/prepareLossChart";
 import { moeLayoutUnknown } from "@/lib/analysis/moeLayoutUnknown";
+import { prepareAlertGroups } from "@/lib/ui/prepareAlerts";
 
 export const dynamic = "force-dynamic";
 
@@ -97,7 +99,8 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
     getLayerHeatmap(runId, step ?? undefined),
     listAlerts({ runId, status: "firing" }),
   ]);
-  // Every per-step panel shows the same step: the pinned one, else the newest aggregated step.
+  // One snapshot per page: every per-step panel, the header, the banner and the advice show the same step
+  // (the pinned one, else the newest aggregated step) and the alert list read with it.
   const panelStep = step ?? stepMetrics?.step ?? null;
   const expertHeatmap = layer != null ? await getExpertHeatmap(runId, layer, { ...range, maxColumns: MAX_HEATMAP_COLUMNS }) : null;
   const imbalance = await getImbalanceHeatmap(runId, metric, { ...range, maxColumns: MAX_HEATMAP_COLUMNS });
@@ -108,6 +111,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
 
   const chartEvents = run.events.filter((e) => (from == null || e.step >= from) && (to == null || e.step <= to));
   const now = Date.now();
+  const firingGroups = prepareAlertGroups(firing, now, () => ({ layers: run.moeLayers.length, ranks: run.worldSize }));
   // A run imported from a log or TensorBoard file has series but no expert counts: its series come first.
   const noCounts = (layerHeatmap?.rows.length ?? 0) === 0;
   const layoutUnknown = moeLayoutUnknown(run.config);
@@ -128,11 +132,24 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
           {run.simulated && <SimulatedBadge />}
           <StatusBadge status={run.status} />
           <span className="ml-auto">
-            <RunLive runId={run.id} initialLastStep={run.lastStep} initialStatus={run.status} initialVersion={liveState?.version ?? null} />
+            <RunLive
+              runId={run.id}
+              initialLastStep={run.lastStep}
+              initialStatus={run.status}
+              initialVersion={liveState?.version ?? null}
+              snapshotStep={panelStep}
+              pinned={step != null}
+              initialAlertsFiring={firing.length}
+            />
           </span>
         </div>
         <dl className="flex flex-wrap gap-x-6 gap-y-1 text-xs">
-          <Stat label="last step" value={run.lastStep ?? "–"} testId="run-last-step" />
+          <Stat
+            label={step != null ? "pinned step" : "step shown"}
+            value={panelStep ?? "–"}
+            testId="snapshot-step"
+            title={`Every panel on this page shows step ${panelStep ?? "–"}${step != null ? " (pinned in the URL)" : " (the newest step every rank has reported)"}; ranks have reported up to step ${run.lastStep ?? "–"}.`}
+          />
           <Stat label="ranks reporting" value={`${run.ranksReporting}/${run.ranksKnown} of ${run.worldSize}`} />
           <Stat label="experts · top-k" value={layoutUnknown ? "unknown" : `${run.config.num_experts} · ${run.config.moe_router_topk}`} />
           <Stat label="layers" value={layoutUnknown ? "unknown" : `${run.numLayers} (${run.moeLayers.length} MoE)`} />
@@ -148,7 +165,10 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
         </dl>
       </header>
 
-      <AlertBanner runId={run.id} initial={firing} simulated={run.simulated} serverNow={now} />
+      <RunSectionNav step={panelStep} pinned={step != null} />
+
+      <section id="overview" aria-label="Overview" className="scroll-mt-36 space-y-4">
+      <AlertBanner groups={firingGroups} alerts={firing} simulated={run.simulated} step={panelStep} />
 
       {noCounts && (
         <Suspense fallback={null}>
@@ -171,12 +191,14 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
       )}
 
       <div className="rounded-lg border border-line bg-surface px-4 py-3">
-        <StepControls key={`${step}-${from}-${to}`} step={step} from={from} to={to} lastStep={run.lastStep} />
+        <StepControls key={`${step}-${from}-${to}`} step={step} from={from} to={to} lastStep={panelStep} />
       </div>
 
       {/* The advice reads the run's history (seconds on a long run): it is fetched after the page has painted. */}
-      <DeferredAdvice runId={run.id} step={step} lastStep={run.lastStep} firing={firing} />
+      <DeferredAdvice runId={run.id} step={panelStep} firing={firingGroups} />
+      </section>
 
+      <section id="load" aria-label="Load" className="scroll-mt-36 space-y-4">
       {imbalance && <ImbalancePanel dto={compactImbalance(imbalance)!} selectedLayer={layer} selectedStep={panelStep} />}
 
       <div className="grid gap-4 xl:grid-cols-2">
@@ -186,17 +208,27 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
         <StepMetricsPanel dto={stepMetrics} selectedLayer={layer} />
       </div>
 
-      <CapacityWhatIf runId={run.id} step={panelStep} initialCf={cf} />
+      </section>
 
+      <section id="capacity" aria-label="Capacity" className="scroll-mt-36">
+      <CapacityWhatIf runId={run.id} step={panelStep} initialCf={cf} />
+      </section>
+
+      <section id="losses" aria-label="Losses" className="scroll-mt-36 space-y-4">
       <LossCharts run={run} losses={losses} events={chartEvents} layer={layer} />
 
       <Suspense fallback={null}>
         <Await promise={scalars}>{(sc) => (noCounts || (sc?.series.length ?? 0) === 0 ? null : <ScalarSeriesPanel dto={compactScalars(sc)} />)}</Await>
       </Suspense>
 
+      </section>
+
+      <section id="heatmaps" aria-label="Heatmaps" className="scroll-mt-36 space-y-4">
       <LayerExpertHeatmap dto={layerHeatmap} selectedLayer={layer} pinnedStep={step != null} />
       <ExpertStepHeatmap dto={expertHeatmap} selectedStep={step ?? layerHeatmap?.step ?? null} />
+      </section>
 
+      <section id="configuration" aria-label="Configuration" className="scroll-mt-36 space-y-4">
       <div className="grid gap-4 xl:grid-cols-2">
         <EventsList events={run.events} runId={run.id} />
         <ConfigPanel run={run} />
@@ -205,6 +237,7 @@ export default async function RunPage({ params, searchParams }: RunPageProps) {
       <Suspense fallback={<Placeholder height="h-12" label="alert rules" />}>
         <Await promise={rules}>{(r) => <RunAlertRules runId={run.id} rules={r} />}</Await>
       </Suspense>
+      </section>
     </div>
   );
 }
@@ -306,9 +339,9 @@ function RunAlertRules({ runId, rules }: { runId: string; rules: Awaited<ReturnT
   );
 }
 
-function Stat({ label, value, testId }: { label: string; value: string | number; testId?: string }) {
+function Stat({ label, value, testId, title }: { label: string; value: string | number; testId?: string; title?: string }) {
   return (
-    <div className="flex items-baseline gap-1.5">
+    <div className="flex items-baseline gap-1.5" title={title}>
       <dt className="text-muted">{label}</dt>
       <dd className="font-mono font-medium" data-testid={testId}>
         {value}

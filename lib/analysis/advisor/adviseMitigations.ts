@@ -6,10 +6,12 @@
  * mitigations. Every suggestion is checked against Megatron's rules for the run's own mesh.
  *
  * When advice is given:
- * - the run needs relief when today's worst EP imbalance or MaxVio is at or above the stable
- *   thresholds, or the worst rank's peak is at or above the memory-pressure fraction of the GPU;
- *   then layout, capacity and recomputation are offered, and router levers if the history shows the
- *   imbalance persisting past early training;
+ * - the run needs relief when today's worst EP imbalance or MaxVio is at or above the alert
+ *   thresholds (the ep-imbalance-high and maxvio-high rules' effective thresholds, passed in, so the
+ *   page never says "needs relief" while no alert fires), or the worst rank's peak is at or above the
+ *   memory-pressure fraction of the GPU; between the stable and the alert thresholds the same changes
+ *   are offered as precautions, and said to be; router levers only if the history shows the imbalance
+ *   persisting past early training;
  * - otherwise, if a temporary mitigation is in force and the stable window holds, revert advice;
  * - otherwise nothing, with a note saying why.
  * A suggestion whose changed configuration breaks a rule the run's own configuration does not break is
@@ -52,7 +54,7 @@ export function adviseMitigations(input: AdvisorInput): AdvisorResult {
   } catch (e) {
     if (!(e instanceof InvalidInput)) throw e;
     // A launcher polls this before a restart: an explanation serves it better than an exception.
-    return { step: input.step, suggestions: [], memoryModel: null, notes: [`cannot advise: ${e.message}`] };
+    return { step: input.step, suggestions: [], memoryModel: null, memoryPredictionsOff: null, notes: [`cannot advise: ${e.message}`] };
   }
 }
 
@@ -67,6 +69,7 @@ function advise(input: AdvisorInput): AdvisorResult {
   const epImbalance = ctx.epNow.worstRatio ?? (input.layers.length === 0 ? (lastPoint?.epImbalance ?? null) : null);
   const maxVio = ctx.maxVioNow?.value ?? (input.layers.length === 0 ? (lastPoint?.maxVio ?? null) : null);
   const imbalanced = (epImbalance !== null && epImbalance >= opts.stableEpImbalance) || (maxVio !== null && maxVio >= opts.stableMaxVio);
+  const overAlert = (epImbalance !== null && epImbalance >= opts.reliefEpImbalance) || (maxVio !== null && maxVio >= opts.reliefMaxVio);
   let worstPeak = 0;
   for (const s of ctx.latest.values()) worstPeak = Math.max(worstPeak, s.peakAllocatedBytes);
   const headroom = input.gpuMemoryBytes > 0 ? worstPeak / input.gpuMemoryBytes : null;
@@ -77,7 +80,12 @@ function advise(input: AdvisorInput): AdvisorResult {
   const inForce = mitigationsInForce(input.config, cluster);
   const mitigated = inForce.layout !== null || inForce.capacity || inForce.recompute;
   if (imbalanced || pressured) {
-    notes.push(`step ${input.step} needs relief: ${state}`);
+    if (overAlert || pressured) notes.push(`step ${input.step} needs relief: ${state}`);
+    else {
+      notes.push(
+        `step ${input.step} is above the balanced level but under the alert thresholds (EP imbalance ${f.times(opts.reliefEpImbalance)}, MaxVio ${opts.reliefMaxVio.toFixed(2)}): ${state}; the changes below are precautions`,
+      );
+    }
     if (!pressured && headroom !== null && ctx.latest.size > 0) {
       notes.push(`memory is not tight yet (worst peak ${f.percent(headroom)} of GPU memory): the layout, capacity and recomputation changes are precautions`);
     }
@@ -107,5 +115,5 @@ function advise(input: AdvisorInput): AdvisorResult {
   suggestions = kept.sort(
     (a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || Number(b.valid) - Number(a.valid) || b.score - a.score,
   );
-  return { step: input.step, suggestions, memoryModel: ctx.memoryModel, notes };
+  return { step: input.step, suggestions, memoryModel: ctx.fittedMemoryModel, memoryPredictionsOff: ctx.memoryPredictionsOff, notes };
 }

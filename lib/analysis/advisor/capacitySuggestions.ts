@@ -102,6 +102,10 @@ export function capacitySuggestions(ctx: AdvisorContext): Suggestion[] {
     };
   };
 
+  // Dropping tokens while the router is still learning is the cost a reader must see before the flags.
+  const earlyDrops = (fraction: number, layer: number) =>
+    ctx.input.step <= ctx.opts.earlyTrainingSteps && fraction > 0 ? `: drops ${f.percent(fraction)} of layer ${layer}'s assignments in early training` : "";
+
   const build = (cf: number, pad: boolean): Suggestion => {
     const e = evaluate(cf, pad);
     const relief = maxBefore > 0 ? 20 * Math.max(-1, Math.min(1, 1 - e.maxAfter / maxBefore)) : 0;
@@ -155,7 +159,7 @@ export function capacitySuggestions(ctx: AdvisorContext): Suggestion[] {
     return buildSuggestion(ctx, {
       id: `capacity:${capacityFactorText(cf)}${pad ? ":pad" : ""}`,
       kind: "capacity",
-      title: `Capacity factor ${cf0 === undefined ? "none" : cf0} -> ${capacityFactorText(cf)}${pad ? ", padded to capacity" : ""}`,
+      title: `Capacity factor ${cf0 === undefined ? "none" : cf0} -> ${capacityFactorText(cf)}${pad ? ", padded to capacity" : ""}${earlyDrops(e.worstDrop.w.dropFraction, e.worstDrop.layer)}`,
       configAfter,
       set,
       rationale,

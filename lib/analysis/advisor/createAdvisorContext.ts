@@ -31,7 +31,12 @@ export interface AdvisorContext {
   epNow: EpLoadPrediction;
   /** Worst MaxVio over layers today and its layer. */
   maxVioNow: { value: number; layer: number } | null;
+  /** The model predictions use: null without a fit, or when the fit is below opts.minMemoryFitR2. */
   memoryModel: MemoryModel | null;
+  /** The fitted model, weak or not (shown with its r²). */
+  fittedMemoryModel: MemoryModel | null;
+  /** Why a fitted model predicts nothing (weak fit), or null. */
+  memoryPredictionsOff: string | null;
   latest: Map<number, MemoryObservation>;
   /** Current coordinates of every rank with a memory sample. */
   coordsNow: Map<number, RankCoords>;
@@ -88,8 +93,13 @@ export function createAdvisorContext(input: AdvisorInput): AdvisorContext {
     notes.push(`${partial.length} layer(s) have reports from only part of their stage's ranks (${partial.slice(0, 3).join("; ")}${partial.length > 3 ? "; ..." : ""}): EP loads and predictions use the reported ranks only`);
   }
 
-  const memoryModel = fitMemoryModel(input.memory, opts.minMemorySamples);
-  if (memoryModel === null) {
+  const fittedMemoryModel = fitMemoryModel(input.memory, opts.minMemorySamples);
+  const weakFit = fittedMemoryModel !== null && !(fittedMemoryModel.r2 >= opts.minMemoryFitR2);
+  const memoryModel = weakFit ? null : fittedMemoryModel;
+  const memoryPredictionsOff = weakFit
+    ? `memory model fit r2 ${fittedMemoryModel.r2.toFixed(2)} is below ${opts.minMemoryFitR2.toFixed(2)}: received tokens explain too little of the peaks to predict memory, so no predicted memory is shown and suggestions are ranked without it`
+    : null;
+  if (fittedMemoryModel === null) {
     const n = input.memory.length;
     notes.push(
       n < opts.minMemorySamples
@@ -97,10 +107,12 @@ export function createAdvisorContext(input: AdvisorInput): AdvisorContext {
         : `no memory model: received tokens never varied across the ${n} samples, so memory cannot be attributed to them`,
     );
   } else {
-    const quality = memoryModel.r2 >= 0.8 ? "good" : memoryModel.r2 >= 0.5 ? "fair" : "weak: treat memory predictions as rough";
+    const m = fittedMemoryModel;
+    const quality = weakFit ? "too weak to predict with" : m.r2 >= 0.8 ? "good" : "fair";
     notes.push(
-      `memory model: peak ~ ${(memoryModel.baseBytes / 2 ** 30).toFixed(1)} GiB + ${(memoryModel.bytesPerToken / 2 ** 10).toFixed(1)} KiB x received tokens; r2 ${memoryModel.r2.toFixed(2)} (${quality}), RMS error ${(memoryModel.rmsErrorBytes / 2 ** 30).toFixed(2)} GiB over ${memoryModel.samples} samples`,
+      `memory model: peak ~ ${(m.baseBytes / 2 ** 30).toFixed(1)} GiB + ${(m.bytesPerToken / 2 ** 10).toFixed(1)} KiB x received tokens; r2 ${m.r2.toFixed(2)} (${quality}), RMS error ${(m.rmsErrorBytes / 2 ** 30).toFixed(2)} GiB over ${m.samples} samples`,
     );
+    if (memoryPredictionsOff) notes.push(memoryPredictionsOff);
   }
   const latest = latestMemory(input.memory, input.step);
   const coordsNow = new Map<number, RankCoords>();
@@ -126,6 +138,8 @@ export function createAdvisorContext(input: AdvisorInput): AdvisorContext {
     epNow,
     maxVioNow,
     memoryModel,
+    fittedMemoryModel,
+    memoryPredictionsOff,
     latest,
     coordsNow,
     receivedNow: receivedOfRanks(loadsNow, coordsNow),

@@ -10,7 +10,13 @@ export function memorySentence(ctx: AdvisorContext, before: number | null, after
   const gpu = f.gib(ctx.input.gpuMemoryBytes);
   if (before === null) return "Memory: no samples yet, so no memory prediction.";
   if (ctx.memoryModel === null || after === null || predictedRanks === 0) {
-    return `Memory: worst rank at ~${f.gib(before)} of ${gpu} today; no prediction (${ctx.memoryModel === null ? "no memory model yet" : "no layer counts for the sampled ranks"}).`;
+    const why =
+      ctx.memoryModel !== null
+        ? "no layer counts for the sampled ranks"
+        : ctx.fittedMemoryModel !== null
+          ? `the memory model's fit, r2 ${ctx.fittedMemoryModel.r2.toFixed(2)}, is below ${ctx.opts.minMemoryFitR2.toFixed(2)}`
+          : "no memory model yet";
+    return `Memory: worst rank at ~${f.gib(before)} of ${gpu} today; no prediction (${why}).`;
   }
   return `Memory: worst rank at ~${f.gib(before)} of ${gpu} today, ~${f.gib(after)} after (linear model, r2 ${ctx.memoryModel.r2.toFixed(2)}).`;
 }

@@ -5,6 +5,7 @@
 import type { ConfigViolation } from "../validateRunConfig";
 import type { RankCoords, RunConfig } from "../types";
 import type { MemoryModel, MemoryObservation } from "./fitMemoryModel";
+import { DEFAULT_ALERT_RULES } from "../alerts/alertRules";
 
 /** AdvisorRankReport: one rank's counts for one MoE layer at the advised step (summed over micro-batches). */
 export interface AdvisorRankReport {
@@ -52,6 +53,17 @@ export interface AdvisorOptions {
   earlyTrainingSteps: number;
   /** Peak / GPU memory at or above which the run needs memory relief even when imbalance is low. */
   memoryPressureFraction: number;
+  /**
+   * Fit quality (r²) below which the memory model predicts nothing: under 0.5 the received tokens explain
+   * less than half of the peaks' variation (seen: r² 0.00-0.30 in early training, when peaks move with
+   * other things), so a "69.7 -> 52.2 GiB" would be noise dressed as a number. Suggestions are then
+   * ranked without memory.
+   */
+  minMemoryFitR2: number;
+  /** EP imbalance at or above which the step "needs relief": the ep-imbalance-high alert's threshold. */
+  reliefEpImbalance: number;
+  /** MaxVio at or above which the step "needs relief": the maxvio-high alert's threshold. */
+  reliefMaxVio: number;
 }
 
 /** FlagChange: one launch flag edit; from/to null mean absent/removed, "" means a switch without value. */
@@ -106,6 +118,8 @@ export interface AdvisorResult {
   step: number;
   suggestions: Suggestion[];
   memoryModel: MemoryModel | null;
+  /** Why no memory predictions were made although a model was fitted (a weak fit); null when they were. */
+  memoryPredictionsOff: string | null;
   notes: string[];
 }
 
@@ -118,4 +132,7 @@ export const DEFAULT_ADVISOR_OPTIONS: AdvisorOptions = {
   minMemorySamples: 20,
   earlyTrainingSteps: 500,
   memoryPressureFraction: 0.9,
+  minMemoryFitR2: 0.5,
+  reliefEpImbalance: DEFAULT_ALERT_RULES["ep-imbalance-high"].threshold,
+  reliefMaxVio: DEFAULT_ALERT_RULES["maxvio-high"].threshold,
 };

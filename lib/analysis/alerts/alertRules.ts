@@ -38,10 +38,17 @@ export interface AlertRule {
   /** The condition is value > threshold (value < threshold for memory-headroom-low... see `direction`). */
   threshold: number;
   direction: "above" | "below";
-  /** How long the condition must hold before the alert fires ("for"). */
+  /** How long the condition must hold before the alert fires ("for"); both this and forSteps must pass. */
   forMs: number;
-  /** How long a firing alert stays firing after the condition clears ("keep_firing_for"). */
+  /** On how many consecutive steps the condition must hold before the alert fires (0 or 1: the first). */
+  forSteps: number;
+  /**
+   * How long a firing alert stays firing after the condition clears ("keep_firing_for"). With
+   * keepFiringSteps > 0 it only applies while no steps arrive (a silent run still resolves by time).
+   */
   keepFiringMs: number;
+  /** After how many consecutive healthy steps a firing alert resolves; 0 = by keepFiringMs alone. */
+  keepFiringSteps: number;
   /** How often a still-firing alert is sent again to webhooks; 0 = never. */
   renotifyMs: number;
   noData: NoDataPolicy;
@@ -52,7 +59,16 @@ export interface AlertRule {
   summary: string;
 }
 
-const base = { enabled: true, direction: "above" as const, forMs: 2_000, keepFiringMs: 30_000, renotifyMs: 600_000, noData: "keep" as const, noDataAfterMs: 60_000, window: 0 };
+/**
+ * Holds count steps, not seconds, so a rule behaves the same at 5 steps/s and at one step a minute: a
+ * condition must hold on 5 consecutive steps to fire, and a firing alert resolves after 20 consecutive
+ * healthy steps (30 s of keep-firing was ~150 steps at 5 steps/s: alerts fired on with "now 1.11"). The
+ * 2-minute keep-firing time only resolves an alert of a run that stopped sending steps.
+ */
+const base = {
+  enabled: true, direction: "above" as const, forMs: 0, forSteps: 5, keepFiringMs: 120_000, keepFiringSteps: 20,
+  renotifyMs: 600_000, noData: "keep" as const, noDataAfterMs: 60_000, window: 0,
+};
 
 /** DEFAULT_ALERT_RULES: the shipped rules. */
 export const DEFAULT_ALERT_RULES: Record<AlertRuleId, AlertRule> = {
@@ -73,7 +89,7 @@ export const DEFAULT_ALERT_RULES: Record<AlertRuleId, AlertRule> = {
     summary: "load_balancing_loss above threshold (1.0 is perfectly balanced, E/k the worst)",
   },
   "aux-loss-spike": {
-    ...base, id: "aux-loss-spike", severity: "warning", scope: "layer", threshold: 1.3, forMs: 0, window: 20,
+    ...base, id: "aux-loss-spike", severity: "warning", scope: "layer", threshold: 1.3, forSteps: 1, window: 20,
     summary: "load_balancing_loss jumped above threshold x its recent median",
   },
   "z-loss-high": {
@@ -81,7 +97,7 @@ export const DEFAULT_ALERT_RULES: Record<AlertRuleId, AlertRule> = {
     summary: "z_loss (mean logsumexp^2 of router logits) above threshold: router logits are growing",
   },
   "z-loss-spike": {
-    ...base, id: "z-loss-spike", severity: "warning", scope: "layer", threshold: 2.0, forMs: 0, window: 20,
+    ...base, id: "z-loss-spike", severity: "warning", scope: "layer", threshold: 2.0, forSteps: 1, window: 20,
     summary: "z_loss jumped above threshold x its recent median: an early sign of router logit blow-up",
   },
   "memory-headroom-low": {
@@ -89,15 +105,15 @@ export const DEFAULT_ALERT_RULES: Record<AlertRuleId, AlertRule> = {
     summary: "Peak allocated memory above threshold of the GPU's memory",
   },
   "alloc-retries-growing": {
-    ...base, id: "alloc-retries-growing", severity: "warning", scope: "rank", threshold: 0, forMs: 0,
+    ...base, id: "alloc-retries-growing", severity: "warning", scope: "rank", threshold: 0, forSteps: 1,
     summary: "num_alloc_retries grew: the caching allocator had to free and retry, the step before an OOM",
   },
   oom: {
-    ...base, id: "oom", severity: "critical", scope: "rank", threshold: 0, forMs: 0, keepFiringMs: Number.MAX_SAFE_INTEGER, renotifyMs: 0,
+    ...base, id: "oom", severity: "critical", scope: "rank", threshold: 0, forSteps: 0, keepFiringMs: Number.MAX_SAFE_INTEGER, keepFiringSteps: 0, renotifyMs: 0,
     summary: "A rank ran out of memory",
   },
   "rank-silent": {
-    ...base, id: "rank-silent", severity: "warning", scope: "rank", threshold: 0, forMs: 0, keepFiringMs: 0, noData: "alert", noDataAfterMs: 30_000,
+    ...base, id: "rank-silent", severity: "warning", scope: "rank", threshold: 0, forSteps: 0, keepFiringMs: 0, keepFiringSteps: 0, noData: "alert", noDataAfterMs: 30_000,
     summary: "A rank stopped reporting",
   },
 };
@@ -109,7 +125,9 @@ export const RuleOverrideSchema = z
     severity: z.enum(["warning", "critical"]),
     threshold: z.number().finite(),
     forMs: z.number().int().min(0),
+    forSteps: z.number().int().min(0).max(100_000),
     keepFiringMs: z.number().int().min(0),
+    keepFiringSteps: z.number().int().min(0).max(100_000),
     renotifyMs: z.number().int().min(0),
     noData: z.enum(["keep", "resolve", "alert"]),
     noDataAfterMs: z.number().int().min(1_000),

@@ -2,12 +2,14 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_ALERT_RULES, type AlertRule } from "./alertRules";
 import { evaluateAlert, type AlertEffect, type AlertState, type Observation } from "./evaluateAlert";
 
-// threshold 2.0 above, for 2 s, keep firing 5 s, renotify every 60 s, stale after 10 s.
+// A time-based rule (no step counts): threshold 2.0 above, for 2 s, keep firing 5 s, renotify every 60 s, stale after 10 s.
 const rule: AlertRule = {
   ...DEFAULT_ALERT_RULES["ep-imbalance-high"],
   threshold: 2,
   forMs: 2_000,
+  forSteps: 0,
   keepFiringMs: 5_000,
+  keepFiringSteps: 0,
   renotifyMs: 60_000,
   noDataAfterMs: 10_000,
   noData: "keep",
@@ -143,5 +145,96 @@ describe("evaluateAlert", () => {
     const pending = evaluateAlert(evaluateAlert(undefined, { value: 3, step: 1 }, rule, 0).state, null, { ...rule, enabled: false }, 1);
     expect(pending.state.status).toBe("inactive");
     expect(pending.emit).toEqual(["cancelled"]);
+  });
+});
+
+// A step-based rule: fires after 3 consecutive steps over 2.0, resolves after 4 consecutive healthy steps;
+// with no steps at all it resolves 10 s after the condition last held.
+const stepRule: AlertRule = { ...rule, forMs: 0, forSteps: 3, keepFiringMs: 10_000, keepFiringSteps: 4, renotifyMs: 0 };
+
+/** runSteps feeds (time, value or null) pairs; each value is the next step. */
+function runSteps(r: AlertRule, steps: Array<[number, number | null]>): ReturnType<typeof run> {
+  return run(r, steps);
+}
+
+describe("evaluateAlert with step-based holds", () => {
+  const cases: Array<{ name: string; r?: AlertRule; steps: Array<[number, number | null]>; status: string[]; effects: string[] }> = [
+    {
+      name: "fires on the forSteps-th consecutive step however fast the steps come",
+      steps: [[0, 3], [10, 3], [20, 3]],
+      status: ["pending", "pending", "firing"],
+      effects: ["0:pending", "20:firing"],
+    },
+    {
+      name: "fires on the forSteps-th step of a slow run, not before, even after a long time",
+      steps: [[0, 3], [60_000, 3], [61_000, null], [120_000, 3]],
+      status: ["pending", "pending", "pending", "firing"],
+      effects: ["0:pending", "120000:firing"],
+    },
+    {
+      name: "a healthy step in the hold cancels it",
+      steps: [[0, 3], [10, 3], [20, 1], [30, 3], [40, 3]],
+      status: ["pending", "pending", "inactive", "pending", "pending"],
+      effects: ["0:pending", "20:cancelled", "30:pending"],
+    },
+    {
+      name: "resolves after keepFiringSteps consecutive healthy steps at 5 steps/s (not 30 s later)",
+      steps: [[0, 3], [200, 3], [400, 3], [600, 1.1], [800, 1.1], [1_000, 1.1], [1_200, 1.1]],
+      status: ["pending", "pending", "firing", "firing", "firing", "firing", "resolved"],
+      effects: ["0:pending", "400:firing", "1200:resolved"],
+    },
+    {
+      name: "a step over the threshold restarts the healthy count",
+      steps: [[0, 3], [1, 3], [2, 3], [3, 1], [4, 1], [5, 1], [6, 3], [7, 1], [8, 1], [9, 1], [10, 1]],
+      status: ["pending", "pending", "firing", "firing", "firing", "firing", "firing", "firing", "firing", "firing", "resolved"],
+      effects: ["0:pending", "2:firing", "10:resolved"],
+    },
+    {
+      name: "a slow run's healthy steps resolve it by count even when minutes apart, not by the timer between them",
+      r: { ...stepRule, keepFiringMs: 100_000 },
+      steps: [[0, 3], [1, 3], [2, 3], [60_000, 1], [120_000, 1], [150_000, null], [180_000, 1], [240_000, 1]],
+      status: ["pending", "pending", "firing", "firing", "firing", "firing", "firing", "resolved"],
+      effects: ["0:pending", "2:firing", "240000:resolved"],
+    },
+    {
+      name: "a run that goes silent after the condition cleared still resolves by time",
+      steps: [[0, 3], [1, 3], [2, 3], [3, 1], [5_000, null], [10_003, null]],
+      status: ["pending", "pending", "firing", "firing", "firing", "resolved"],
+      effects: ["0:pending", "2:firing", "10003:resolved"],
+    },
+    {
+      name: "a run silent while over the threshold keeps firing (no-data policy keep)",
+      steps: [[0, 3], [1, 3], [2, 3], [60_000, null]],
+      status: ["pending", "pending", "firing", "firing"],
+      effects: ["0:pending", "2:firing"],
+    },
+    {
+      name: "forSteps and forMs both must pass",
+      r: { ...stepRule, forMs: 1_000 },
+      steps: [[0, 3], [10, 3], [20, 3], [1_000, 3]],
+      status: ["pending", "pending", "pending", "firing"],
+      effects: ["0:pending", "1000:firing"],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const out = runSteps(c.r ?? stepRule, c.steps);
+      expect(statuses(out)).toEqual(c.status);
+      expect(effects(out)).toEqual(c.effects);
+    });
+  }
+
+  it("continues from a state stored before step counts existed", () => {
+    const old = { ...evaluateAlert(undefined, { value: 3, step: 1 }, { ...stepRule, forSteps: 1 }, 0).state };
+    delete old.heldSteps;
+    delete old.healthySteps;
+    let st: AlertState = old;
+    for (let i = 2; i <= 5; i++) st = evaluateAlert(st, { value: 1, step: i }, stepRule, i).state;
+    expect(st.status).toBe("resolved");
+  });
+
+  it("the shipped rules hold and keep firing in steps", () => {
+    const r = DEFAULT_ALERT_RULES["ep-imbalance-high"];
+    expect(r).toMatchObject({ forMs: 0, forSteps: 5, keepFiringSteps: 20 });
   });
 });

@@ -2,6 +2,12 @@
  * The alert state machine: inactive -> pending -> firing -> resolved, one instance per
  * (rule, run, layer or rank). A pure function of (previous state, new observation, now) that
  * returns the next state and what the adapter should do; it never reads a clock or writes anything.
+ *
+ * Training is a step-based process whose speed varies 100x between runs (5 steps/s on a small
+ * simulated run, one step a minute on a large one), so holds count steps as well as time: a rule
+ * fires once its condition held for `forSteps` consecutive steps and `forMs`, and a firing rule
+ * resolves after `keepFiringSteps` consecutive healthy steps. Time still decides when no steps
+ * arrive: a silent run resolves `keepFiringMs` after its condition last held.
  */
 import type { AlertRule } from "./alertRules";
 
@@ -26,6 +32,12 @@ export interface AlertState {
   step: number | null;
   peakValue: number | null;
   peakStep: number | null;
+  /** The step the instance fired at (absent in states stored before it was kept). */
+  firingSinceStep?: number | null;
+  /** Consecutive observed steps on which the condition held (absent in states stored before step holds). */
+  heldSteps?: number;
+  /** Consecutive observed healthy steps since the condition last held. */
+  healthySteps?: number;
 }
 
 /** Observation: a new value for the instance, or null to say "no new data, time passed". */
@@ -48,6 +60,8 @@ export const INITIAL_ALERT_STATE: AlertState = {
   step: null,
   peakValue: null,
   peakStep: null,
+  heldSteps: 0,
+  healthySteps: 0,
 };
 
 /** conditionHolds tells whether a value crosses the rule's threshold in its direction. */
@@ -57,6 +71,20 @@ export function conditionHolds(rule: AlertRule, value: number): boolean {
 
 function worse(rule: AlertRule, a: number, b: number | null): boolean {
   return b === null || (rule.direction === "above" ? a > b : a < b);
+}
+
+/**
+ * keepFiringOver tells whether a firing instance whose condition no longer holds may resolve. With a step
+ * count, a new healthy step resolves it once `keepFiringSteps` healthy steps came in a row (the run's speed
+ * does not matter); between steps only time can, `keepFiringMs` after the condition last held and no
+ * sooner than `keepFiringMs` after the last step (so a slow but live run is judged by its steps).
+ * Without a step count (`keepFiringSteps` 0) it is Prometheus's keep_firing_for: time since last true.
+ */
+function keepFiringOver(rule: AlertRule, s: AlertState, newStep: boolean, nowMs: number): boolean {
+  const sinceTrue = nowMs - (s.lastTrueMs ?? 0);
+  if (rule.keepFiringSteps <= 0) return sinceTrue >= rule.keepFiringMs;
+  if (newStep) return (s.healthySteps ?? 0) >= rule.keepFiringSteps;
+  return sinceTrue >= rule.keepFiringMs && nowMs - (s.lastDataMs ?? 0) >= rule.keepFiringMs;
 }
 
 /** evaluateAlert advances one alert instance; `emit` lists the transitions to act on. */
@@ -86,6 +114,11 @@ export function evaluateAlert(
     holds = s.lastHeld;
   }
   if (holds === true) s.lastTrueMs = nowMs;
+  // Step counts move only on new steps: a timer tick repeating the last value is not another step.
+  if (obs) {
+    s.heldSteps = holds ? (s.heldSteps ?? 0) + 1 : 0;
+    s.healthySteps = holds ? 0 : (s.healthySteps ?? 0) + 1;
+  }
 
   if (holds === true) {
     if (s.status === "inactive" || s.status === "resolved") {
@@ -101,9 +134,11 @@ export function evaluateAlert(
       s.peakValue = obs.value;
       s.peakStep = obs.step;
     }
-    if (s.status === "pending" && nowMs - (s.activeSinceMs ?? nowMs) >= rule.forMs) {
+    const heldLongEnough = nowMs - (s.activeSinceMs ?? nowMs) >= rule.forMs && (s.heldSteps ?? 0) >= rule.forSteps;
+    if (s.status === "pending" && heldLongEnough) {
       s.status = "firing";
       s.firingSinceMs = nowMs;
+      s.firingSinceStep = s.step;
       s.lastNotifiedMs = nowMs;
       emit.push("firing");
       return { state: s, emit };
@@ -116,7 +151,7 @@ export function evaluateAlert(
       emit.push("cancelled");
       return { state: s, emit };
     }
-    if (s.status === "firing" && (!rule.enabled || nowMs - (s.lastTrueMs ?? 0) >= rule.keepFiringMs)) {
+    if (s.status === "firing" && (!rule.enabled || keepFiringOver(rule, s, obs !== null, nowMs))) {
       s.status = "resolved";
       s.resolvedAtMs = nowMs;
       s.activeSinceMs = null;

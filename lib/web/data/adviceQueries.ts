@@ -4,6 +4,8 @@
  * The same function serves the run page and GET /api/runs/{id}/advice.
  */
 import { adviseMitigations, type AdvisorResult } from "../../analysis/advisor/adviseMitigations";
+import { holdBestSuggestions, type SuggestionHolds } from "../../analysis/advisor/holdBestSuggestions";
+import { effectiveRules, loadRuleOverridesFile } from "../../store/alertRulesStore";
 import { DEFAULT_ADVISOR_OPTIONS, type AdvisorLayerObservation, type HistoryPoint, type MemoryObservation } from "../../analysis/advisor/types";
 import { computeEpLoad } from "../../analysis/computeEpLoad";
 import { layerReportFromRow } from "../../store/layerReportRows";
@@ -19,6 +21,14 @@ export const MEMORY_WINDOW_STEPS = 40;
 /** AdviceDto: the advisor's result for a run at a step, or why there is none. */
 export type AdviceDto = AdvisorResult & { runId: string; simulated: boolean };
 
+/**
+ * The hysteresis holds of each run's advice, as of the newest step advised (see holdBestSuggestions). In
+ * memory: after a restart the first advice starts fresh, which only costs one flip. Bounded by the runs
+ * advised since start; an entry is a few short strings.
+ */
+const holds = new Map<string, SuggestionHolds>();
+const MAX_HELD_RUNS = 1_000;
+
 /** getAdvice runs the advisor on the run's data at `step` (newest complete step when omitted). */
 export async function getAdvice(runId: string, step?: number): Promise<AdviceDto | null> {
   const db = await getDb();
@@ -28,13 +38,15 @@ export async function getAdvice(runId: string, step?: number): Promise<AdviceDto
   const coords = new Map((await listRanks(db, runId)).map((r) => [r.rank, r.coords]));
   if (at === null) {
     return {
-      runId, simulated: run.simulated, step: 0, suggestions: [], memoryModel: null,
+      runId, simulated: run.simulated, step: 0, suggestions: [], memoryModel: null, memoryPredictionsOff: null,
       notes: ["no data yet: advice needs at least one step of expert counts"],
     };
   }
   const history = await loadHistory(db, runId, at);
   const layers = await loadLayers(db, runId, at, coords);
   const memory = await loadMemory(db, run, at, coords);
+  // "Needs relief" means what the alerts mean: the run's own effective thresholds.
+  const rules = await effectiveRules(db, runId, loadRuleOverridesFile(process.env.ALERT_RULES_FILE));
   const result = adviseMitigations({
     config: run.config,
     worldSize: run.worldSize,
@@ -45,8 +57,15 @@ export async function getAdvice(runId: string, step?: number): Promise<AdviceDto
     layers,
     memory,
     history,
+    options: { reliefEpImbalance: rules["ep-imbalance-high"].threshold, reliefMaxVio: rules["maxvio-high"].threshold },
   });
-  return { ...result, runId, simulated: run.simulated };
+  const held = holdBestSuggestions(result.suggestions, holds.get(runId) ?? null, at);
+  if (held.holds.step >= (holds.get(runId)?.step ?? -1)) {
+    holds.delete(runId);
+    holds.set(runId, held.holds);
+    if (holds.size > MAX_HELD_RUNS) holds.delete(holds.keys().next().value!);
+  }
+  return { ...result, suggestions: held.suggestions, notes: [...result.notes, ...held.notes], runId, simulated: run.simulated };
 }
 
 async function loadLayers(db: Db, runId: string, step: number, coords: Map<number, RankCoords>): Promise<AdvisorLayerObservation[]> {
