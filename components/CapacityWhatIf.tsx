@@ -121,6 +121,9 @@ export function CapacityWhatIf({ runId, step, initialCf }: { runId: string; step
             worst layer: <b>L{m.worst.layer}</b> drops <b data-testid="capacity-worst-drop">{m.worst.dropPercent}</b> of its token assignments
           </span>
         )}
+        {m && !m.worst && m.rows.length > 0 && (
+          <span data-testid="capacity-summary">no layer drops tokens at this capacity factor</span>
+        )}
         {loading && <span className="text-muted">computing…</span>}
       </div>
       {error && (

@@ -63,7 +63,14 @@ export function EpLoadBars({ dto, layer }: { dto: EpLoadDto | null; layer: numbe
                 </span>
               )}
             </figcaption>
-            <div className="relative flex h-28 items-end gap-1 border-b border-line">
+            <div className="relative flex h-28 items-end gap-1 border-b border-line pl-9">
+              {/* The y axis: the shared scale's top and zero, in tokens received. */}
+              <span aria-hidden data-testid="ep-axis-max" className="absolute top-0 left-0 w-8 text-right text-[10px] leading-none text-muted">
+                {formatCount(m.axisMax)}
+              </span>
+              <span aria-hidden className="absolute bottom-0 left-0 w-8 text-right text-[10px] leading-none text-muted">
+                0
+              </span>
               {g.bars.map((b) => (
                 <div
                   key={b.epRank}
@@ -88,11 +95,13 @@ export function EpLoadBars({ dto, layer }: { dto: EpLoadDto | null; layer: numbe
               ))}
               <div
                 aria-hidden
-                className="pointer-events-none absolute right-0 left-0 border-t-2 border-dashed border-fg/70"
+                className="pointer-events-none absolute right-0 left-9 border-t-2 border-dashed border-fg/70"
                 style={{ bottom: `${g.meanHeight * 100}%` }}
-              />
+              >
+                <span className="absolute -top-3.5 right-0 rounded bg-surface/80 px-0.5 text-[10px] leading-none text-fg">mean {formatCount(Math.round(g.mean))}</span>
+              </div>
             </div>
-            <div className="mt-0.5 flex gap-1 text-center text-[10px] text-muted">
+            <div className="mt-0.5 flex gap-1 pl-9 text-center text-[10px] text-muted">
               {g.bars.map((b) => (
                 <span key={b.epRank} className={`flex-1 ${b.worst ? "font-bold text-danger" : ""}`}>
                   r{b.epRank}

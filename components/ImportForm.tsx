@@ -43,7 +43,8 @@ export function ImportForm() {
     }
   }
 
-  const input = "rounded border border-line bg-surface px-2 py-1 text-sm";
+  // min-w-0 and w-full: a number input's intrinsic width would otherwise overflow its grid cell.
+  const input = "w-full min-w-0 rounded border border-line bg-surface px-2 py-1 text-sm";
   if (!allowed) {
     return (
       <p className="max-w-3xl rounded border border-line bg-surface-2 p-3 text-sm text-muted" data-testid="import-read-only">
@@ -76,7 +77,7 @@ export function ImportForm() {
         </label>
         <div className="grid grid-cols-2 gap-3 sm:grid-cols-4">
           {[["layers", "num_layers"], ["experts", "num_experts"], ["topk", "moe_router_topk"], ["worldSize", "world size"]].map(([name, label]) => (
-            <label key={name} className="grid gap-1 text-sm">
+            <label key={name} className="grid min-w-0 gap-1 text-sm">
               <span className="text-muted">{label}</span>
               <input name={name} type="number" min={1} className={input} />
             </label>

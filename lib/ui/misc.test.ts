@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { prepareConfigRows } from "./prepareConfigRows";
 import { prepareLayerStrip } from "./prepareLayerStrip";
 import { createThrottle, type Scheduler } from "./createThrottle";
+import { formatExpertRange } from "./formatExpertRange";
 import type { RunConfig } from "../analysis/types";
 
 describe("prepareConfigRows", () => {
@@ -118,5 +119,15 @@ describe("createThrottle", () => {
     th.cancel();
     s.advance(1000);
     expect(calls).toBe(1);
+  });
+});
+
+describe("formatExpertRange", () => {
+  it.each([
+    { range: [4, 5], want: "4" },
+    { range: [4, 8], want: "4–7" },
+    { range: [0, 2], want: "0–1" },
+  ])("[$range.0, $range.1) -> $want", ({ range, want }) => {
+    expect(formatExpertRange(range)).toBe(want);
   });
 });

@@ -57,6 +57,10 @@ describe("prepareCapacityTable", () => {
     expect(m.rows[1].barWidth).toBe(0);
     expect(m.worst).toEqual({ layer: 1, dropPercent: "6.4%" });
   });
+  it("names no worst layer when no layer drops", () => {
+    const none = prepareCapacityTable({ ...dto, layers: dto.layers.map((l) => ({ ...l, dropped: 0, dropFraction: 0 })) });
+    expect(none.worst).toBeNull();
+  });
   it("lists each source rank's capacity and drops, the most-dropping rank first", () => {
     expect(m.rows[0].worstRank).toEqual({ rank: 1, capacity: "C 8192 · 4×C 32768", dropPercent: "24.1%", dropped: 31_554, assignments: 131_072, cfNeeded: "2.59" });
     expect(m.rows[0].ranks.map((r) => [r.rank, r.dropPercent])).toEqual([[1, "24.1%"], [0, "1.5%"]]);

@@ -115,8 +115,9 @@ export function prepareCapacityTable(dto: CapacityWhatIfDto): CapacityModel {
     basisLabel: BASIS_LABEL[l.basis],
     ...perRankOf(l.perRank),
   }));
+  // "Worst layer: L1 drops 0%" says nothing: a worst layer is named only when some layer drops.
   let worst: CapacityModel["worst"] = null;
-  let worstFraction = -1;
+  let worstFraction = 0;
   for (const l of dto.layers) {
     if (l.dropFraction > worstFraction) {
       worstFraction = l.dropFraction;

@@ -40,6 +40,8 @@ export interface EpLoadBarsModel {
   etp: number;
   expertsPerEpRank: number;
   groups: EpLoadGroup[];
+  /** Tokens at the top of every group's plot (the shared scale's maximum); 0 when nothing was received. */
+  axisMax: number;
   hiddenGroups: number;
   totalGroups: number;
   epImbalance: number | null;
@@ -96,6 +98,7 @@ export function prepareEpLoadBars(dto: EpLoadDto, maxGroups = 16): EpLoadBarsMod
     etp: dto.etp,
     expertsPerEpRank: dto.expertsPerEpRank,
     groups,
+    axisMax: top,
     hiddenGroups: sorted.length - shown.length,
     totalGroups: sorted.length,
     epImbalance: dto.epImbalance,

@@ -11,6 +11,7 @@ import { formatBytes } from "@/lib/ui/formatBytes";
 import { prepareGroupTable } from "@/lib/ui/prepareGroupTable";
 import { preparePostMortemAlerts } from "@/lib/ui/preparePostMortemAlerts";
 import { SEVERITY_STYLE } from "@/lib/ui/prepareAlerts";
+import { formatExpertRange } from "@/lib/ui/formatExpertRange";
 
 export const dynamic = "force-dynamic";
 
@@ -67,7 +68,7 @@ export default async function OomPostMortemPage({ params, searchParams }: Props)
         <dl className="flex flex-wrap gap-x-6 gap-y-1 text-xs">
           <Stat label="EP rank" value={dto.rank.epRank ?? "unknown"} />
           <Stat label="dispatch group" value={g ? `${g.index} (edp ${g.edp} · pp ${g.pp})` : "unknown"} />
-          <Stat label="experts hosted" value={dto.rank.experts ? `${dto.rank.experts[0]}–${dto.rank.experts[1] - 1}` : "–"} />
+          <Stat label="experts hosted" value={dto.rank.experts ? formatExpertRange(dto.rank.experts) : "–"} />
           <Stat label="EP · ETP · EDP" value={`${dto.sizes.ep} · ${dto.sizes.etp} · ${dto.sizes.edp}`} />
           <Stat label="phase · layer" value={`${e.phase ?? "–"} · ${e.layer ?? "–"}`} />
           <Stat label="memory at OOM" value={e.memory ? `${formatBytes(e.memory.peakAllocatedBytes)} peak / ${formatBytes(dto.gpuMemoryBytes)}` : "not sent"} />
