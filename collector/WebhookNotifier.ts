@@ -1,10 +1,11 @@
 /**
  * Outgoing alert webhooks: a Slack-compatible JSON body (`text` plus `attachments`, which Slack,
  * Mattermost and most chat bridges accept; the structured alert rides along under `moe_alert`),
- * retried with exponential backoff, every attempt written to the delivery log of every alert episode
+ * retried with the product's jittered exponential back-off (lib/runtime/backoff.ts), every attempt written to the delivery log of every alert episode
  * the message covers. One message per (run, rule) group (the AlertEngine decides when, with
  * Alertmanager's group timers), never one per layer. Never blocks ingest.
  */
+import { backoffDelayMs } from "../lib/runtime/backoff";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Db } from "../lib/store/db";
@@ -149,7 +150,10 @@ export class WebhookNotifier {
         .catch((err: unknown) => this.o.logger.error({ err }, "could not write the webhook delivery log"));
       if (ok) return;
       this.o.logger.warn({ url, attempt, error, group: n.groupKey }, "webhook delivery failed");
-      if (attempt < max) await this.sleep((this.o.baseDelayMs ?? 500) * 2 ** (attempt - 1));
+      if (attempt < max) {
+        const base = this.o.baseDelayMs ?? 500;
+        await this.sleep(backoffDelayMs(attempt - 1, [base, base * 64]));
+      }
     }
   }
 }

@@ -18,6 +18,7 @@ import type { RegisterRunResponse__Output } from "../../generated/proto/moe/tele
 import type { WriteResponse__Output } from "../../generated/proto/moe/telemetry/v1/WriteResponse";
 import type { EventAck__Output } from "../../generated/proto/moe/telemetry/v1/EventAck";
 import { limit } from "../wire/limits";
+import { backoffDelayMs } from "../runtime/backoff";
 
 /** ClientOptions: deadlines and reconnect policy. */
 export interface ClientOptions {
@@ -262,12 +263,9 @@ export class TelemetryClient {
  * `backoffMs`, never shorter than the collector's `retry-after-ms` (or `grpc-retry-pushback-ms`) hint, so
  * thousands of refused ranks do not come back in the same instant.
  */
-export function retryDelayMs(err: unknown, attempt: number, [first, max]: [number, number]): number {
+export function retryDelayMs(err: unknown, attempt: number, backoff: [number, number]): number {
   const md = (err as Partial<grpc.ServiceError> | null)?.metadata;
-  const hinted = Number(md?.get("retry-after-ms")[0] ?? md?.get("grpc-retry-pushback-ms")[0] ?? 0);
-  const backoff = Math.min(max, first * 2 ** Math.min(attempt, 20));
-  const base = Math.max(Number.isFinite(hinted) ? hinted : 0, backoff);
-  return Math.round(base * (1 + Math.random() / 2));
+  return backoffDelayMs(attempt, backoff, Number(md?.get("retry-after-ms")[0] ?? md?.get("grpc-retry-pushback-ms")[0] ?? 0));
 }
 
 /** isOverloadHint tells a collector's "come back later" (it carries `retry-after-ms`) from a message refused for its size. */
