@@ -11,6 +11,7 @@
  * AlertInstance row with scope "group", under the same lock, so several collectors send one message per
  * group per interval between them. Per-instance transitions are logged at debug.
  */
+import { LRUCache } from "lru-cache";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { LayerAggregate } from "../lib/analysis/aggregateLayer";
@@ -65,6 +66,9 @@ interface GroupRow {
 
 // Short, so a rule edited in the UI applies within a second or two; the read is one small row per run.
 const RULES_TTL_MS = 1_000;
+
+/** Runs whose rules are kept at once; a collector that hears from more reads the least recent again. */
+const MAX_RULE_CACHE_RUNS = 1_024;
 /** A quiet instance's "last data" time is refreshed in the database at most this often. */
 const LAST_DATA_REFRESH_MS = 5_000;
 
@@ -95,7 +99,8 @@ function scopeParts(scope: string): { layer: number | null; rank: number | null 
 
 /** AlertEngine evaluates alert rules as data arrives and on a timer. */
 export class AlertEngine {
-  private readonly rules = new Map<string, { rules: Record<AlertRuleId, AlertRule>; loadedMs: number }>();
+  /** Effective rules per run, read again after RULES_TTL_MS (an edit in the dashboard applies within it); bounded. */
+  private readonly rules: LRUCache<string, Record<AlertRuleId, AlertRule>>;
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private queue: Promise<void> = Promise.resolve();
@@ -103,6 +108,8 @@ export class AlertEngine {
 
   constructor(private readonly o: AlertEngineOptions) {
     this.now = o.now ?? Date.now;
+    // The engine's own clock, so tests that move time move the cache's too.
+    this.rules = new LRUCache({ max: MAX_RULE_CACHE_RUNS, ttl: RULES_TTL_MS, ttlAutopurge: false, perf: { now: () => this.now() } });
   }
 
   /** start starts the timer (state lives in the database, so nothing needs restoring). */
@@ -170,11 +177,11 @@ export class AlertEngine {
     return this.queue;
   }
 
-  private async rulesFor(runId: string, nowMs: number): Promise<Record<AlertRuleId, AlertRule>> {
+  private async rulesFor(runId: string): Promise<Record<AlertRuleId, AlertRule>> {
     const hit = this.rules.get(runId);
-    if (hit && nowMs - hit.loadedMs < RULES_TTL_MS) return hit.rules;
+    if (hit) return hit;
     const rules = await effectiveRules(this.o.db, runId, this.o.fileOverrides);
-    this.rules.set(runId, { rules, loadedMs: nowMs });
+    this.rules.set(runId, rules);
     return rules;
   }
 
@@ -186,7 +193,7 @@ export class AlertEngine {
     batches: PendingBatch[],
     inst: Map<string, Instance>,
   ): Promise<AlertSignal[]> {
-    const rules = await this.rulesFor(run.id, this.now());
+    const rules = await this.rulesFor(run.id);
     const window = Math.max(rules["aux-loss-spike"].window, rules["z-loss-spike"].window);
     const capacitySet = run.config.moe_expert_capacity_factor !== undefined;
     const out: AlertSignal[] = [];
@@ -245,7 +252,7 @@ export class AlertEngine {
     nowMs: number,
     observe: (tx: Tx, instances: Map<string, Instance>) => Promise<AlertSignal[]>,
   ): Promise<void> {
-    const rules = await this.rulesFor(run.id, nowMs);
+    const rules = await this.rulesFor(run.id);
     const notifications: AlertNotification[] = [];
     // Whether an episode fired or resolved: open dashboards must re-read (group messages come later, on their timers).
     const changed = { value: false };

@@ -112,7 +112,9 @@ test.describe.serial("alerts, advice and imbalance panels", () => {
     await expect(worst).not.toHaveText(at125 ?? "");
     await panel.getByTestId("capacity-slider").fill("4");
     await expect(page).toHaveURL(/[?&]cf=4\.00(&|$)/);
-    await expect(worst).toHaveText("0%");
+    // Nothing drops at 4.0: no "worst layer drops 0%", the summary says so instead.
+    await expect(panel.getByTestId("capacity-summary")).toHaveText("no layer drops tokens at this capacity factor");
+    await expect(worst).toHaveCount(0);
     await expect(panel.getByTestId("capacity-drop").first()).toHaveText("0%");
     await expect(panel.getByTestId("capacity-basis")).toContainText("Basis:");
     // The factor is in the URL, so a reload keeps it.
