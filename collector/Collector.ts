@@ -39,6 +39,7 @@ import type { RankHello__Output } from "../generated/proto/moe/telemetry/v1/Rank
 import type { ServerMessage } from "../generated/proto/moe/telemetry/v1/ServerMessage";
 import type { TelemetryHandlers } from "../generated/proto/moe/telemetry/v1/Telemetry";
 import { toServiceError } from "./toServiceError";
+import { internalErrorId } from "../lib/runtime/internalError";
 import { guardUnary, malformedReason, tolerantService } from "./decodeGuard";
 import { checkBatchHeader } from "../lib/wire/checkInputLimits";
 import { Admission, admissionSettings, estimateBatchBytes, overloadStatus, StreamIdle, type AdmissionSettings, type Ticket } from "./admission";
@@ -468,7 +469,11 @@ export class Collector {
           }
         },
         (err: unknown) =>
-          fail(new Unavailable(`could not store batch ${pending.seq} (${err instanceof Error ? err.message : String(err)}); reconnect and resend`)),
+          fail(
+            new Unavailable(
+              `could not store batch ${pending.seq} (error id ${internalErrorId(err, (f, m) => this.log.error(f, m), "flush failed")}); reconnect and resend`,
+            ),
+          ),
       );
       durable.push(done);
       if (durable.length > 1024) durable.splice(0, durable.length - 1024);

@@ -3,6 +3,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
+import { internalErrorId, internalErrorMessage } from "../lib/runtime/internalError";
 import { Conflict, InvalidInput, NotFound, Unavailable } from "../lib/analysis/errors";
 import { PermissionDenied, Unauthenticated } from "./auth";
 
@@ -14,6 +15,7 @@ export function toServiceError(err: unknown, log?: Logger): Partial<grpc.StatusO
   if (err instanceof Unavailable) return { code: grpc.status.UNAVAILABLE, details: err.message };
   if (err instanceof Unauthenticated) return { code: grpc.status.UNAUTHENTICATED, details: err.message };
   if (err instanceof PermissionDenied) return { code: grpc.status.PERMISSION_DENIED, details: err.message };
-  log?.error({ err }, "internal error");
-  return { code: grpc.status.INTERNAL, details: `internal error: ${err instanceof Error ? err.message : String(err)}` };
+  // The message of an unexpected error is not the client's to see: logged under an id, answered with the id.
+  const errorId = internalErrorId(err, log ? (fields, message) => log.error(fields, message) : undefined);
+  return { code: grpc.status.INTERNAL, details: internalErrorMessage(errorId) };
 }

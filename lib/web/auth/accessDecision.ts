@@ -10,6 +10,7 @@
  * Public: /login, /setup, /api/health, /api/auth/*, Next's static assets; /metrics also with METRICS_TOKEN.
  * With DASHBOARD_AUTH=off only the NUL and origin checks remain.
  */
+import { internalErrorId, internalErrorMessage } from "../../runtime/internalError";
 import { getDb } from "../data/webDb";
 import { dashboardAuthMode } from "./config";
 import { checkOrigin, requestOrigin } from "./origin";
@@ -57,7 +58,7 @@ export async function accessDecision(req: GateRequest): Promise<GateDecision> {
     if (isMetricsScrape(pathname, req.headers.get("authorization"))) return PASS;
     auth = await authFromCookie(getDb, req.headers.get("cookie"));
   } catch (err) {
-    return deny(503, `cannot check the session: ${err instanceof Error ? err.message : String(err)}`);
+    return deny(503, internalErrorMessage(internalErrorId(err, undefined, "cannot check the session"), "cannot check the session"));
   }
   const api = isApiPath(pathname);
   if (!auth.user) {

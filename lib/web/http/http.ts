@@ -2,8 +2,9 @@
  * Route-handler helpers: query parsing with zod and the one mapping from the error hierarchy to
  * HTTP status codes.
  */
+import { internalErrorId, internalErrorMessage } from "../../runtime/internalError";
 import { z } from "zod";
-import { Conflict, InvalidInput, NotFound, Unavailable } from "../../analysis/errors";
+import { Conflict, InvalidInput, NotFound, Unavailable, MoeTelemetryError } from "../../analysis/errors";
 import { Forbidden, TooManyAttempts, Unauthenticated } from "../auth/errors";
 import { assertRole, authFromCookie } from "../auth/request";
 import type { Role } from "../auth/roles";
@@ -35,8 +36,9 @@ export function errorResponse(err: unknown): Response {
                 : err instanceof Unavailable
                   ? 503
                   : 500;
-  if (status === 500) console.error(err);
-  const res = json({ error: message, ...(field ? { field } : {}) }, status);
+  // An unexpected error's message is not the caller's to see: logged under an id, answered with the id.
+  const error = status === 500 ? internalErrorMessage(internalErrorId(err)) : message;
+  const res = json({ error, ...(field ? { field } : {}) }, status);
   if (err instanceof TooManyAttempts) res.headers.set("retry-after", String(err.retryAfterS));
   return res;
 }
@@ -111,7 +113,8 @@ export function sseResponse<T>(req: Request, poll: () => Promise<{ key: string; 
             send(`: keep-alive\n\n`);
           }
         } catch (err) {
-          send(`event: error\ndata: ${JSON.stringify({ error: err instanceof Error ? err.message : String(err) })}\n\n`);
+          const error = err instanceof MoeTelemetryError ? err.message : internalErrorMessage(internalErrorId(err));
+          send(`event: error\ndata: ${JSON.stringify({ error })}\n\n`);
         }
         // Non-overlapping: the next poll is scheduled only after this one finished.
         if (!closed) timer = setTimeout(() => void tick(), intervalMs);
