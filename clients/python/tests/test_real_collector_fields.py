@@ -60,6 +60,15 @@ def export_json(c, run_key):
     return json.loads(r.stdout)
 
 
+def scalar_series(c, run_id):
+    """The dashboard's run-level series (lib/web/data/queries.ts getScalarSeries, behind
+    GET /api/runs/{id}/scalars), read from the collector's database without starting Next.js."""
+    r = subprocess.run([NODE, os.path.join(HERE, "_scalars.mjs"), REPO, run_id], cwd=REPO, capture_output=True,
+                       text=True, timeout=120, env={**os.environ, "DATABASE_URL": c.db})
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 class Records(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)
@@ -345,6 +354,15 @@ def test_losses_land_on_the_step_training_log_reported_in_megatrons_loop_order(c
         for l in (1, 2):
             for name in names:
                 assert abs(agg[(i, l)]["losses"][name] - tracker.logged[i][name][l - 1]) < 1e-4, (i, l, name)
+    # the dashboard's run-level series (layer 0), what Megatron logs per iteration: the mean over MoE layers
+    run_id = [r for r in rows if r["kind"] == "run"][0]["id"]
+    got = {(x["name"], x["layer"]): x for x in scalar_series(collector, run_id)["series"]}
+    for name in names:
+        pts = {p["step"]: p["value"] for p in got[(name, 0)]["points"]}
+        assert sorted(pts) == list(range(1, n_iters + 1)), (name, pts)
+        for i in range(1, n_iters + 1):
+            want = sum(tracker.logged[i][name]) / 2
+            assert abs(pts[i] - want) < 1e-4, (name, i, pts[i], want)
 
 
 # ---------------------------------------------------------------------------------------------------------
