@@ -155,11 +155,10 @@ class RouterInstrumentation:
         self._rl = RateLimitedLog(60.0)
         self._auto_layer = {}  # id(module) -> assigned layer number for routers without layer_number
         # Megatron's metrics tracker: the values its training_log reported (after report()'s all-reduce),
-        # captured at the clear() that follows. on_tracker_report(snapshot) -> bool is offered them first
+        # captured inside report() before it clears them. on_tracker_report(snapshot) -> bool is offered them first
         # (the session fills the step it holds back for them); if it declines, the next collect() uses them.
         self._tracker_snapshot = None
         self._tracker_patched = None
-        self._tracker_reported = False
         self.tracker_active = False     # a Megatron tracker is hooked: losses arrive with its report()
         self.tracker_pending = False    # the last collect() found no report for its step yet
         self.on_tracker_report: Optional[Callable[[dict], bool]] = None
@@ -378,10 +377,12 @@ class RouterInstrumentation:
         """Capture Megatron's per-layer aux/z-loss values as its training_log reported them.
 
         Megatron's loop (core 0.20): train_step returns, iteration += 1, then training_log calls the tracker's
-        report() (all-reduce over PP, TP x CP sum, DP average, in place) and clear(). A hook on train_step
-        runs before that report, so the values belong to the iteration whose report() ran: they are taken at
-        the clear() that follows a report() (eval's bare clear() is ignored) and handed to the step that
-        waits for them (see collect() / Session)."""
+        report(), which all-reduces the values in place (over PP, the TP x CP sum, the DP average), logs them
+        and ends by calling its own clear(); training_log calls no clear() after it. A hook on train_step runs
+        before that report, so the values belong to the iteration whose report() ran: they are read inside
+        report(), at the clear() it calls (after the all-reduce), or, should a report() not clear, when it
+        returns. A clear() outside report() (after evaluation) is ignored. The values are handed to the step
+        that waits for them (see collect() / Session)."""
         try:
             from megatron.core.transformer.moe import moe_logging  # type: ignore  # noqa: F401
             tracker = moe_logging.get_moe_metrics_tracker()
@@ -391,18 +392,35 @@ class RouterInstrumentation:
                 return
             orig_report = tracker.report
             orig_clear = tracker.clear
+            state = {"in_report": False, "names": None, "snap": None}
+
+            def read():
+                names = state["names"]
+                return {k: e.values.detach().float().cpu().tolist() for k, e in tracker.metrics.items()
+                        if k in LOSS_NAMES and (names is None or k in names)}
 
             def report(*a, **k):
-                out = orig_report(*a, **k)
-                self._tracker_reported = True
+                tn = k.get("track_names")
+                state["names"] = None if tn is None else ({tn} if isinstance(tn, str) else set(tn))
+                state["in_report"], state["snap"] = True, None
+                try:
+                    out = orig_report(*a, **k)
+                    try:
+                        snap = state["snap"] if state["snap"] is not None else read()
+                    except Exception as e:
+                        snap = None
+                        self.counters.inc("hook_errors")
+                        self._rl(logging.WARNING, "tracker", "moe_telemetry: reading Megatron's tracker failed: %r", e)
+                finally:
+                    state["in_report"], state["snap"] = False, None
+                if snap is not None:
+                    self._on_reported(snap)
                 return out
 
             def clear():
-                if self._tracker_reported:
-                    self._tracker_reported = False
+                if state["in_report"] and state["snap"] is None:
                     try:
-                        self._on_reported({k: e.values.detach().float().cpu().tolist()
-                                           for k, e in tracker.metrics.items() if k in LOSS_NAMES})
+                        state["snap"] = read()  # reduced by report(), about to be zeroed
                     except Exception as e:
                         self.counters.inc("hook_errors")
                         self._rl(logging.WARNING, "tracker", "moe_telemetry: reading Megatron's tracker failed: %r", e)

@@ -612,12 +612,14 @@ def test_crash_event_via_excepthook(server):
 class _StandInTracker:
     """Megatron-Core 0.20's MoEMetricsTracker, reduced to what the client relies on: record() sums per-layer
     values over micro-batches; report() all-reduces them in place (here: the DP average with a replica whose
-    values are higher by 0.5 per micro-batch); clear() zeroes them."""
+    values are higher by 0.5 per micro-batch) and, like Megatron's, ends with self.clear() (clears_itself);
+    clear() zeroes them. clears_itself=False: a report() that leaves clearing to its caller."""
 
-    def __init__(self, num_layers):
+    def __init__(self, num_layers, clears_itself=True):
         self.num_layers = num_layers
         self.metrics = {}
         self.reports = []
+        self.clears_itself = clears_itself
 
     def record(self, name, value, layer_number, num_layers):
         e = self.metrics.get(name)
@@ -630,6 +632,8 @@ class _StandInTracker:
         for e in self.metrics.values():
             e.values.copy_((e.values + (e.values + 0.5 * m)) / 2)  # the replica's sum is ours + 0.5 * m
         self.reports.append(iteration)
+        if self.clears_itself:
+            self.clear()
         return ""
 
     def clear(self):
@@ -642,12 +646,14 @@ def _local_loss(name, iteration, layer):
     return (1.0 + 0.01 * iteration + 0.1 * layer) if name == "load_balancing_loss" else (10.0 + iteration + layer)
 
 
-def test_losses_land_on_the_step_whose_training_log_reported_them(server, monkeypatch):
+@pytest.mark.parametrize("clears_itself", [True, False])
+def test_losses_land_on_the_step_whose_training_log_reported_them(server, monkeypatch, clears_itself):
     """The README's integration (`mt.train_step = session.wrap(mt.train_step, iteration_offset=1)`) in
-    Megatron's exact order: train_step -> iteration += 1 -> training_log -> tracker.report() -> clear().
-    Each step must carry the values reported for it (after the all-reduce), never the previous step's and
-    never the rank's unreduced values."""
-    tracker = _StandInTracker(num_layers=2)
+    Megatron's exact order: train_step -> iteration += 1 -> training_log -> tracker.report() (all-reduce, then
+    its own clear()); after evaluation a bare clear(). Each step must carry the values reported for it (after
+    the all-reduce), never the previous step's and never the rank's unreduced values; step 1 and the step
+    after an evaluation included."""
+    tracker = _StandInTracker(num_layers=2, clears_itself=clears_itself)
     pkgs = ["megatron", "megatron.core", "megatron.core.transformer", "megatron.core.transformer.moe"]
     mods = {n: types.ModuleType(n) for n in pkgs + ["megatron.core.transformer.moe.moe_logging"]}
     mods["megatron.core.transformer.moe.moe_logging"].get_moe_metrics_tracker = lambda: tracker
@@ -672,7 +678,8 @@ def test_losses_land_on_the_step_whose_training_log_reported_them(server, monkey
 
     def training_log(iteration):
         tracker.report(loss_scale=1 / micro, iteration=iteration)
-        tracker.clear()
+        if not clears_itself:
+            tracker.clear()
 
     s = make_session(server.address)
     try:
@@ -701,9 +708,10 @@ def test_losses_land_on_the_step_whose_training_log_reported_them(server, monkey
         s.close(5)
 
 
-def test_training_log_before_step_uses_that_report(server, monkeypatch):
+@pytest.mark.parametrize("clears_itself", [True, False])
+def test_training_log_before_step_uses_that_report(server, monkeypatch, clears_itself):
     """A hand-written loop that calls training_log (report + clear) before session.step(): same values."""
-    tracker = _StandInTracker(num_layers=2)
+    tracker = _StandInTracker(num_layers=2, clears_itself=clears_itself)
     mods = {n: types.ModuleType(n) for n in ["megatron", "megatron.core", "megatron.core.transformer",
                                              "megatron.core.transformer.moe", "megatron.core.transformer.moe.moe_logging"]}
     mods["megatron.core.transformer.moe.moe_logging"].get_moe_metrics_tracker = lambda: tracker
