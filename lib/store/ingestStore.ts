@@ -156,10 +156,9 @@ async function insertLayerReports(db: Db, tx: Tx, batches: PendingBatch[]): Prom
 }
 
 async function insertStepSamples(db: Db, tx: Tx, batches: PendingBatch[]): Promise<void> {
-  const records = batches.flatMap((b) =>
-    b.steps.map((s, i) => ({ batch: b, field: `steps[${i}]`, what: `run ${b.run.runKey}, rank ${b.rank}, step sample ${s.step}`, row: stepRow(b.run.id, b.rank, s) })),
-  );
-  await insertRecords(db, tx, "StepSample", STEP_COLUMNS, ["runId", "rank", "step"], records, STEP_CONFLICT);
+  // First write kept silently (see sqliteReportWriter.ts): a restarted job re-measures the steps it repeats.
+  const rows = batches.flatMap((b) => b.steps.map((s) => stepRow(b.run.id, b.rank, s)));
+  await insertRows(db, tx, "StepSample", STEP_COLUMNS, rows, STEP_CONFLICT);
 }
 
 async function insertScalars(db: Db, tx: Tx, batches: PendingBatch[]): Promise<void> {

@@ -84,7 +84,6 @@ export class SqliteReportWriter {
   private readonly updateRun: BetterSqlite3.Statement;
   private readonly upsertInstance: BetterSqlite3.Statement;
   private readonly storedLayer: BetterSqlite3.Statement;
-  private readonly storedStep: BetterSqlite3.Statement;
   private readonly storedScalar: BetterSqlite3.Statement;
 
   private readonly maxCachedCost: number;
@@ -108,7 +107,6 @@ export class SqliteReportWriter {
     const byKey = (table: string, columns: string[], key: string[]) =>
       conn.prepare(`SELECT ${columns.map((c) => `"${c}"`).join(", ")} FROM "${table}" WHERE ${key.map((k) => `"${k}" = ?`).join(" AND ")}`);
     this.storedLayer = byKey("LayerReport", LAYER_COLUMNS, ["runId", "step", "layer", "rank"]);
-    this.storedStep = byKey("StepSample", STEP_COLUMNS, ["runId", "rank", "step"]);
     this.storedScalar = byKey("RunScalar", SCALAR_COLUMNS, ["runId", "name", "layer", "step"]);
   }
 
@@ -156,12 +154,9 @@ export class SqliteReportWriter {
         const key = `${runId}\u0000${r.step}\u0000${r.layer}`;
         if (!touched.has(key)) touched.set(key, { run: b.run, step: r.step, layer: r.layer });
       });
-      b.steps.forEach((s, i) => {
-        const row = stepRow(runId, b.rank, s);
-        if (this.insertStep.run(...row).changes === 0) {
-          this.checkResend(b, `steps[${i}]`, this.storedStep, [runId, b.rank, s.step], STEP_COLUMNS, row, `run ${b.run.runKey}, rank ${b.rank}, step sample ${s.step}`);
-        }
-      });
+      // A step sample's first write is kept silently: a job restarted from a checkpoint re-measures the steps it
+      // repeats (time, memory), which is not a client bug.
+      for (const s of b.steps) this.insertStep.run(...stepRow(runId, b.rank, s));
       (b.scalars ?? []).forEach((p, i) => {
         const row = scalarRow(runId, p);
         if (this.insertScalar.run(...row).changes === 0) {
