@@ -86,6 +86,13 @@ module.exports = {
       to: { path: "^(lib/(web|ui)|app|components)/" },
     },
     {
+      name: "data-access-below-views",
+      severity: "error",
+      comment: "lib/web/data returns DTOs; formatting them for a view is lib/ui's job, after the data layer, never inside it.",
+      from: { path: "^lib/web/data/" },
+      to: { path: "^(lib/ui|components|app)/" },
+    },
+    {
       name: "ui-helpers-are-views",
       severity: "error",
       comment: "lib/ui prepares views from DTOs and the core; it reads no database and speaks no protocol.",

@@ -1,13 +1,13 @@
 import type { RunDetailDto } from "@/lib/dto";
 import { formatBytes } from "@/lib/ui/formatBytes";
 import { formatCommandLine } from "@/lib/ui/formatCommandLine";
-import { prepareConfigRows, type ConfigGroup } from "@/lib/ui/prepareConfigRows";
+import { configRows, type ConfigGroup } from "@/lib/analysis/configRows";
 
 const ORDER: ConfigGroup[] = ["MoE", "Parallelism", "Model", "Precision & recompute", "Other"];
 
 /** ConfigPanel lists the run's Megatron arguments under their own names, the derived sizes and the command line. */
 export function ConfigPanel({ run }: { run: RunDetailDto }) {
-  const rows = prepareConfigRows(run.config);
+  const rows = configRows(run.config);
   const cmd = formatCommandLine(run.commandLine);
   return (
     <section className="rounded-lg border border-line bg-surface p-4" data-testid="config-panel">

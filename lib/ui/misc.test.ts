@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { prepareConfigRows } from "./prepareConfigRows";
+import { configRows } from "../analysis/configRows";
 import { prepareLayerStrip } from "./prepareLayerStrip";
 import { createThrottle, type Scheduler } from "./createThrottle";
 import { formatExpertRange } from "./formatExpertRange";
 import type { RunConfig } from "../analysis/types";
 
-describe("prepareConfigRows", () => {
+describe("configRows", () => {
   const config: RunConfig = {
     num_layers: 4,
     num_experts: 64,
@@ -19,7 +19,7 @@ describe("prepareConfigRows", () => {
     recompute_modules: ["moe", "layernorm"],
     extra: { lr: "1e-4" },
   };
-  const rows = prepareConfigRows(config);
+  const rows = configRows(config);
   const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
 
   it("keeps Megatron's argument names and groups them", () => {

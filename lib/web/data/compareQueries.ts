@@ -6,7 +6,7 @@
 import type { CompareDto, CompareRunDto, CompareSeriesDto } from "../../dto";
 import { deriveRunStatus } from "../../analysis/deriveRunStatus";
 import type { LossName } from "../../analysis/types";
-import { prepareConfigRows } from "../../ui/prepareConfigRows";
+import { configRows } from "../../analysis/configRows";
 import { meanOf, type MetricColumn } from "../../store/bucketStats";
 import { bucketSizeFor, readStepBuckets, storedStepRange } from "./stepBuckets";
 import { runFromRow, type RunRecord } from "../../store/runsRepo";
@@ -85,7 +85,7 @@ export async function compareRuns(runIds: string[], opts: CompareOptions): Promi
 export function configDiff(runs: RunRecord[]): CompareDto["config"] {
   const perRun = runs.map((r) => {
     const m = new Map<string, { value: string; group: string }>();
-    for (const row of prepareConfigRows(r.config)) m.set(row.name, { value: row.value, group: row.group });
+    for (const row of configRows(r.config)) m.set(row.name, { value: row.value, group: row.group });
     m.set("world_size", { value: String(r.worldSize), group: "Launch" });
     m.set("gpus_per_node", { value: String(r.gpusPerNode), group: "Launch" });
     m.set("gpu_memory_bytes", { value: String(r.gpuMemoryBytes), group: "Launch" });

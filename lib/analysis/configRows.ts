@@ -1,4 +1,4 @@
-import type { RunConfig } from "../analysis/types";
+import type { RunConfig } from "./types";
 
 /** ConfigGroup: the panel's sections. */
 export type ConfigGroup = "MoE" | "Parallelism" | "Model" | "Precision & recompute" | "Other";
@@ -65,8 +65,8 @@ export function formatConfigValue(v: unknown): string {
   return String(v);
 }
 
-/** prepareConfigRows lists a run's arguments by Megatron name, grouped, with unset defaults marked. */
-export function prepareConfigRows(config: RunConfig): ConfigRow[] {
+/** configRows lists a run's arguments by Megatron name, grouped, with unset defaults marked. */
+export function configRows(config: RunConfig): ConfigRow[] {
   const rows: ConfigRow[] = [];
   const seen = new Set<string>(["extra"]);
   for (const [group, names] of GROUPS) {
