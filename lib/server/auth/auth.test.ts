@@ -110,6 +110,21 @@ describe("cookies and settings", () => {
     expect(safeNext("/runs/abc?step=3")).toBe("/runs/abc?step=3");
     for (const bad of ["//evil.example", "https://evil.example", "/\\evil.example", "evil", "/login?next=/x", undefined]) expect(safeNext(bad)).toBe("/");
   });
+
+  it.each([
+    ["tab", "/\t/evil.example/steal"],
+    ["LF", "/\n/evil.example/steal"],
+    ["CR", "/\r/evil.example/steal"],
+    ["backslash after slash", "/\\/evil.example/steal"],
+    ["tab inside the double slash", "/\t\t/evil.example"],
+    ["encoded-then-decoded tab, as searchParams hands it over", decodeURIComponent("%2F%09%2Fevil.example%2Fsteal")],
+    ["a path that resolves up and out", "/..//evil.example"],
+    ["login after dot segments", "/x/../login"],
+  ])("refuses an open redirect through %s", (_name, next) => {
+    expect(safeNext(next)).toBe("/");
+    // And whatever it returns, the browser lands on this dashboard.
+    expect(new URL(safeNext(next), "http://dash.test").origin).toBe("http://dash.test");
+  });
 });
 
 describe("password hashing", () => {
