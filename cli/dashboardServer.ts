@@ -21,6 +21,8 @@ import path from "node:path";
 import next from "next";
 import { accessDecision, DENY_HEADERS, type GateDecision } from "../lib/server/auth/accessDecision";
 import { SESSION_COOKIE } from "../lib/server/auth/config";
+import { trustedProxies, trustForwarding } from "../lib/server/auth/forwarding";
+import { parseEnv } from "../lib/server/env";
 import { EncodedHeatmap, expertHeatmapAnswer, expertHeatmapHeaders, notModified } from "../lib/server/expertHeatmapHttp";
 import { warmExpertHeatmapCode, warmExpertHeatmapSqlite } from "../lib/server/expertHeatmapSqlite";
 import { errorResponse } from "../lib/server/http";
@@ -44,6 +46,8 @@ export interface DashboardServerOptions {
   port: number;
   /** Bind address; all interfaces when unset, as `next start` does. */
   host?: string;
+  /** Reverse proxies whose forwarding headers are believed (default: TRUSTED_PROXIES; none when unset). */
+  trustedProxies?: readonly string[];
 }
 
 /** Run ids are UUIDs; anything else (percent-escapes, dots) is left to Next's own path decoding. */
@@ -180,7 +184,10 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     markFailed = reject;
   });
   ready.catch(() => undefined);
+  const proxies = trustedProxies(o.trustedProxies ?? parseEnv().TRUSTED_PROXIES);
   const server = http.createServer((req, res) => {
+    // First, before anything reads a header: forwarding headers only from a trusted proxy (auth/forwarding.ts).
+    trustForwarding(req, proxies);
     void (async () => {
       try {
         await ready;

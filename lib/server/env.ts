@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { DEFAULT_DATABASE_URL } from "./databaseUrl";
+import { parseProxyEntry } from "./auth/forwarding";
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
@@ -24,6 +25,15 @@ const EnvSchema = z.object({
     .pipe(z.array(z.url({ protocol: /^https?$/, error: "each ALERT_WEBHOOK_URLS entry must be an http(s) URL" }))),
   /** JSON file of global alert rule overrides. */
   ALERT_RULES_FILE: z.string().optional(),
+  /**
+   * Comma-separated addresses or CIDR ranges of the reverse proxies in front of the dashboard; only requests
+   * from these may set X-Forwarded-For/-Host/-Proto. Empty (default): no proxy, the socket address counts.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((e) => e.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine((e) => parseProxyEntry(e) !== null, { error: "each TRUSTED_PROXIES entry must be an IP address or CIDR range (10.0.0.5, 10.0.0.0/8, ::1)" }))),
   /** Public URL of the dashboard, for links in webhook notifications. */
   DASHBOARD_URL: z.url().optional(),
   /** Ingest-token checks in the collector: "on" (default) or "off" (runs then belong to no project). */
