@@ -40,7 +40,7 @@ import type { TelemetryHandlers } from "../generated/proto/moe/telemetry/v1/Tele
 import { toServiceError } from "./toServiceError";
 import { guardUnary, malformedReason, tolerantService } from "./decodeGuard";
 import { checkBatchHeader } from "../lib/analysis/checkInputLimits";
-import { Admission, admissionSettings, estimateBatchBytes, overloadStatus, StreamIdle, type AdmissionSettings, type Ticket } from "./admission";
+import { Admission, admissionSettings, estimateBatchBytes, overloadStatus, StreamIdle, StreamSlots, type AdmissionSettings, type Ticket } from "./admission";
 import { IngestAuth, serverCredentials, type IngestAuthOptions, type Principal, type ServerTls } from "./auth";
 
 /** CollectorOptions: the database, a logger, and the flush policy. */
@@ -67,6 +67,8 @@ export interface CollectorOptions {
 
 const SERVICE_NAME = "moe.telemetry.v1.Telemetry";
 
+type StreamCall = grpc.ServerDuplexStream<ClientMessage__Output, ServerMessage>;
+
 /** Collector is the gRPC server ranks stream to. */
 export class Collector {
   private readonly server: grpc.Server;
@@ -74,7 +76,9 @@ export class Collector {
   private readonly health = new HealthImplementation({ "": "NOT_SERVING", [SERVICE_NAME]: "NOT_SERVING" });
   private readonly runs = new Map<string, RunRecord>();
   private readonly stageLayerCache = new Map<string, Set<number>>();
-  private readonly streams = new Set<grpc.ServerDuplexStream<ClientMessage__Output, ServerMessage>>();
+  private readonly streams = new Set<StreamCall>();
+  private readonly helloTimers = new Map<StreamCall, NodeJS.Timeout>();
+  private readonly slots: StreamSlots<StreamCall>;
   private readonly log: Logger;
   private readonly admission: Admission;
   private readonly now: () => number;
@@ -102,6 +106,7 @@ export class Collector {
       admissionSettings({ ...opts.admission, ...(opts.maxMessageBytes === undefined ? {} : { maxMessageBytes: opts.maxMessageBytes }) }),
     );
     const limits = this.admission.settings;
+    this.slots = new StreamSlots(limits.maxStreamsPerProject);
     this.server = new grpc.Server({
       "grpc.max_receive_message_length": limits.maxMessageBytes,
       "grpc.max_send_message_length": limits.maxMessageBytes,
@@ -335,13 +340,50 @@ export class Collector {
     };
   }
 
-  private handleStream(call: grpc.ServerDuplexStream<ClientMessage__Output, ServerMessage>): void {
+  /**
+   * claimStreamSlot counts an authenticated stream against its project's share of COLLECTOR_MAX_STREAMS and
+   * returns the refusal when the project already holds its share (no project: ingest auth off, total only).
+   */
+  private claimStreamSlot(call: StreamCall, principal: Principal | null): Error | null {
+    if (!principal || this.slots.claim(call, principal.projectId)) return null;
+    const limits = this.admission.settings;
+    return this.admission.refuse(
+      `project ${principal.projectName} has ${this.slots.openOf(principal.projectId)} open streams, its share of the collector (COLLECTOR_MAX_STREAMS_PER_PROJECT ${limits.maxStreamsPerProject} of COLLECTOR_MAX_STREAMS ${limits.maxStreams})`,
+    );
+  }
+
+  /** armHelloDeadline ends a stream that has not sent its RankHello within helloTimeoutMs: a slot is for a rank that says who it is. */
+  private armHelloDeadline(call: StreamCall, fail: (err: unknown) => void): void {
+    const ms = this.admission.settings.helloTimeoutMs;
+    const timer = setTimeout(() => {
+      this.helloTimers.delete(call);
+      fail(new StreamIdle(`the stream sent no RankHello within ${ms} ms of opening (COLLECTOR_HELLO_TIMEOUT_MS) and was closed; send the hello first`));
+    }, ms).unref();
+    this.helloTimers.set(call, timer);
+  }
+
+  /** helloArrived stops the stream's hello deadline. */
+  private helloArrived(call: StreamCall): void {
+    const t = this.helloTimers.get(call);
+    if (t) clearTimeout(t);
+    this.helloTimers.delete(call);
+  }
+
+  /** releaseStream gives back a stream's slot, in the total and in its project's share (idempotent). */
+  private releaseStream(call: StreamCall): void {
+    this.helloArrived(call);
+    this.streams.delete(call);
+    this.slots.release(call);
+  }
+
+  private handleStream(call: StreamCall): void {
     const limits = this.admission.settings;
     if (this.streams.size >= limits.maxStreams) {
       call.emit("error", overloadStatus(this.admission.refuse(`the collector has ${this.streams.size} open streams, its limit (COLLECTOR_MAX_STREAMS)`)));
       return;
     }
     this.streams.add(call);
+    this.armHelloDeadline(call, (err) => fail(err));
     // Flow control and liveness (collector/admission.ts): bytes this stream holds in the buffer, whether
     // reading is paused, and the timers that end a stalled or idle stream.
     let inflight = 0;
@@ -413,7 +455,7 @@ export class Collector {
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
-      this.streams.delete(call);
+      this.releaseStream(call);
       clearTimers();
       const overload = overloadStatus(err);
       // Overload and idle endings are the collector's decision: say so in its log, with the peer.
@@ -422,7 +464,10 @@ export class Collector {
     };
     // The token is checked once per stream, from its metadata, before any message is handled.
     const principal = this.auth.authenticate(call.metadata, call.getPeer());
-    principal.catch(fail);
+    principal.then((p) => {
+      const refused = this.claimStreamSlot(call, p);
+      if (refused) fail(refused);
+    }, fail);
 
     const onMessage = async (msg: ClientMessage__Output) => {
       if (failed) return;
@@ -468,13 +513,14 @@ export class Collector {
 
     call.on("data", (msg: ClientMessage__Output) => {
       armIdle();
+      if (msg.hello) this.helloArrived(call);
       chain = chain.then(() => onMessage(msg)).catch(fail);
     });
     call.on("end", () => {
       chain = chain
         .then(() => Promise.all(durable))
         .then(() => {
-          this.streams.delete(call);
+          this.releaseStream(call);
           clearTimers();
           if (!failed) call.end();
         })
@@ -482,11 +528,11 @@ export class Collector {
     });
     call.on("error", () => {
       clearTimers();
-      this.streams.delete(call);
+      this.releaseStream(call);
     });
     call.on("cancelled", () => {
       clearTimers();
-      this.streams.delete(call);
+      this.releaseStream(call);
     });
   }
 }

@@ -7,7 +7,10 @@
  *   standard `grpc-retry-pushback-ms`), nothing of the batch stored, so the client simply resends later;
  * - streams above the bound or above their share: stop reading (HTTP/2 flow control pushes back to the
  *   client), and a stream that stays paused over its share for `stallMs` ends with RESOURCE_EXHAUSTED + hint;
- * - too many streams: a new stream is refused with RESOURCE_EXHAUSTED + hint;
+ * - too many streams, or too many for one project (token's project): a new stream is refused with
+ *   RESOURCE_EXHAUSTED + hint, so one token cannot take every slot;
+ * - a stream that has not sent its RankHello within `helloTimeoutMs` ends with DEADLINE_EXCEEDED (a slot
+ *   is only held by a stream that says which rank it is);
  * - a stream that sends nothing for `streamIdleMs` ends with DEADLINE_EXCEEDED;
  * - a stream whose client does not read its acks ends with RESOURCE_EXHAUSTED once `maxOutboundMessages`
  *   replies wait in its send queue (the collector never queues replies without bound).
@@ -26,6 +29,10 @@ export interface AdmissionSettings {
   maxPendingBytes: number;
   /** Open streams at once, across all connections. */
   maxStreams: number;
+  /** Open streams at once of one project (ingest token's project); default half of maxStreams. */
+  maxStreamsPerProject: number;
+  /** A stream must send its RankHello within this long or is closed (DEADLINE_EXCEEDED). */
+  helloTimeoutMs: number;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: streams one connection may open at once. */
   maxStreamsPerConnection: number;
   /** A stream that sends nothing for this long is closed (DEADLINE_EXCEEDED). */
@@ -43,6 +50,8 @@ export const DEFAULT_ADMISSION: AdmissionSettings = {
   maxMessageBytes: limit("maxMessageBytes"),
   maxPendingBytes: 64 * 1024 * 1024,
   maxStreams: 4_096,
+  maxStreamsPerProject: 2_048,
+  helloTimeoutMs: 10_000,
   maxStreamsPerConnection: 256,
   streamIdleMs: 10 * 60_000,
   stallMs: 30_000,
@@ -54,6 +63,8 @@ const ENV_NAMES: Record<keyof AdmissionSettings, string> = {
   maxMessageBytes: "COLLECTOR_MAX_MESSAGE_BYTES",
   maxPendingBytes: "COLLECTOR_MAX_PENDING_BYTES",
   maxStreams: "COLLECTOR_MAX_STREAMS",
+  maxStreamsPerProject: "COLLECTOR_MAX_STREAMS_PER_PROJECT",
+  helloTimeoutMs: "COLLECTOR_HELLO_TIMEOUT_MS",
   maxStreamsPerConnection: "COLLECTOR_MAX_STREAMS_PER_CONNECTION",
   streamIdleMs: "COLLECTOR_STREAM_IDLE_MS",
   stallMs: "COLLECTOR_STALL_MS",
@@ -67,16 +78,23 @@ export function admissionSettings(
   env: Record<string, string | undefined> = process.env,
 ): AdmissionSettings {
   const out = { ...DEFAULT_ADMISSION };
+  const set = new Set<keyof AdmissionSettings>();
   for (const key of Object.keys(ENV_NAMES) as Array<keyof AdmissionSettings>) {
     const raw = env[ENV_NAMES[key]];
     if (raw !== undefined && raw !== "") {
       const v = Number(raw);
       if (!Number.isSafeInteger(v) || v < 1) throw new Error(`invalid environment: ${ENV_NAMES[key]} must be a positive integer, got "${raw}"`);
       out[key] = v;
+      set.add(key);
     }
     const given = opts[key];
-    if (given !== undefined) out[key] = given;
+    if (given !== undefined) {
+      out[key] = given;
+      set.add(key);
+    }
   }
+  // Unless set, a project's share follows COLLECTOR_MAX_STREAMS: half of it, so another project always finds room.
+  if (!set.has("maxStreamsPerProject")) out.maxStreamsPerProject = Math.max(1, Math.floor(out.maxStreams / 2));
   return out;
 }
 
@@ -90,8 +108,44 @@ export class Overloaded extends MoeTelemetryError {
   }
 }
 
-/** StreamIdle: a stream sent nothing for too long (DEADLINE_EXCEEDED). */
+/** StreamIdle: a stream sent nothing (or no RankHello) for too long (DEADLINE_EXCEEDED). */
 export class StreamIdle extends MoeTelemetryError {}
+
+/**
+ * StreamSlots counts open streams per project so that one project (one ingest token) cannot hold every
+ * slot of COLLECTOR_MAX_STREAMS. Streams without a project (ingest auth off) count only in the total.
+ */
+export class StreamSlots<K> {
+  private readonly byProject = new Map<string, number>();
+  private readonly projectOf = new Map<K, string>();
+
+  constructor(private readonly maxPerProject: number) {}
+
+  /** claim counts `key` against `projectId`, or returns false (nothing counted) when the project is at its share. */
+  claim(key: K, projectId: string): boolean {
+    if (this.projectOf.has(key)) return true;
+    const n = this.byProject.get(projectId) ?? 0;
+    if (n >= this.maxPerProject) return false;
+    this.byProject.set(projectId, n + 1);
+    this.projectOf.set(key, projectId);
+    return true;
+  }
+
+  /** release uncounts `key` (idempotent: every ending path of a stream may call it). */
+  release(key: K): void {
+    const p = this.projectOf.get(key);
+    if (p === undefined) return;
+    this.projectOf.delete(key);
+    const n = (this.byProject.get(p) ?? 1) - 1;
+    if (n > 0) this.byProject.set(p, n);
+    else this.byProject.delete(p);
+  }
+
+  /** openOf is the number of streams `projectId` holds. */
+  openOf(projectId: string): number {
+    return this.byProject.get(projectId) ?? 0;
+  }
+}
 
 /** overloadStatus maps Overloaded and StreamIdle to their gRPC status with the retry trailers; null for anything else. */
 export function overloadStatus(err: unknown): Partial<grpc.StatusObject> | null {
