@@ -27,6 +27,10 @@ export interface AdmissionSettings {
   maxMessageBytes: number;
   /** Estimated bytes of accepted batches waiting for their flush, across all callers. */
   maxPendingBytes: number;
+  /** Resident memory of the collector process the MemoryGovernor keeps it under, bytes. */
+  maxRssBytes: number;
+  /** Above this event-loop delay, ms, unary Writes are refused before decoding (EventLoopLag.ts). */
+  maxLoopDelayMs: number;
   /** Open streams at once, across all connections. */
   maxStreams: number;
   /** Open streams at once of one project (ingest token's project); default half of maxStreams. */
@@ -49,6 +53,8 @@ export interface AdmissionSettings {
 export const DEFAULT_ADMISSION: AdmissionSettings = {
   maxMessageBytes: limit("maxMessageBytes"),
   maxPendingBytes: 64 * 1024 * 1024,
+  maxRssBytes: 640 * 1024 * 1024,
+  maxLoopDelayMs: 1_000,
   maxStreams: 4_096,
   maxStreamsPerProject: 2_048,
   helloTimeoutMs: 10_000,
@@ -62,6 +68,8 @@ export const DEFAULT_ADMISSION: AdmissionSettings = {
 const ENV_NAMES: Record<keyof AdmissionSettings, string> = {
   maxMessageBytes: "COLLECTOR_MAX_MESSAGE_BYTES",
   maxPendingBytes: "COLLECTOR_MAX_PENDING_BYTES",
+  maxRssBytes: "COLLECTOR_MAX_RSS_BYTES",
+  maxLoopDelayMs: "COLLECTOR_MAX_LOOP_DELAY_MS",
   maxStreams: "COLLECTOR_MAX_STREAMS",
   maxStreamsPerProject: "COLLECTOR_MAX_STREAMS_PER_PROJECT",
   helloTimeoutMs: "COLLECTOR_HELLO_TIMEOUT_MS",
@@ -160,11 +168,13 @@ export function overloadStatus(err: unknown): Partial<grpc.StatusObject> | null 
 }
 
 // Decoded JavaScript objects cost far more than their wire bytes: a record object with its keys, and a
-// double (8 bytes) per array element. These estimates err high so the bound holds.
-const RECORD_OVERHEAD_BYTES = 320;
+// double (8 bytes) per array element. These estimates err high so the bound holds. Measured with V8's heap
+// (decoded message plus its validated copy, both alive while a batch waits): ~650 bytes per layer report with
+// 8 experts, ~520 + 6.6 per count with 256; the estimate is 640 + 16 per count.
+const RECORD_OVERHEAD_BYTES = 640;
 const NUMBER_BYTES = 16;
-/** A varint count is 1-3 bytes on the wire and NUMBER_BYTES in the estimate: a conservative ratio for refusing before decoding. */
-const WIRE_TO_MEMORY = 4;
+/** A varint count is 1-2 bytes on the wire and NUMBER_BYTES in the estimate; small reports decode to 6-19x their wire size. */
+const WIRE_TO_MEMORY = 8;
 
 /** estimateBatchBytes estimates the memory a decoded batch occupies until it is durable. */
 export function estimateBatchBytes(batch: Batch__Output | null | undefined): number {
@@ -190,7 +200,20 @@ export class Admission {
   private listeners: Array<() => void> = [];
   private refused = 0;
 
-  constructor(readonly settings: AdmissionSettings) {}
+  /** `pressure` is the MemoryGovernor's verdict on the process's real memory; while it is true the collector is full. */
+  constructor(
+    readonly settings: AdmissionSettings,
+    private readonly memoryPressure: () => boolean = () => false,
+    private readonly behind: () => boolean = () => false,
+  ) {}
+
+  /**
+   * pressure: the process's memory is high and something is held. With nothing held the collector always takes
+   * the next batch, so memory that does not shrink (a heap that keeps its pages) can slow ingest but never stop it.
+   */
+  private pressure(): boolean {
+    return this.pending > 0 && this.memoryPressure();
+  }
 
   /** pendingBytes is the estimated memory held by accepted batches not yet durable. */
   get pendingBytes(): number {
@@ -204,7 +227,7 @@ export class Admission {
 
   /** over is true while held bytes are at or above the bound: readers pause. */
   over(): boolean {
-    return this.pending >= this.settings.maxPendingBytes;
+    return this.pending >= this.settings.maxPendingBytes || this.pressure();
   }
 
   /**
@@ -212,7 +235,7 @@ export class Admission {
    * larger than the whole bound is still admitted when nothing else is held, so progress is always possible.
    */
   admit(bytes: number): Ticket {
-    if (this.pending > 0 && this.pending + bytes > this.settings.maxPendingBytes) {
+    if (this.pressure() || (this.pending > 0 && this.pending + bytes > this.settings.maxPendingBytes)) {
       this.refused++;
       throw this.full();
     }
@@ -224,12 +247,26 @@ export class Admission {
    * bound (a decoded batch occupies several times its wire size, WIRE_TO_MEMORY).
    */
   refuseBeforeDecode(method: string, wireBytes: number): Overloaded | null {
-    if (method !== "Write" || this.pending === 0 || this.pending + wireBytes * WIRE_TO_MEMORY <= this.settings.maxPendingBytes) return null;
+    if (method !== "Write") return null;
+    if (this.behind()) {
+      this.refused++;
+      return new Overloaded(
+        `collector overloaded: it is more than ${this.settings.maxLoopDelayMs} ms behind with the requests it has (COLLECTOR_MAX_LOOP_DELAY_MS); nothing of this batch was stored, retry after ${this.retryAfterMs()} ms`,
+        this.retryAfterMs(),
+      );
+    }
+    if (!this.pressure() && (this.pending === 0 || this.pending + wireBytes * WIRE_TO_MEMORY <= this.settings.maxPendingBytes)) return null;
     this.refused++;
     return this.full();
   }
 
   private full(): Overloaded {
+    if (this.pressure()) {
+      return new Overloaded(
+        `collector overloaded: its memory is near its bound (COLLECTOR_MAX_RSS_BYTES ${this.mib(this.settings.maxRssBytes)} MiB); nothing of this batch was stored, retry after ${this.retryAfterMs()} ms`,
+        this.retryAfterMs(),
+      );
+    }
     return new Overloaded(
       `collector overloaded: ${this.mib(this.pending)} MiB of accepted batches are waiting to be written (bound ${this.mib(this.settings.maxPendingBytes)} MiB); nothing of this batch was stored, retry after ${this.retryAfterMs()} ms`,
       this.retryAfterMs(),
@@ -246,18 +283,22 @@ export class Admission {
         if (released) return;
         released = true;
         this.pending -= bytes;
-        if (this.pending < this.settings.maxPendingBytes / 2 && this.listeners.length > 0) {
-          const fns = this.listeners;
-          this.listeners = [];
-          for (const fn of fns) fn();
-        }
+        this.notify();
       },
     };
   }
 
+  /** notify wakes paused readers once held bytes are under half the bound and memory is not under pressure. */
+  notify(): void {
+    if (this.listeners.length === 0 || this.pending >= this.settings.maxPendingBytes / 2 || this.pressure()) return;
+    const fns = this.listeners;
+    this.listeners = [];
+    for (const fn of fns) fn();
+  }
+
   /** whenBelow calls `fn` once when held bytes fall under half the bound (hysteresis: no pause/resume flapping). */
   whenBelow(fn: () => void): void {
-    if (this.pending < this.settings.maxPendingBytes / 2) fn();
+    if (this.pending < this.settings.maxPendingBytes / 2 && !this.pressure()) fn();
     else this.listeners.push(fn);
   }
 
@@ -274,7 +315,7 @@ export class Admission {
 
   /** retryAfterMs grows with how full the collector is, so a busier collector spreads retries wider. */
   retryAfterMs(): number {
-    const fullness = Math.min(4, this.pending / this.settings.maxPendingBytes);
+    const fullness = this.pressure() || this.behind() ? 4 : Math.min(4, this.pending / this.settings.maxPendingBytes);
     return Math.round(this.settings.retryAfterMs * (1 + fullness));
   }
 
