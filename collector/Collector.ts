@@ -40,7 +40,7 @@ import type { TelemetryHandlers } from "../generated/proto/moe/telemetry/v1/Tele
 import { toServiceError } from "./toServiceError";
 import { guardUnary, malformedReason, tolerantService } from "./decodeGuard";
 import { checkBatchHeader } from "../lib/analysis/checkInputLimits";
-import { Admission, admissionSettings, estimateBatchBytes, overloadStatus, StreamIdle, StreamSlots, type AdmissionSettings, type Ticket } from "./admission";
+import { Admission, admissionSettings, estimateBatchBytes, Overloaded, overloadStatus, RunRate, StreamIdle, StreamSlots, type AdmissionSettings, type Ticket } from "./admission";
 import { MemoryGovernor } from "./MemoryGovernor";
 import { EventLoopLag } from "./EventLoopLag";
 import { IngestAuth, serverCredentials, type IngestAuthOptions, type Principal, type ServerTls } from "./auth";
@@ -81,6 +81,7 @@ export class Collector {
   private readonly streams = new Set<StreamCall>();
   private readonly helloTimers = new Map<StreamCall, NodeJS.Timeout>();
   private readonly slots: StreamSlots<StreamCall>;
+  private readonly runRate: RunRate;
   private readonly log: Logger;
   private readonly admission: Admission;
   private readonly memory: MemoryGovernor;
@@ -114,6 +115,7 @@ export class Collector {
     this.admission = new Admission(settings, () => this.memory.underPressure, () => this.lag.behind);
     const limits = this.admission.settings;
     this.slots = new StreamSlots(limits.maxStreamsPerProject);
+    this.runRate = new RunRate(limits.maxRunsPerMinute, this.now);
     this.server = new grpc.Server({
       "grpc.max_receive_message_length": limits.maxMessageBytes,
       "grpc.max_send_message_length": limits.maxMessageBytes,
@@ -216,8 +218,10 @@ export class Collector {
             // Ownership first: another project's run is refused before its layout is compared.
             const before = principal ? await this.existingRun(info.runKey) : null;
             if (before) this.auth.authorizeRun(principal, before);
+            if (principal && !before) this.checkRunRate(principal);
             const registered = await registerRun(this.opts.db, info, principal?.projectId ?? null);
             const created = registered.created;
+            if (principal && created) this.runRate.count(principal.projectId);
             let run = registered.run;
             if (principal && !created) {
               // A run registered while authentication was off is claimed by the first project that registers it.
@@ -228,7 +232,7 @@ export class Collector {
             if (created) this.log.info({ runKey: run.runKey, runId: run.id, simulated: run.simulated }, "run registered");
             callback(null, { run_id: run.id, created, moe_layers: run.moeLayers });
           } catch (err) {
-            callback(toServiceError(err, this.log));
+            callback(overloadStatus(err) ?? toServiceError(err, this.log));
           }
         })();
       },
@@ -349,6 +353,16 @@ export class Collector {
       pending: { run, rank, seq: batch.seq, layers: checked.layers, steps: checked.steps, scalars: checked.scalars, droppedBatches: batch.dropped_batches },
       rejected: checked.rejected,
     };
+  }
+
+  /** checkRunRate refuses a new run (RESOURCE_EXHAUSTED, hint: when the next is allowed) past COLLECTOR_MAX_RUNS_PER_MINUTE. */
+  private checkRunRate(principal: Principal): void {
+    const wait = this.runRate.waitMs(principal.projectId);
+    if (wait === 0) return;
+    throw new Overloaded(
+      `project ${principal.projectName} registered ${this.admission.settings.maxRunsPerMinute} new runs in the last minute, its limit (COLLECTOR_MAX_RUNS_PER_MINUTE); nothing was registered, retry after ${wait} ms`,
+      wait,
+    );
   }
 
   /**

@@ -31,6 +31,8 @@ export interface AdmissionSettings {
   maxRssBytes: number;
   /** Above this event-loop delay, ms, unary Writes are refused before decoding (EventLoopLag.ts). */
   maxLoopDelayMs: number;
+  /** New runs one project (ingest token's project) may register per minute. */
+  maxRunsPerMinute: number;
   /** Open streams at once, across all connections. */
   maxStreams: number;
   /** Open streams at once of one project (ingest token's project); default half of maxStreams. */
@@ -55,6 +57,7 @@ export const DEFAULT_ADMISSION: AdmissionSettings = {
   maxPendingBytes: 64 * 1024 * 1024,
   maxRssBytes: 640 * 1024 * 1024,
   maxLoopDelayMs: 1_000,
+  maxRunsPerMinute: 60,
   maxStreams: 4_096,
   maxStreamsPerProject: 2_048,
   helloTimeoutMs: 10_000,
@@ -70,6 +73,7 @@ const ENV_NAMES: Record<keyof AdmissionSettings, string> = {
   maxPendingBytes: "COLLECTOR_MAX_PENDING_BYTES",
   maxRssBytes: "COLLECTOR_MAX_RSS_BYTES",
   maxLoopDelayMs: "COLLECTOR_MAX_LOOP_DELAY_MS",
+  maxRunsPerMinute: "COLLECTOR_MAX_RUNS_PER_MINUTE",
   maxStreams: "COLLECTOR_MAX_STREAMS",
   maxStreamsPerProject: "COLLECTOR_MAX_STREAMS_PER_PROJECT",
   helloTimeoutMs: "COLLECTOR_HELLO_TIMEOUT_MS",
@@ -118,6 +122,40 @@ export class Overloaded extends MoeTelemetryError {
 
 /** StreamIdle: a stream sent nothing (or no RankHello) for too long (DEADLINE_EXCEEDED). */
 export class StreamIdle extends MoeTelemetryError {}
+
+/**
+ * RunRate limits how many new runs each project registers per minute (sliding window): a token that registers
+ * thousands of runs fills the runs list and slows every dashboard query. Re-registering an existing run is
+ * not counted. Projects are forgotten once their window is empty, so memory follows the active projects.
+ */
+export class RunRate {
+  private readonly created = new Map<string, number[]>();
+
+  constructor(
+    private readonly maxPerMinute: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private recent(projectId: string): number[] {
+    const since = this.now() - 60_000;
+    const list = (this.created.get(projectId) ?? []).filter((t) => t > since);
+    if (list.length > 0) this.created.set(projectId, list);
+    else this.created.delete(projectId);
+    return list;
+  }
+
+  /** waitMs: 0 when `projectId` may register another run now, else how long until it may. */
+  waitMs(projectId: string): number {
+    const list = this.recent(projectId);
+    if (list.length < this.maxPerMinute) return 0;
+    return Math.max(1, list[list.length - this.maxPerMinute] + 60_000 - this.now());
+  }
+
+  /** count records one new run of `projectId`. */
+  count(projectId: string): void {
+    this.created.set(projectId, [...this.recent(projectId), this.now()]);
+  }
+}
 
 /**
  * StreamSlots counts open streams per project so that one project (one ingest token) cannot hold every
