@@ -109,6 +109,7 @@ describe.skipIf(TEST_DIALECT === "postgresql")("overload with default settings: 
     let streamRefusals = 0;
     const started = Date.now();
     let writersDone = 0;
+    let streamBatchesAcked = 0;
     // Writers retry as hinted, a bounded number of times; streams get a bounded time for their acks. The
     // burst measures memory and refusals, not throughput: what was acknowledged must be stored, whatever
     // the rest did.
@@ -140,6 +141,7 @@ describe.skipIf(TEST_DIALECT === "postgresql")("overload with default settings: 
         }
         await stream.close(STREAM_ACK_MS).catch(() => undefined);
         ackedLayers.push((BATCHES_PER_STREAM - stream.pending()) * STEPS_PER_BATCH * LAYERS);
+        streamBatchesAcked += BATCHES_PER_STREAM - stream.pending();
       };
       // The streaming ranks first (their batches fill the bound and the streams pause), then the unary
       // writers arrive on a full collector, as when a cluster's ranks restart while importers write.
@@ -156,7 +158,7 @@ describe.skipIf(TEST_DIALECT === "postgresql")("overload with default settings: 
       console.log(
         `burst with defaults: offered ${(offered / 2 ** 20).toFixed(0)} MiB (estimated, ${(offered / DEFAULT_ADMISSION.maxPendingBytes).toFixed(1)}x the bound) in ${((Date.now() - started) / 1000).toFixed(1)} s (writers done after ${((writersDone - started) / 1000).toFixed(1)} s); ` +
           `RSS before ${before.rssMb.toFixed(0)} MB, sampled peak ${peakRss.toFixed(0)} MB, VmHWM ${after.hwmMb.toFixed(0)} MB; ` +
-          `${exhausted} RESOURCE_EXHAUSTED on Write (hints ${Math.min(...hints)}..${Math.max(...hints)} ms), ${streamRefusals} stream reconnects; ${ackedLayers.reduce((a, x) => a + x, 0)} layer reports acknowledged`,
+          `${exhausted} RESOURCE_EXHAUSTED on Write (hints ${Math.min(...hints)}..${Math.max(...hints)} ms), ${streamRefusals} stream reconnects; ${ackedLayers.reduce((a, x) => a + x, 0)} layer reports acknowledged (${streamBatchesAcked} of ${STREAMS * BATCHES_PER_STREAM} stream batches)`,
       );
     }
     const after = readStatus(child.pid!);
