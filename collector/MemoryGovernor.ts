@@ -11,11 +11,11 @@
 import v8 from "node:v8";
 import vm from "node:vm";
 
-/** Above this fraction of the bound a full collection is requested. */
+/** SOFT_FRACTION: above this fraction of the bound a full collection is requested. */
 export const SOFT_FRACTION = 0.6;
-/** At or above this fraction after a collection the collector refuses and pauses. */
+/** PRESSURE_FRACTION: at or above this fraction after a collection the collector refuses and pauses. */
 export const PRESSURE_FRACTION = 0.8;
-/** Forced collections are at least this far apart (each costs a pause of 0.1-0.4 s on a few hundred MB). */
+/** MIN_GC_GAP_MS: forced collections are at least this far apart (each pauses 0.1-0.4 s on a few hundred MB). */
 export const MIN_GC_GAP_MS = 1_000;
 
 /** exposeGc returns V8's full-collection function (made available at run time, as --expose-gc would). */

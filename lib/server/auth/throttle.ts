@@ -9,15 +9,15 @@
  * restart forgetting the counts is harmless.
  */
 
-/** LIMITS: free failures per (username, address) before delays begin. */
+/** FREE_FAILURES_PER_PAIR: failures per (username, address) before delays begin (LIMITS). */
 export const FREE_FAILURES_PER_PAIR = 5;
-/** LIMITS: free failures per address (any usernames) before delays begin. */
+/** FREE_FAILURES_PER_ADDRESS: failures per address, any usernames, before delays begin (LIMITS). */
 export const FREE_FAILURES_PER_ADDRESS = 20;
-/** The first delay; each further failure doubles it. */
+/** BASE_DELAY_MS: the first delay; each further failure doubles it. */
 export const BASE_DELAY_MS = 1_000;
-/** The longest delay per (username, address) and per address. */
+/** MAX_DELAY_MS: the longest delay per (username, address) and per address. */
 export const MAX_DELAY_MS = 15 * 60_000;
-/** A key with no failure for this long starts again from nothing. */
+/** FORGET_AFTER_MS: a key with no failure for this long starts again from nothing. */
 export const FORGET_AFTER_MS = 15 * 60_000;
 /** Keys remembered at once; the least recently failed are forgotten first, so memory stays bounded. */
 const MAX_KEYS = 50_000;
