@@ -86,6 +86,13 @@ module.exports = {
       to: { path: "^(lib/(web|ui)|app|components)/" },
     },
     {
+      name: "runtime-below-processes",
+      severity: "error",
+      comment: "lib/runtime (environment, logging, retry policy, error ids) is loaded by every process: it imports none of them.",
+      from: { path: "^lib/runtime/" },
+      to: { path: "^(lib/(web|ui|client|sim|importers)|collector|app|components|cli)/" },
+    },
+    {
       name: "data-access-below-views",
       severity: "error",
       comment: "lib/web/data returns DTOs; formatting them for a view is lib/ui's job, after the data layer, never inside it.",

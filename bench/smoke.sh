@@ -33,3 +33,4 @@ smoke "report-to-banner latency" "$table" npx tsx bench/bannerLatency.ts --itera
 smoke "run page load"            "$table" npx tsx bench/pageLoad.ts --smoke
 smoke "counts' encoding floor"   "$table" npx tsx bench/countsFloor.ts --smoke
 smoke "Python client overhead"   "hook cost us" sh -c 'sh clients/python/generate_stubs.sh && /usr/bin/python3 clients/python/bench_overhead.py --layers 2 --experts 8 --steps 5 --tokens 256'
+smoke "soak (memory over time)" "$table" npx tsx bench/soak.ts --smoke --ranks 64 --sample-s 2

@@ -72,6 +72,7 @@ export async function simulateRun(o: SimulateOptions, progress?: (line: string) 
   });
   const runKey = o.runKey ?? `sim-${o.scenario}-${randomBytes(3).toString("hex")}`;
   let rejected = 0;
+  let reconnectNotes = 0;
   const tls = o.tlsCa || o.tlsCert || o.tlsKey ? { ca: o.tlsCa, cert: o.tlsCert, key: o.tlsKey } : undefined;
   const client = new TelemetryClient(o.collector, {
     clientName: "moe-telemetry-simulator/0.1",
@@ -80,6 +81,10 @@ export async function simulateRun(o: SimulateOptions, progress?: (line: string) 
     onRejected: (rank, seq, r) => {
       rejected++;
       progress?.(`rank ${rank} batch ${seq}: ${r.field}: ${r.reason}`);
+    },
+    // Loud, but not one line per rank when a thousand streams reconnect at once.
+    onReconnect: (rank, err) => {
+      if (++reconnectNotes <= 10 || reconnectNotes % 100 === 0) progress?.(`rank ${rank}: stream broke (${reconnectNotes} so far): ${err.message}`);
     },
   });
   try {

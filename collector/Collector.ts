@@ -42,7 +42,9 @@ import { toServiceError } from "./toServiceError";
 import { internalErrorId } from "../lib/runtime/internalError";
 import { guardUnary, malformedReason, tolerantService } from "./decodeGuard";
 import { checkBatchHeader } from "../lib/wire/checkInputLimits";
-import { Admission, admissionSettings, estimateBatchBytes, overloadStatus, StreamIdle, type AdmissionSettings, type Ticket } from "./admission";
+import { Admission, admissionSettings, estimateBatchBytes, Overloaded, overloadStatus, RunRate, StreamIdle, StreamSlots, type AdmissionSettings, type Ticket } from "./admission";
+import { MemoryGovernor } from "./MemoryGovernor";
+import { EventLoopLag } from "./EventLoopLag";
 import { IngestAuth, serverCredentials, type IngestAuthOptions, type Principal, type ServerTls } from "./auth";
 
 /** CollectorOptions: the database, a logger, and the flush policy. */
@@ -69,6 +71,8 @@ export interface CollectorOptions {
 
 const SERVICE_NAME = "moe.telemetry.v1.Telemetry";
 
+type StreamCall = grpc.ServerDuplexStream<ClientMessage__Output, ServerMessage>;
+
 /** Collector is the gRPC server ranks stream to. */
 export class Collector {
   private readonly server: grpc.Server;
@@ -76,9 +80,14 @@ export class Collector {
   private readonly health = new HealthImplementation({ "": "NOT_SERVING", [SERVICE_NAME]: "NOT_SERVING" });
   private readonly runs = new Map<string, RunRecord>();
   private readonly stageLayerCache = new Map<string, Set<number>>();
-  private readonly streams = new Set<grpc.ServerDuplexStream<ClientMessage__Output, ServerMessage>>();
+  private readonly streams = new Set<StreamCall>();
+  private readonly helloTimers = new Map<StreamCall, NodeJS.Timeout>();
+  private readonly slots: StreamSlots<StreamCall>;
+  private readonly runRate: RunRate;
   private readonly log: Logger;
   private readonly admission: Admission;
+  private readonly memory: MemoryGovernor;
+  private readonly lag: EventLoopLag;
   private readonly now: () => number;
   private readonly auth: IngestAuth;
   private stats = { batches: 0, layerReports: 0, stepSamples: 0, rejected: 0 };
@@ -90,8 +99,9 @@ export class Collector {
     this.buffer = new IngestBuffer({
       write: async (batches, nowMs) => {
         const refreshed = await writeBatches(opts.db, batches, nowMs, (err, where) => this.log.error({ err, ...where }, "aggregate skipped"));
-        // Evaluated after the commit and not awaited: alerting never delays an ack.
-        void opts.alerts?.afterFlush(batches, refreshed, nowMs);
+        // Evaluated after the commit and not awaited: alerting never delays an ack. Alerts read only the step
+        // samples, so the queued evaluation must not keep every flushed layer report alive while it waits.
+        void opts.alerts?.afterFlush(alertInputOf(batches), refreshed, nowMs);
         // Roll up the 64-step blocks this flush closed or changed (not awaited either; views fill any block missed).
         void refreshRollupsAfterFlush(opts.db, refreshed).catch((err: unknown) => this.log.error({ err }, "rollup refresh failed"));
       },
@@ -100,10 +110,14 @@ export class Collector {
       now: this.now,
       onError: (err, n) => this.log.error({ err, batches: n }, "flush failed; the batches were not acked and will be resent"),
     });
-    this.admission = new Admission(
-      admissionSettings({ ...opts.admission, ...(opts.maxMessageBytes === undefined ? {} : { maxMessageBytes: opts.maxMessageBytes }) }),
-    );
+    const settings = admissionSettings({ ...opts.admission, ...(opts.maxMessageBytes === undefined ? {} : { maxMessageBytes: opts.maxMessageBytes }) });
+    // Real memory backs the estimates up (MemoryGovernor.ts): under pressure the collector counts as full.
+    this.memory = new MemoryGovernor({ maxRssBytes: settings.maxRssBytes, onRelief: () => this.admission.notify() });
+    this.lag = new EventLoopLag(settings.maxLoopDelayMs);
+    this.admission = new Admission(settings, () => this.memory.underPressure, () => this.lag.behind);
     const limits = this.admission.settings;
+    this.slots = new StreamSlots(limits.maxStreamsPerProject);
+    this.runRate = new RunRate(limits.maxRunsPerMinute, this.now);
     this.server = new grpc.Server({
       "grpc.max_receive_message_length": limits.maxMessageBytes,
       "grpc.max_send_message_length": limits.maxMessageBytes,
@@ -133,6 +147,8 @@ export class Collector {
     });
     this.health.setStatus("", "SERVING");
     this.health.setStatus(SERVICE_NAME, "SERVING");
+    this.memory.start();
+    this.lag.start();
     return bound;
   }
 
@@ -154,6 +170,8 @@ export class Collector {
       this.server.forceShutdown();
     }
     await this.buffer.close();
+    this.memory.stop();
+    this.lag.stop();
     await this.opts.alerts?.stop();
     this.log.info(this.stats, "collector stopped");
   }
@@ -202,8 +220,10 @@ export class Collector {
             // Ownership first: another project's run is refused before its layout is compared.
             const before = principal ? await this.existingRun(info.runKey) : null;
             if (before) this.auth.authorizeRun(principal, before);
+            if (principal && !before) this.checkRunRate(principal);
             const registered = await registerRun(this.opts.db, info, principal?.projectId ?? null);
             const created = registered.created;
+            if (principal && created) this.runRate.count(principal.projectId);
             let run = registered.run;
             if (principal && !created) {
               // A run registered while authentication was off is claimed by the first project that registers it.
@@ -214,7 +234,7 @@ export class Collector {
             if (created) this.log.info({ runKey: run.runKey, runId: run.id, simulated: run.simulated }, "run registered");
             callback(null, { run_id: run.id, created, moe_layers: run.moeLayers });
           } catch (err) {
-            callback(toServiceError(err, this.log));
+            callback(overloadStatus(err) ?? toServiceError(err, this.log));
           }
         })();
       },
@@ -339,13 +359,60 @@ export class Collector {
     };
   }
 
-  private handleStream(call: grpc.ServerDuplexStream<ClientMessage__Output, ServerMessage>): void {
+  /** checkRunRate refuses a new run (RESOURCE_EXHAUSTED, hint: when the next is allowed) past COLLECTOR_MAX_RUNS_PER_MINUTE. */
+  private checkRunRate(principal: Principal): void {
+    const wait = this.runRate.waitMs(principal.projectId);
+    if (wait === 0) return;
+    throw new Overloaded(
+      `project ${principal.projectName} registered ${this.admission.settings.maxRunsPerMinute} new runs in the last minute, its limit (COLLECTOR_MAX_RUNS_PER_MINUTE); nothing was registered, retry after ${wait} ms`,
+      wait,
+    );
+  }
+
+  /**
+   * claimStreamSlot counts an authenticated stream against its project's share of COLLECTOR_MAX_STREAMS and
+   * returns the refusal when the project already holds its share (no project: ingest auth off, total only).
+   */
+  private claimStreamSlot(call: StreamCall, principal: Principal | null): Error | null {
+    if (!principal || this.slots.claim(call, principal.projectId)) return null;
+    const limits = this.admission.settings;
+    return this.admission.refuse(
+      `project ${principal.projectName} has ${this.slots.openOf(principal.projectId)} open streams, its share of the collector (COLLECTOR_MAX_STREAMS_PER_PROJECT ${limits.maxStreamsPerProject} of COLLECTOR_MAX_STREAMS ${limits.maxStreams})`,
+    );
+  }
+
+  /** armHelloDeadline ends a stream that has not sent its RankHello within helloTimeoutMs: a slot is for a rank that says who it is. */
+  private armHelloDeadline(call: StreamCall, fail: (err: unknown) => void): void {
+    const ms = this.admission.settings.helloTimeoutMs;
+    const timer = setTimeout(() => {
+      this.helloTimers.delete(call);
+      fail(new StreamIdle(`the stream sent no RankHello within ${ms} ms of opening (COLLECTOR_HELLO_TIMEOUT_MS) and was closed; send the hello first`));
+    }, ms).unref();
+    this.helloTimers.set(call, timer);
+  }
+
+  /** helloArrived stops the stream's hello deadline. */
+  private helloArrived(call: StreamCall): void {
+    const t = this.helloTimers.get(call);
+    if (t) clearTimeout(t);
+    this.helloTimers.delete(call);
+  }
+
+  /** releaseStream gives back a stream's slot, in the total and in its project's share (idempotent). */
+  private releaseStream(call: StreamCall): void {
+    this.helloArrived(call);
+    this.streams.delete(call);
+    this.slots.release(call);
+  }
+
+  private handleStream(call: StreamCall): void {
     const limits = this.admission.settings;
     if (this.streams.size >= limits.maxStreams) {
       call.emit("error", overloadStatus(this.admission.refuse(`the collector has ${this.streams.size} open streams, its limit (COLLECTOR_MAX_STREAMS)`)));
       return;
     }
     this.streams.add(call);
+    this.armHelloDeadline(call, (err) => fail(err));
     // Flow control and liveness (collector/admission.ts): bytes this stream holds in the buffer, whether
     // reading is paused, and the timers that end a stalled or idle stream.
     let inflight = 0;
@@ -412,12 +479,14 @@ export class Collector {
     let failed = false;
     // Messages are handled one after another; durability is awaited separately so batches pipeline.
     let chain: Promise<void> = Promise.resolve();
-    const durable: Array<Promise<void>> = [];
+    // Only the batches still waiting for their flush: a settled promise is dropped at once. (Keeping the newest
+    // 1,024 of every stream held ~70 bytes per batch for nothing: ~70 MB with 1,024 streams, issue 18.6.)
+    const durable = new Set<Promise<void>>();
 
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
-      this.streams.delete(call);
+      this.releaseStream(call);
       clearTimers();
       const overload = overloadStatus(err);
       // Overload and idle endings are the collector's decision: say so in its log, with the peer.
@@ -426,10 +495,32 @@ export class Collector {
     };
     // The token is checked once per stream, from its metadata, before any message is handled.
     const principal = this.auth.authenticate(call.metadata, call.getPeer());
-    principal.catch(fail);
+    principal.then((p) => {
+      const refused = this.claimStreamSlot(call, p);
+      if (refused) fail(refused);
+    }, fail);
 
-    const onMessage = async (msg: ClientMessage__Output) => {
-      if (failed) return;
+    /**
+     * holdArrival counts a batch against the bound the moment it arrives, decoded, not once its turn comes:
+     * messages waiting behind a slow hello or token check hold memory too, and the stream pauses on them.
+     */
+    const holdArrival = (msg: ClientMessage__Output): (() => void) => {
+      // A hello's batch field is ignored (the hello branch returns), so it holds nothing.
+      if (!msg.batch || msg.hello) return () => {};
+      const ticket = this.admission.hold(estimateBatchBytes(msg.batch));
+      inflight += ticket.bytes;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        ticket.release();
+        inflight -= ticket.bytes;
+        maybeResume();
+      };
+    };
+
+    const onMessage = async (msg: ClientMessage__Output, release: () => void) => {
+      if (failed) return release();
       const malformed = malformedReason(msg);
       if (malformed) throw new InvalidInput(malformed);
       if (msg.hello) {
@@ -439,7 +530,7 @@ export class Collector {
         send({ welcome: { run_id: h.run.id, durable_seq: h.durableSeq, num_experts: h.run.numExperts, moe_layers: h.run.moeLayers } });
         return;
       }
-      if (!msg.batch) return;
+      if (!msg.batch) return release();
       if (!identity) throw new InvalidInput("the stream's first message must be a RankHello", "hello");
       // Re-checked per batch (a cache hit, normally): a revoked token also ends the streams it opened.
       if (this.auth.enabled) await this.auth.authenticate(call.metadata, call.getPeer());
@@ -448,13 +539,7 @@ export class Collector {
       if (rejected.length > 0) {
         this.log.warn({ runKey: identity.run.runKey, rank: identity.rank, seq: pending.seq, rejected }, "records rejected");
       }
-      const ticket = this.admission.hold(estimateBatchBytes(msg.batch));
-      inflight += ticket.bytes;
-      const stored = this.buffer.enqueue(pending).finally(() => {
-        ticket.release();
-        inflight -= ticket.bytes;
-        maybeResume();
-      });
+      const stored = this.buffer.enqueue(pending).finally(release);
       const who = identity;
       const done = stored.then(
         () => {
@@ -475,20 +560,26 @@ export class Collector {
             ),
           ),
       );
-      durable.push(done);
-      if (durable.length > 1024) durable.splice(0, durable.length - 1024);
+      durable.add(done);
+      void done.finally(() => durable.delete(done));
       maybePause();
     };
 
     call.on("data", (msg: ClientMessage__Output) => {
       armIdle();
-      chain = chain.then(() => onMessage(msg)).catch(fail);
+      if (msg.hello) this.helloArrived(call);
+      const release = holdArrival(msg);
+      chain = chain.then(() => onMessage(msg, release)).catch((err: unknown) => {
+        release();
+        fail(err);
+      });
+      maybePause();
     });
     call.on("end", () => {
       chain = chain
-        .then(() => Promise.all(durable))
+        .then(() => Promise.all([...durable]))
         .then(() => {
-          this.streams.delete(call);
+          this.releaseStream(call);
           clearTimers();
           if (!failed) call.end();
         })
@@ -496,11 +587,11 @@ export class Collector {
     });
     call.on("error", () => {
       clearTimers();
-      this.streams.delete(call);
+      this.releaseStream(call);
     });
     call.on("cancelled", () => {
       clearTimers();
-      this.streams.delete(call);
+      this.releaseStream(call);
     });
   }
 }
@@ -511,6 +602,11 @@ function checkClientInstance(instance: string, field: string): string {
     throw new InvalidInput(`${field} must be at most 128 printable ASCII characters without spaces (a UUID, say)`, field);
   }
   return instance;
+}
+
+/** alertInputOf keeps what AlertEngine.afterFlush reads of flushed batches (run, rank, step samples), without the layer reports. */
+function alertInputOf(batches: PendingBatch[]): PendingBatch[] {
+  return batches.filter((b) => b.steps.length > 0).map((b) => ({ ...b, layers: [], scalars: [] }));
 }
 
 function describe(rejected: Rejection[]): string {

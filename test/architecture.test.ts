@@ -26,6 +26,8 @@ const TREE: Record<string, string> = {
   "collector/engine.ts": `import { query } from "../lib/web/data/query";\nexport const engine = () => query;\n`,
   // wire-below-processes.
   "lib/wire/mapping.ts": `import { open } from "../store/db";\nexport const mapping = open;\n`,
+  // runtime-below-processes.
+  "lib/runtime/env.ts": `import { query } from "../web/data/query";\nexport const env = query;\n`,
   // data-access-below-views.
   "lib/web/data/compare.ts": `import { prepare } from "../../ui/prepare";\nexport const compare = prepare;\n`,
   // ui-helpers-are-views.
@@ -81,6 +83,7 @@ describe("architecture rules (.dependency-cruiser.cjs)", () => {
     ["web-not-collector", ["lib/web/data/query.ts -> collector/engine.ts"]],
     ["collector-not-web", ["collector/engine.ts -> lib/web/data/query.ts"]],
     ["wire-below-processes", ["lib/wire/mapping.ts -> lib/store/db.ts"]],
+    ["runtime-below-processes", ["lib/runtime/env.ts -> lib/web/data/query.ts"]],
     ["data-access-below-views", ["lib/web/data/compare.ts -> lib/ui/prepare.ts"]],
     ["ui-helpers-are-views", ["lib/ui/prepare.ts -> lib/store/db.ts"]],
     ["clients-and-tools-not-servers", ["lib/client/client.ts -> lib/web/data/query.ts"]],

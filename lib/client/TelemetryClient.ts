@@ -34,6 +34,17 @@ export interface ClientOptions {
   onRejected?: (rank: number, seq: number, r: Rejection__Output) => void;
   /** Called when a stream breaks and will be retried. */
   onReconnect?: (rank: number, err: Error) => void;
+  /**
+   * Streams opened on one HTTP/2 connection before another connection to the same collector is opened
+   * (default 100). The collector allows 256 per connection (COLLECTOR_MAX_STREAMS_PER_CONNECTION) and a
+   * stream past that limit would wait for a free slot forever, so one process can run thousands of ranks.
+   */
+  streamsPerConnection?: number;
+  /**
+   * A stream that gets no Welcome this long after it was opened is abandoned and opened again; after
+   * WELCOME_ATTEMPTS such attempts in a row it fails for good (error, rejected acked()). Default 30 s.
+   */
+  welcomeTimeoutMs?: number;
   clientName?: string;
   /** Ingest token sent with every call (metadata `authorization: Bearer ...`). Default: env MOE_TELEMETRY_TOKEN. */
   token?: string;
@@ -84,9 +95,21 @@ function tokenInterceptor(token: string): grpc.Interceptor {
     });
 }
 
+/** WELCOME_ATTEMPTS: stream openings in a row without a Welcome before a RankStream gives up loudly. */
+export const WELCOME_ATTEMPTS = 3;
+
+/** StreamLease: a channel with a stream slot held for one stream; release it when the stream ends. */
+export interface StreamLease {
+  stub: GrpcTelemetryClient;
+  release(): void;
+}
+
 /** TelemetryClient connects to one collector, or to the next of several addresses on failure. */
 export class TelemetryClient {
   private readonly clients: GrpcTelemetryClient[] = [];
+  /** Per address: the channels streams run on (the first is the unary channel), each its own HTTP/2 connection. */
+  private readonly streamPools: Array<Array<{ stub: GrpcTelemetryClient; open: number }>> = [];
+  private readonly openChannel: (index: number, ownConnection: boolean) => GrpcTelemetryClient;
   private current = 0;
   /**
    * This client's instance id (RankHello.client_instance): its sequence numbers are its own, so the
@@ -102,9 +125,10 @@ export class TelemetryClient {
     const tls = opts.tls ?? tlsFromEnv();
     const credentials = channelCredentials(tls);
     const token = (opts.token ?? process.env.MOE_TELEMETRY_TOKEN ?? "").trim();
-    this.clients.push(...list.map(
-      (a) =>
-        new proto.Telemetry(a, credentials, {
+    this.openChannel = (index, ownConnection) =>
+        new proto.Telemetry(list[index], credentials, {
+          // grpc-js shares one connection among channels with equal options; a stream channel needs its own.
+          ...(ownConnection ? { "grpc.use_local_subchannel_pool": 1 } : {}),
           ...(token ? { interceptors: [tokenInterceptor(token)] } : {}),
           ...(tls?.serverNameOverride ? { "grpc.ssl_target_name_override": tls.serverNameOverride, "grpc.default_authority": tls.serverNameOverride } : {}),
           // Keepalive pings every 30 s (10 s to answer) notice a collector that vanished without closing TCP.
@@ -114,14 +138,17 @@ export class TelemetryClient {
           // Reconnect quickly after a collector restart instead of grpc's default 1 s..120 s backoff.
           "grpc.initial_reconnect_backoff_ms": 100,
           "grpc.max_reconnect_backoff_ms": 2_000,
-        }) as unknown as GrpcTelemetryClient,
-    ));
+        }) as unknown as GrpcTelemetryClient;
+    this.clients.push(...list.map((_, i) => this.openChannel(i, false)));
+    for (const c of this.clients) this.streamPools.push([{ stub: c, open: 0 }]);
     this.opts = {
       deadlineMs: opts.deadlineMs ?? 10_000,
       oomDeadlineMs: opts.oomDeadlineMs ?? 2_000,
       backoffMs: opts.backoffMs ?? [100, 2_000],
       overloadRetries: opts.overloadRetries ?? 20,
       clientName: opts.clientName ?? "moe-telemetry-ts/0.1",
+      streamsPerConnection: opts.streamsPerConnection ?? 100,
+      welcomeTimeoutMs: opts.welcomeTimeoutMs ?? 30_000,
       onRejected: opts.onRejected,
       onReconnect: opts.onReconnect,
     };
@@ -130,6 +157,36 @@ export class TelemetryClient {
   /** stub returns the stub of address `index` (modulo the number of addresses), or the current one. */
   stub(index: number = this.current): GrpcTelemetryClient {
     return this.clients[((index % this.clients.length) + this.clients.length) % this.clients.length];
+  }
+
+  /**
+   * leaseStreamChannel returns a channel to address `index` with a free stream slot, opening another
+   * connection when every one holds streamsPerConnection streams; release the lease when the stream ends.
+   */
+  leaseStreamChannel(index: number): StreamLease {
+    const i = ((index % this.clients.length) + this.clients.length) % this.clients.length;
+    const pool = this.streamPools[i];
+    let channel = pool.find((c) => c.open < this.opts.streamsPerConnection);
+    if (!channel) {
+      channel = { stub: this.openChannel(i, true), open: 0 };
+      pool.push(channel);
+    }
+    const held = channel;
+    held.open++;
+    let released = false;
+    return {
+      stub: held.stub,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.open--;
+      },
+    };
+  }
+
+  /** connections is the number of HTTP/2 channels this client has open for streams, per address. */
+  get connections(): number[] {
+    return this.streamPools.map((p) => p.length);
   }
 
   /** addresses is the number of collector addresses this client knows. */
@@ -255,6 +312,7 @@ export class TelemetryClient {
   close(): void {
     this.closed = true;
     for (const c of this.clients) c.close();
+    for (const pool of this.streamPools) for (const c of pool.slice(1)) c.stub.close();
   }
 }
 
@@ -355,10 +413,49 @@ export class RankStream {
     if (result === "timeout") throw new Error(`rank ${this.rank.rank}: ${this.unacked.length} batch(es) not acked after ${timeoutMs} ms`);
   }
 
+  /** Stream openings in a row that got no Welcome (WELCOME_ATTEMPTS). */
+  private withoutWelcome = 0;
+
+  /**
+   * watchWelcome abandons a stream that gets no Welcome within welcomeTimeoutMs (a connection without a free
+   * stream slot queues it silently), and fails the RankStream for good after WELCOME_ATTEMPTS in a row, so a
+   * client that cannot open its stream says so instead of waiting forever.
+   */
+  private watchWelcome(call: grpc.ClientDuplexStream<ClientMessage, ServerMessage__Output>): void {
+    const ms = this.client.opts.welcomeTimeoutMs;
+    const timer = setTimeout(() => {
+      if (this.call !== call || this.ready) return;
+      const err = new Error(
+        `rank ${this.rank.rank}: no Welcome from the collector within ${ms} ms of opening the stream (attempt ${++this.withoutWelcome} of ${WELCOME_ATTEMPTS}); the connection may have no free stream slot (COLLECTOR_MAX_STREAMS_PER_CONNECTION) or the collector is not answering`,
+      );
+      // Reported (and this.call let go) before cancelling, so the cancellation's own error is a late event.
+      if (this.withoutWelcome < WELCOME_ATTEMPTS) this.onBroken(call, err);
+      else {
+        this.call = null;
+        this.fatal = err;
+        for (const w of this.waiters) w.reject(err);
+        this.waiters = [];
+        this.client.opts.onReconnect?.(this.rank.rank, err);
+      }
+      call.cancel();
+    }, ms);
+    timer.unref();
+    call.on("data", (msg: ServerMessage__Output) => {
+      if (!msg.welcome) return;
+      this.withoutWelcome = 0;
+      clearTimeout(timer);
+    });
+    call.on("status", () => clearTimeout(timer));
+  }
+
   private connect(): void {
     if (this.closing || this.client.closed) return;
-    const call = this.client.stub(this.address).Stream();
+    // A channel with a free stream slot: the client spreads its streams over enough connections.
+    const lease = this.client.leaseStreamChannel(this.address);
+    const call = lease.stub.Stream();
+    call.on("status", () => lease.release());
     this.call = call;
+    this.watchWelcome(call);
     this.ready = false;
     call.write({ hello: helloOf(this.runKey, this.rank, this.client.opts.clientName, this.client.instance) });
     call.on("data", (msg: ServerMessage__Output) => this.onMessage(msg));

@@ -11,6 +11,9 @@ import { checkLogin, createUser, listUsers, resetPassword, setDisabled, setRole 
 import { LOGIN_FAILED, login, logout, setup } from "../../lib/web/auth/login";
 import { checkSetupCode, forgetSetupCode, setupCode, bootstrapAdminFromEnv } from "../../lib/web/auth/setup";
 import { errorResponse } from "../../lib/web/http/http";
+import { CLIENT_ADDRESS_HEADER, trustedProxies, trustForwarding } from "../../lib/web/auth/forwarding";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { tempDatabaseUrl } from "./harness";
 
 let db: Db;
@@ -131,7 +134,7 @@ describe("sessions", () => {
 
 describe("login and logout", () => {
   it("fails with the generic message, throttles, and logs in and out", async () => {
-    const ip = { "x-forwarded-for": "10.9.9.9" };
+    const ip = { [CLIENT_ADDRESS_HEADER]: "10.9.9.9" };
     const bad = await respond(() => login(db, post("/api/auth/login", {}, ip), { username: "vera", password: "wrong-password" }));
     expect(bad.status).toBe(401);
     expect((await bad.json()).error).toBe(LOGIN_FAILED);
@@ -147,9 +150,75 @@ describe("login and logout", () => {
     expect(await resolveSession(db, secret)).toBeNull();
 
     let last: Response | null = null;
-    for (let i = 0; i < 6; i++) last = await respond(() => login(db, post("/api/auth/login", {}, { "x-forwarded-for": "10.8.8.8" }), { username: "throttled", password: "wrong-password" }));
+    for (let i = 0; i < 6; i++) last = await respond(() => login(db, post("/api/auth/login", {}, { [CLIENT_ADDRESS_HEADER]: "10.8.8.8" }), { username: "throttled", password: "wrong-password" }));
     expect(last!.status).toBe(429);
     expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+});
+
+describe("hostile logins (issue 18.2, 18.3)", () => {
+  /**
+   * A real HTTP server whose edge is the dashboard server's (trustForwarding first, then the login handler),
+   * so the test's requests carry whatever headers a client on the network chooses to send.
+   */
+  async function loginServer(proxies: string[]): Promise<{ url: string; close: () => Promise<void> }> {
+    const trusted = trustedProxies(proxies);
+    const server = http.createServer((req, res) => {
+      trustForwarding(req, trusted);
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        void (async () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+          const r = await respond(() => login(db, new Request(BASE + req.url, { method: "POST", headers }), JSON.parse(Buffer.concat(chunks).toString())));
+          res.writeHead(r.status, { "retry-after": r.headers.get("retry-after") ?? "" });
+          res.end(await r.text());
+        })();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/auth/login`, close: () => new Promise((r) => server.close(() => r())) };
+  }
+  const attempt = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+
+  it("ignores forged X-Forwarded-For without a configured proxy: 25 wrong logins from one socket get 429", async () => {
+    const s = await loginServer([]);
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 25; i++) {
+        const forged = { "x-forwarded-for": `198.51.100.${i}`, "x-real-ip": `203.0.113.${i}`, [CLIENT_ADDRESS_HEADER]: `192.0.2.${i}` };
+        statuses.push((await attempt(s.url, { username: `forged-xff-${i}`, password: "wrong-password" }, forged)).status);
+      }
+      expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
+      expect(statuses).toContain(429);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("believes X-Forwarded-For only from a configured proxy", async () => {
+    const s = await loginServer(["127.0.0.1"]);
+    try {
+      // Behind the proxy each client address is its own: 6 attempts, each from another client, are never throttled as one.
+      for (let i = 0; i < 6; i++) expect((await attempt(s.url, { username: "proxied", password: "wrong-password" }, { "x-forwarded-for": `198.51.100.${i}` })).status).toBe(401);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("does not let a stranger's failed logins block the real user at another address", async () => {
+    await createUser(db, { username: "real-admin", password: PW, role: "admin" });
+    const stranger = { [CLIENT_ADDRESS_HEADER]: "10.66.66.66" };
+    for (let i = 0; i < 21; i++) await respond(() => login(db, post("/api/auth/login", {}, stranger), { username: `random-${i}-${Math.random()}`, password: "wrong-password" }));
+    for (let i = 0; i < 6; i++) await respond(() => login(db, post("/api/auth/login", {}, stranger), { username: "real-admin", password: "wrong-password" }));
+    const slowed = await respond(() => login(db, post("/api/auth/login", {}, stranger), { username: "real-admin", password: "wrong-password" }));
+    expect(slowed.status).toBe(429);
+    // Growing delays, not a 15-minute lock: the stranger waits seconds to minutes, and only at their own address.
+    expect(Number(slowed.headers.get("retry-after"))).toBeLessThan(900);
+    const real = await respond(() => login(db, post("/api/auth/login", {}, { [CLIENT_ADDRESS_HEADER]: "10.1.1.1" }), { username: "real-admin", password: PW }));
+    expect(real.status).toBe(200);
   });
 });
 
@@ -160,7 +229,7 @@ describe("proxy.ts gate", () => {
 
   beforeAll(async () => {
     proxy = (await import("../../proxy")).proxy;
-    const ip = { "x-forwarded-for": "10.7.7.7" };
+    const ip = { [CLIENT_ADDRESS_HEADER]: "10.7.7.7" };
     viewerCookie = cookieOf(await login(db, post("/api/auth/login", {}, ip), { username: "vera", password: PW }));
     adminCookie = cookieOf(await login(db, post("/api/auth/login", {}, ip), { username: "root", password: PW }));
   });

@@ -47,3 +47,20 @@ describe("simulate", () => {
     expect(after).toBe(0);
   });
 });
+
+describe("simulate with more ranks than one HTTP/2 connection carries (issue 18.7)", () => {
+  it("completes --ranks 1024 and stores every rank's data (streams spread over several connections)", { timeout: 150_000 }, async () => {
+    const c = await startCollector(tempDatabaseUrl());
+    try {
+      // 1,024 ranks, PP 4 over 4 layers: one MoE layer per rank and step; past step 64 the simulator waits for acks.
+      const s = await simulateRun({ ...base, ranks: 1024, layers: 4, pp: 4, collector: c.address, steps: 70, scenario: "balanced", runKey: "sim-1024" });
+      expect(s).toMatchObject({ steps: 70, rejected: 0 });
+      const run = await c.db.prisma.run.findUniqueOrThrow({ where: { runKey: "sim-1024" } });
+      const ranks = await c.db.prisma.layerReport.groupBy({ by: ["rank"], where: { runId: run.id, step: 70 } });
+      expect(ranks.length).toBe(1024);
+      expect(await c.db.prisma.layerReport.count({ where: { runId: run.id } })).toBe(s.layerReports);
+    } finally {
+      await c.stop();
+    }
+  });
+});

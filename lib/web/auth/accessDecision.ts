@@ -10,6 +10,7 @@
  * Public: /login, /setup, /api/health, /api/auth/*, Next's static assets; /metrics also with METRICS_TOKEN.
  * With DASHBOARD_AUTH=off only the NUL and origin checks remain.
  */
+import { envSetting } from "../../runtime/env";
 import { internalErrorId, internalErrorMessage } from "../../runtime/internalError";
 import { getDb } from "../data/webDb";
 import { dashboardAuthMode } from "./config";
@@ -49,7 +50,7 @@ function deny(status: 400 | 401 | 403 | 503, error: string): GateDecision {
 export async function accessDecision(req: GateRequest): Promise<GateDecision> {
   const { pathname, search } = req;
   if (/%00/.test(req.url) || pathname.includes("\u0000")) return deny(400, "malformed URL: it contains a NUL character (%00)");
-  const origin = checkOrigin(req.method, req.url, req.headers, process.env.DASHBOARD_URL);
+  const origin = checkOrigin(req.method, req.url, req.headers, envSetting("DASHBOARD_URL"));
   if (!origin.ok) return deny(403, origin.reason);
   if (isPublicPath(pathname)) return PASS;
   let auth;

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { checkOrigin, expectedOrigins } from "./origin";
 import { isPublicPath, requiredRole } from "./policy";
 import { roleAtLeast } from "./roles";
-import { LoginThrottle, MAX_FAILURES_PER_USER, THROTTLE_WINDOW_MS } from "./throttle";
+import { BASE_DELAY_MS, FORGET_AFTER_MS, FREE_FAILURES_PER_ADDRESS, FREE_FAILURES_PER_PAIR, LoginThrottle, MAX_DELAY_MS } from "./throttle";
+import { CLIENT_ADDRESS_HEADER, trustedProxies, trustForwarding, type Incoming } from "./forwarding";
 import { isSecureRequest, readCookie, sessionCookie } from "./cookies";
 import { dashboardAuthMode } from "./config";
 import { isMetricsScrape } from "./request";
@@ -63,20 +64,76 @@ describe("origin check", () => {
 });
 
 describe("login throttle", () => {
-  it("blocks a username after repeated failures until the window passes, and a success resets it", () => {
+  it("slows a (username, address) pair with doubling delays after its free failures, and a success resets it", () => {
     let now = 1_000_000;
     const t = new LoginThrottle(() => now);
-    for (let i = 0; i < MAX_FAILURES_PER_USER; i++) {
+    for (let i = 0; i < FREE_FAILURES_PER_PAIR; i++) {
       expect(t.retryAfterMs("alice", "10.0.0.1")).toBe(0);
       t.fail("alice", "10.0.0.1");
     }
-    expect(t.retryAfterMs("alice", "10.0.0.2")).toBeGreaterThan(0);
-    expect(t.retryAfterMs("bob", "10.0.0.2")).toBe(0);
-    now += THROTTLE_WINDOW_MS + 1;
-    expect(t.retryAfterMs("alice", "10.0.0.1")).toBe(0);
+    expect(t.retryAfterMs("alice", "10.0.0.1")).toBe(BASE_DELAY_MS);
+    now += BASE_DELAY_MS;
     t.fail("alice", "10.0.0.1");
-    t.succeed("alice");
-    expect(t.retryAfterMs("alice", "10.0.0.3")).toBe(0);
+    expect(t.retryAfterMs("alice", "10.0.0.1")).toBe(2 * BASE_DELAY_MS);
+    // Another address, or another name from this one, is not slowed by the pair.
+    expect(t.retryAfterMs("alice", "10.0.0.2")).toBe(0);
+    expect(t.retryAfterMs("bob", "10.0.0.1")).toBe(0);
+    t.succeed("alice", "10.0.0.1");
+    expect(t.retryAfterMs("alice", "10.0.0.1")).toBe(0);
+  });
+
+  it("never lets a stranger's failures delay the real user at another address (issue 18.3)", () => {
+    let now = 1_000_000;
+    const t = new LoginThrottle(() => now);
+    // The stranger: many random names and many wrong passwords for the admin's name, from one address.
+    for (let i = 0; i < 200; i++) {
+      t.fail(i % 2 ? `random-${i}` : "root", "10.6.6.6");
+      now += 10;
+    }
+    expect(t.retryAfterMs("root", "10.0.0.1")).toBe(0);
+    expect(t.retryAfterMs("anyone", "10.0.0.1")).toBe(0);
+    // The stranger's own address is the one slowed, up to the cap, and forgotten once it stops failing.
+    expect(t.retryAfterMs("someone-else", "10.6.6.6")).toBeGreaterThan(0);
+    expect(t.retryAfterMs("someone-else", "10.6.6.6")).toBeLessThanOrEqual(MAX_DELAY_MS);
+    now += FORGET_AFTER_MS + 1;
+    expect(t.retryAfterMs("root", "10.6.6.6")).toBe(0);
+  });
+
+  it("slows an address guessing many names after its free allowance", () => {
+    const now = 1_000_000;
+    const t = new LoginThrottle(() => now);
+    for (let i = 0; i < FREE_FAILURES_PER_ADDRESS; i++) t.fail(`n${i}`, "10.0.0.9");
+    expect(t.retryAfterMs("fresh-name", "10.0.0.9")).toBe(BASE_DELAY_MS);
+  });
+});
+
+describe("forwarding headers (issue 18.2)", () => {
+  const incoming = (peer: string, headers: Record<string, string>): Incoming => ({ headers: { ...headers }, socket: { remoteAddress: peer } });
+  const forged = { "x-forwarded-for": "1.2.3.4", "x-forwarded-host": "evil.example", "x-forwarded-proto": "https", "x-real-ip": "5.6.7.8", [CLIENT_ADDRESS_HEADER]: "9.9.9.9" };
+
+  it("drops every forwarding header and uses the socket address when no proxy is configured", () => {
+    const req = incoming("::ffff:10.1.2.3", forged);
+    expect(trustForwarding(req, trustedProxies([]))).toBe("10.1.2.3");
+    expect(req.headers).toEqual({ [CLIENT_ADDRESS_HEADER]: "10.1.2.3" });
+  });
+
+  it("drops them from a peer that is not a configured proxy", () => {
+    const req = incoming("10.1.2.3", forged);
+    expect(trustForwarding(req, trustedProxies(["10.0.0.5", "192.168.0.0/16"]))).toBe("10.1.2.3");
+    expect(req.headers["x-forwarded-host"]).toBeUndefined();
+  });
+
+  it("believes a trusted proxy, taking the nearest hop that is not itself a proxy", () => {
+    const req = incoming("10.0.0.5", { "x-forwarded-for": "6.6.6.6, 203.0.113.7, 192.168.1.1", "x-forwarded-host": "moe.lab.example", "x-forwarded-proto": "https" });
+    expect(trustForwarding(req, trustedProxies(["10.0.0.5", "192.168.0.0/16"]))).toBe("203.0.113.7");
+    expect(req.headers["x-forwarded-host"]).toBe("moe.lab.example");
+    expect(req.headers[CLIENT_ADDRESS_HEADER]).toBe("203.0.113.7");
+  });
+
+  it("so the CSRF check no longer believes a client's own X-Forwarded-Host", () => {
+    const req = incoming("10.1.2.3", { host: "127.0.0.1:3000", origin: "https://evil.example", "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" });
+    trustForwarding(req, trustedProxies([]));
+    expect(checkOrigin("POST", "http://127.0.0.1:3000/api/alert-rules", new Headers(req.headers as Record<string, string>)).ok).toBe(false);
   });
 });
 
@@ -109,6 +166,21 @@ describe("cookies and settings", () => {
   it("follows only local paths after login", () => {
     expect(safeNext("/runs/abc?step=3")).toBe("/runs/abc?step=3");
     for (const bad of ["//evil.example", "https://evil.example", "/\\evil.example", "evil", "/login?next=/x", undefined]) expect(safeNext(bad)).toBe("/");
+  });
+
+  it.each([
+    ["tab", "/\t/evil.example/steal"],
+    ["LF", "/\n/evil.example/steal"],
+    ["CR", "/\r/evil.example/steal"],
+    ["backslash after slash", "/\\/evil.example/steal"],
+    ["tab inside the double slash", "/\t\t/evil.example"],
+    ["encoded-then-decoded tab, as searchParams hands it over", decodeURIComponent("%2F%09%2Fevil.example%2Fsteal")],
+    ["a path that resolves up and out", "/..//evil.example"],
+    ["login after dot segments", "/x/../login"],
+  ])("refuses an open redirect through %s", (_name, next) => {
+    expect(safeNext(next)).toBe("/");
+    // And whatever it returns, the browser lands on this dashboard.
+    expect(new URL(safeNext(next), "http://dash.test").origin).toBe("http://dash.test");
   });
 });
 

@@ -2,8 +2,10 @@
  * Dashboard authentication settings, read from the environment of the dashboard process.
  *
  * DASHBOARD_AUTH=off turns login off entirely (every page then says so in a banner); anything other than
- * "on", "off" or unset is a configuration error, so a typo can never silently open the dashboard.
+ * "on", "off" or unset is a configuration error, so a typo can never silently open the dashboard. Each
+ * setting is validated by the same zod schema as the collector's (lib/runtime/env.ts).
  */
+import { envSetting } from "../../runtime/env";
 
 /** SESSION_COOKIE: the cookie that holds the session secret. */
 export const SESSION_COOKIE = "moe_session";
@@ -16,21 +18,15 @@ export const SESSION_TOUCH_MS = 60_000;
 
 /** dashboardAuthMode: "on" (default) or "off", from DASHBOARD_AUTH. */
 export function dashboardAuthMode(env: Record<string, string | undefined> = process.env): "on" | "off" {
-  const v = (env.DASHBOARD_AUTH ?? "").trim().toLowerCase();
-  if (v === "" || v === "on") return "on";
-  if (v === "off") return "off";
-  throw new Error(`DASHBOARD_AUTH must be "on" or "off", got "${env.DASHBOARD_AUTH}"`);
+  return envSetting("DASHBOARD_AUTH", env);
 }
 
 /**
  * cookieSecureMode: COOKIE_SECURE=auto (default) marks the cookie Secure when the request reached us over
- * https or through a TLS proxy that says so (X-Forwarded-Proto: https); "on" always, "off" never.
+ * https or through a trusted TLS proxy that says so (X-Forwarded-Proto: https); "on" always, "off" never.
  */
 export function cookieSecureMode(env: Record<string, string | undefined> = process.env): "auto" | "on" | "off" {
-  const v = (env.COOKIE_SECURE ?? "").trim().toLowerCase();
-  if (v === "" || v === "auto") return "auto";
-  if (v === "on" || v === "off") return v;
-  throw new Error(`COOKIE_SECURE must be "auto", "on" or "off", got "${env.COOKIE_SECURE}"`);
+  return envSetting("COOKIE_SECURE", env);
 }
 
 /**
@@ -38,8 +34,5 @@ export function cookieSecureMode(env: Record<string, string | undefined> = proce
  * (what Prometheus's scrape config sends), since a scraper cannot sign in. Unset: a session is needed.
  */
 export function metricsToken(env: Record<string, string | undefined> = process.env): string | null {
-  const v = env.METRICS_TOKEN?.trim();
-  if (!v) return null;
-  if (v.length < 16) throw new Error("METRICS_TOKEN must have at least 16 characters");
-  return v;
+  return envSetting("METRICS_TOKEN", env) ?? null;
 }

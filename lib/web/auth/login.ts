@@ -8,6 +8,7 @@ import type { Db } from "../../store/db";
 import { parseBody } from "./body";
 import { clearedSessionCookie, isSecureRequest, readCookie, sessionCookie } from "./cookies";
 import { Forbidden, TooManyAttempts, Unauthenticated } from "./errors";
+import { CLIENT_ADDRESS_HEADER } from "./forwarding";
 import { createSession, deleteSession, type SessionUser } from "./sessions";
 import { checkSetupCode, forgetSetupCode } from "./setup";
 import { LoginThrottle } from "./throttle";
@@ -19,10 +20,12 @@ const throttle = (holder.__moeLoginThrottle ??= new LoginThrottle());
 /** LOGIN_FAILED: the one message for a wrong name, a wrong password and a disabled user. */
 export const LOGIN_FAILED = "wrong username or password (or the account is disabled)";
 
-/** clientAddress: the address that reached the nearest proxy (the last X-Forwarded-For hop), for throttling. */
+/**
+ * clientAddress: the client address the dashboard server's edge resolved (forwarding.ts: the socket's, or the
+ * nearest untrusted hop behind TRUSTED_PROXIES), for throttling. Never X-Forwarded-For itself: anyone can send one.
+ */
 export function clientAddress(headers: Headers): string {
-  const hops = (headers.get("x-forwarded-for") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-  return hops[hops.length - 1] ?? headers.get("x-real-ip") ?? "unknown";
+  return headers.get(CLIENT_ADDRESS_HEADER) ?? "unknown";
 }
 
 // The bodies as the API documents them (lib/web/http/apiRoutes.ts).
@@ -45,14 +48,14 @@ export async function login(db: Db, req: Request, body: unknown): Promise<Respon
   const wait = throttle.retryAfterMs(username, ip);
   if (wait > 0) {
     const s = Math.ceil(wait / 1000);
-    throw new TooManyAttempts(`too many failed logins: try again in ${Math.ceil(s / 60)} min`, s);
+    throw new TooManyAttempts(`too many failed logins from this address: try again in ${s < 120 ? `${s} s` : `${Math.ceil(s / 60)} min`}`, s);
   }
   const user = await checkLogin(db, username, password);
   if (!user) {
     throttle.fail(username, ip);
     throw new Unauthenticated(LOGIN_FAILED);
   }
-  throttle.succeed(username);
+  throttle.succeed(username, ip);
   return startSession(db, req, user);
 }
 

@@ -3,6 +3,7 @@
  * the tokens each rank's EP rank received, the worst-over-layers history) and runs the pure advisor.
  * The same function serves the run page and GET /api/runs/{id}/advice.
  */
+import { envSetting } from "../../runtime/env";
 import { adviseMitigations, type AdvisorResult } from "../../analysis/advisor/adviseMitigations";
 import { holdBestSuggestions, type SuggestionHolds } from "../../analysis/advisor/holdBestSuggestions";
 import { effectiveRules, loadRuleOverridesFile } from "../../store/alertRulesStore";
@@ -46,7 +47,7 @@ export async function getAdvice(runId: string, step?: number): Promise<AdviceDto
   const layers = await loadLayers(db, runId, at, coords);
   const memory = await loadMemory(db, run, at, coords);
   // "Needs relief" means what the alerts mean: the run's own effective thresholds.
-  const rules = await effectiveRules(db, runId, loadRuleOverridesFile(process.env.ALERT_RULES_FILE));
+  const rules = await effectiveRules(db, runId, loadRuleOverridesFile(envSetting("ALERT_RULES_FILE")));
   const result = adviseMitigations({
     config: run.config,
     worldSize: run.worldSize,

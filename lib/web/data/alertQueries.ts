@@ -2,6 +2,7 @@
  * Data access for alerts: episodes, deliveries and rule overrides as plain DTOs, and the gauges the
  * Prometheus endpoint exposes.
  */
+import { envSetting } from "../../runtime/env";
 import type { Alert as AlertRow } from "../../../generated/prisma/client";
 import { DEFAULT_ALERT_RULES } from "../../analysis/alerts/alertRules";
 import type { AlertDeliveryDto, AlertDto, AlertRulesDto } from "../../dto";
@@ -59,7 +60,7 @@ export async function listDeliveries(alertId: string): Promise<AlertDeliveryDto[
 /** getAlertRules returns defaults, overrides and the effective rules for a run (or globally for null). */
 export async function getAlertRules(runId: string | null): Promise<AlertRulesDto> {
   const db = await getDb();
-  const file = loadRuleOverridesFile(process.env.ALERT_RULES_FILE);
+  const file = loadRuleOverridesFile(envSetting("ALERT_RULES_FILE"));
   return {
     runId,
     defaults: DEFAULT_ALERT_RULES,

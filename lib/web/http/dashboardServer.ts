@@ -16,11 +16,13 @@
  * compression is off in next.config.js), chunk by chunk and synchronously, so streamed pages stream.
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import path from "node:path";
 import next from "next";
 import { accessDecision, DENY_HEADERS, type GateDecision } from "../auth/accessDecision";
 import { SESSION_COOKIE } from "../auth/config";
+import { trustedProxies, trustForwarding } from "../auth/forwarding";
+import { parseEnv } from "../../runtime/env";
 import { EncodedHeatmap, expertHeatmapAnswer, expertHeatmapHeaders, notModified } from "./expertHeatmapHttp";
 import { warmExpertHeatmapCode, warmExpertHeatmapSqlite } from "../data/expertHeatmapSqlite";
 import { errorResponse } from "./http";
@@ -44,6 +46,36 @@ export interface DashboardServerOptions {
   port: number;
   /** Bind address; all interfaces when unset, as `next start` does. */
   host?: string;
+  /** Reverse proxies whose forwarding headers are believed (default: TRUSTED_PROXIES; none when unset). */
+  trustedProxies?: readonly string[];
+}
+
+/** MAX_URL_BYTES: longest request target answered; longer ones get 414 (every dashboard link is far shorter). */
+export const MAX_URL_BYTES = 8 * 1024;
+
+/**
+ * answerClientError answers a request Node's HTTP parser refused (headers or URL past its 16 KB limit: 431,
+ * anything else malformed: 400) and closes the connection gracefully: the client's remaining bytes are read
+ * and dropped for a moment, because closing a socket with unread input sends a TCP reset, and the client then
+ * sees "connection reset" instead of the status (issue 18.8).
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+  if (socket.writable && socket.bytesWritten === 0) {
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${status.length + 1}\r\n\r\n${status}\n`);
+  } else socket.end();
+  socket.on("error", () => undefined);
+  socket.resume();
+  setTimeout(() => socket.destroy(), 2_000).unref();
+}
+
+/** refuseLongUrl answers 414 and returns true when the request target is longer than MAX_URL_BYTES. */
+export function refuseLongUrl(req: IncomingMessage, res: ServerResponse): boolean {
+  if ((req.url ?? "").length <= MAX_URL_BYTES) return false;
+  const body = JSON.stringify({ error: `the URL is longer than ${MAX_URL_BYTES} bytes` });
+  res.writeHead(414, { "content-type": "application/json", "content-length": Buffer.byteLength(body), connection: "close" });
+  res.end(body);
+  return true;
 }
 
 /** Run ids are UUIDs; anything else (percent-escapes, dots) is left to Next's own path decoding. */
@@ -180,7 +212,11 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     markFailed = reject;
   });
   ready.catch(() => undefined);
+  const proxies = trustedProxies(o.trustedProxies ?? parseEnv().TRUSTED_PROXIES);
   const server = http.createServer((req, res) => {
+    // First, before anything reads a header: forwarding headers only from a trusted proxy (auth/forwarding.ts).
+    trustForwarding(req, proxies);
+    if (refuseLongUrl(req, res)) return;
     void (async () => {
       try {
         await ready;
@@ -198,6 +234,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
       }
     })();
   });
+  server.on("clientError", answerClientError);
   const port = await listen(server, o.port, o.host);
   const app = next({ dev: false, dir: o.dir, port, hostname: o.host, httpServer: server });
   // Beside Next's start-up: reading is I/O and compressing runs in zlib's thread pool (0.14-0.32 s for this app's build).
