@@ -2,6 +2,7 @@
  * The gRPC collector: validates what ranks send, buffers it, makes it durable in batched
  * transactions, acks only what is committed, and shuts down in order.
  */
+import { LRUCache } from "lru-cache";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
@@ -78,8 +79,9 @@ export class Collector {
   private readonly server: grpc.Server;
   private readonly buffer: IngestBuffer;
   private readonly health = new HealthImplementation({ "": "NOT_SERVING", [SERVICE_NAME]: "NOT_SERVING" });
-  private readonly runs = new Map<string, RunRecord>();
-  private readonly stageLayerCache = new Map<string, Set<number>>();
+  // Runs and their stages' layers looked up by this collector: bounded, least recently used leave first.
+  private readonly runs = new LRUCache<string, RunRecord>({ max: 10_000 });
+  private readonly stageLayerCache = new LRUCache<string, Set<number>>({ max: 10_000 });
   private readonly streams = new Set<StreamCall>();
   private readonly helloTimers = new Map<StreamCall, NodeJS.Timeout>();
   private readonly slots: StreamSlots<StreamCall>;
@@ -191,7 +193,6 @@ export class Collector {
     let run = this.runs.get(runKey);
     if (!run) {
       run = await findRunByKey(this.opts.db, runKey);
-      if (this.runs.size > 10_000) this.runs.clear();
       this.runs.set(runKey, run);
     }
     this.auth.authorizeRun(principal, run);

@@ -6,6 +6,7 @@
  * Why SHA-256 and not a slow hash: a token is 256 random bits, so guessing is hopeless whatever the
  * hash; a fast hash lets verification be one indexed lookup.
  */
+import { LRUCache } from "lru-cache";
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { InvalidInput, NotFound } from "../analysis/errors";
 import type { Db } from "./db";
@@ -192,11 +193,11 @@ const CACHE_LIMIT = 10_000;
 /**
  * TokenVerifier answers "which project does this token belong to" with one indexed lookup by hash,
  * cached for `cacheTtlMs` (unknown tokens too, so a flood of bad tokens costs no reads either; the
- * cache is bounded and simply cleared when full).
+ * cache is an LRU bounded at CACHE_LIMIT, on the verifier's clock).
  */
 export class TokenVerifier {
-  private readonly cache = new Map<string, { check: TokenCheck; until: number }>();
-  private readonly touched = new Map<string, number>();
+  private readonly cache: LRUCache<string, { check: TokenCheck; until: number }>;
+  private readonly touched: LRUCache<string, number>;
   private readonly ttl: number;
   private readonly touchEvery: number;
   private readonly now: () => number;
@@ -208,6 +209,8 @@ export class TokenVerifier {
     this.ttl = opts.cacheTtlMs ?? 2_000;
     this.touchEvery = opts.touchIntervalMs ?? 60_000;
     this.now = opts.now ?? Date.now;
+    this.cache = new LRUCache({ max: CACHE_LIMIT });
+    this.touched = new LRUCache({ max: CACHE_LIMIT });
   }
 
   /** cacheTtlMs is how long a revoked token may still be accepted by this verifier. */
@@ -226,10 +229,7 @@ export class TokenVerifier {
       check = hit.check;
     } else {
       check = await this.lookup(hash);
-      if (this.ttl > 0) {
-        if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-        this.cache.set(hash, { check, until: now + this.ttl });
-      }
+      if (this.ttl > 0) this.cache.set(hash, { check, until: now + this.ttl });
     }
     if (check.ok) this.touch(check.tokenId, now);
     return check;
@@ -249,7 +249,6 @@ export class TokenVerifier {
   private touch(tokenId: string, now: number): void {
     const last = this.touched.get(tokenId);
     if (last !== undefined && now - last < this.touchEvery) return;
-    if (this.touched.size >= CACHE_LIMIT) this.touched.clear();
     this.touched.set(tokenId, now);
     this.db.prisma.ingestToken
       .update({ where: { id: tokenId }, data: { lastUsedMs: BigInt(now) } })

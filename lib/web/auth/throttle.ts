@@ -8,6 +8,7 @@
  * cannot pick a fresh one per attempt. Held in memory: one dashboard process serves all logins, and a
  * restart forgetting the counts is harmless.
  */
+import { LRUCache } from "lru-cache";
 
 /** FREE_FAILURES_PER_PAIR: failures per (username, address) before delays begin (LIMITS). */
 export const FREE_FAILURES_PER_PAIR = 5;
@@ -35,9 +36,12 @@ export function delayAfter(count: number, free: number): number {
 
 /** LoginThrottle tracks recent failures by (username, address) and by address. */
 export class LoginThrottle {
-  private failures = new Map<string, Failures>();
+  // Least recently failed keys leave first when the bound is reached; a key is forgotten FORGET_AFTER_MS after its last failure.
+  private readonly failures: LRUCache<string, Failures>;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = Date.now) {
+    this.failures = new LRUCache({ max: MAX_KEYS, ttl: FORGET_AFTER_MS, updateAgeOnGet: false, perf: { now: () => this.now() } });
+  }
 
   private keys(username: string, ip: string): Array<[string, number]> {
     return [
@@ -47,12 +51,7 @@ export class LoginThrottle {
   }
 
   private current(key: string): Failures | null {
-    const f = this.failures.get(key);
-    if (f && f.lastMs <= this.now() - FORGET_AFTER_MS) {
-      this.failures.delete(key);
-      return null;
-    }
-    return f ?? null;
+    return this.failures.get(key) ?? null;
   }
 
   /** retryAfterMs: 0 when a login attempt from `ip` for `username` may proceed, else how long to wait. */
@@ -69,11 +68,8 @@ export class LoginThrottle {
   fail(username: string, ip: string): void {
     for (const [key] of this.keys(username, ip)) {
       const count = (this.current(key)?.count ?? 0) + 1;
-      // Re-inserted so the map's order is least recently failed first: eviction drops the stalest key.
-      this.failures.delete(key);
-      this.failures.set(key, { count, lastMs: this.now() });
+      this.failures.set(key, { count, lastMs: this.now() }); // a set restarts the key's TTL and makes it most recent
     }
-    while (this.failures.size > MAX_KEYS) this.failures.delete(this.failures.keys().next().value!);
   }
 
   /** succeed forgets the pair's failures (not the address's: a success does not excuse guessing other names). */
