@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MemoryGovernor, MIN_GC_GAP_MS } from "./MemoryGovernor";
-import { Admission, DEFAULT_ADMISSION, Overloaded, RunRate } from "./admission";
+import { Admission, DEFAULT_ADMISSION, RunRate } from "./admission";
+import { Overloaded } from "../lib/analysis/errors";
 
 const MB = 2 ** 20;
 

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import { Admission, DEFAULT_ADMISSION, Overloaded, admissionSettings, estimateBatchBytes, overloadStatus } from "./admission";
+import { Admission, DEFAULT_ADMISSION, admissionSettings, estimateBatchBytes, overloadStatus } from "./admission";
+import { Overloaded } from "../lib/analysis/errors";
 import { guardUnary, malformedReason, tolerantService } from "./decodeGuard";
 import { loadTelemetryProto } from "../lib/wire/loadTelemetryProto";
 

@@ -17,7 +17,7 @@
  * Settings come from options, then COLLECTOR_* environment variables, then the defaults below.
  */
 import * as grpc from "@grpc/grpc-js";
-import { MoeTelemetryError } from "../lib/analysis/errors";
+import { Overloaded, StreamIdle } from "../lib/analysis/errors";
 import { limit } from "../lib/wire/limits";
 import type { Batch__Output } from "../generated/proto/moe/telemetry/v1/Batch";
 
@@ -110,18 +110,6 @@ export function admissionSettings(
   return out;
 }
 
-/** Overloaded: the collector cannot take this now; `retryAfterMs` says when to try again (RESOURCE_EXHAUSTED). */
-export class Overloaded extends MoeTelemetryError {
-  constructor(
-    message: string,
-    readonly retryAfterMs: number,
-  ) {
-    super(message);
-  }
-}
-
-/** StreamIdle: a stream sent nothing (or no RankHello) for too long (DEADLINE_EXCEEDED). */
-export class StreamIdle extends MoeTelemetryError {}
 
 /**
  * RunRate limits how many new runs each project registers per minute (sliding window): a token that registers

@@ -5,17 +5,12 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { MoeTelemetryError, Unavailable } from "../lib/analysis/errors";
+import { Forbidden, Unauthenticated, Unavailable } from "../lib/analysis/errors";
 import type { Db } from "../lib/store/db";
 import { TokenVerifier } from "../lib/store/ingestTokens";
 import type { RunRecord } from "../lib/store/runsRepo";
 import { checkCertificate, checkKeyPair, readPem } from "../lib/wire/pem";
 
-/** Unauthenticated: no usable ingest token (gRPC UNAUTHENTICATED). */
-export class Unauthenticated extends MoeTelemetryError {}
-
-/** PermissionDenied: a valid token of a project that does not own the run (gRPC PERMISSION_DENIED). */
-export class PermissionDenied extends MoeTelemetryError {}
 
 /** IngestAuthOptions: whether tokens are checked, and how long verification answers are cached. */
 export interface IngestAuthOptions {
@@ -102,10 +97,10 @@ export class IngestAuth {
     }
   }
 
-  /** authorizeRun throws PermissionDenied unless the principal's project owns the run (or auth is off, or the run has no project). */
+  /** authorizeRun throws Forbidden unless the principal's project owns the run (or auth is off, or the run has no project). */
   authorizeRun(principal: Principal | null, run: RunRecord): void {
     if (!principal || run.projectId === null || run.projectId === principal.projectId) return;
-    throw new PermissionDenied(
+    throw new Forbidden(
       `run "${run.runKey}" belongs to another project; this token is of project "${principal.projectName}": use a token of the run's project or a new run_key`,
       "run_key",
     );

@@ -7,7 +7,7 @@ import { Conflict } from "../../analysis/errors";
 import type { Db } from "../../store/db";
 import { parseBody } from "./body";
 import { clearedSessionCookie, isSecureRequest, readCookie, sessionCookie } from "./cookies";
-import { Forbidden, TooManyAttempts, Unauthenticated } from "./errors";
+import { Forbidden, TooManyAttempts, Unauthenticated } from "../../analysis/errors";
 import { CLIENT_ADDRESS_HEADER } from "./forwarding";
 import { createSession, deleteSession, type SessionUser } from "./sessions";
 import { checkSetupCode, forgetSetupCode } from "./setup";

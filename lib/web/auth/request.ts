@@ -4,7 +4,7 @@
 import type { Db } from "../../store/db";
 import { dashboardAuthMode, metricsToken } from "./config";
 import { readCookie } from "./cookies";
-import { Forbidden, Unauthenticated } from "./errors";
+import { Forbidden, Unauthenticated } from "../../analysis/errors";
 import { roleAtLeast, type Role } from "./roles";
 import { resolveSession, type SessionUser } from "./sessions";
 import { equalSecrets } from "./tokens";

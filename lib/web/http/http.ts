@@ -5,7 +5,7 @@
 import { internalErrorId, internalErrorMessage } from "../../runtime/internalError";
 import { z } from "zod";
 import { Conflict, InvalidInput, NotFound, Unavailable, MoeTelemetryError } from "../../analysis/errors";
-import { Forbidden, TooManyAttempts, Unauthenticated } from "../auth/errors";
+import { Forbidden, TooManyAttempts, Unauthenticated } from "../../analysis/errors";
 import { assertRole, authFromCookie } from "../auth/request";
 import type { Role } from "../auth/roles";
 import type { SessionUser } from "../auth/sessions";
