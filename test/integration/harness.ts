@@ -142,6 +142,16 @@ export function smallRun(runKey: string): RunInfo {
   };
 }
 
+/** flatDpRank: rank `rank` of a TP 1, PP 1 layout with EP 8 (8 GPUs per node): every rank its own DP rank. */
+export function flatDpRank(rank: number): RankInfo {
+  return {
+    rank,
+    host: `node${Math.floor(rank / 8)}`,
+    device: `cuda:${rank % 8}`,
+    coords: { tp: 0, cp: 0, dp: rank, pp: 0, ep: rank % 8, etp: 0, edp: Math.floor(rank / 8) },
+  };
+}
+
 /** smallRanks: Megatron order for the small layout (tp fastest, then dp, then pp; ep = dp % 2). */
 export function smallRanks(): RankInfo[] {
   const ranks: RankInfo[] = [];

@@ -16,8 +16,8 @@ import { layerReportToWire } from "../../lib/wire/protoMapping";
 import { TelemetryClient, retryDelayMs } from "../../lib/client/TelemetryClient";
 import { loadTelemetryProto } from "../../lib/wire/loadTelemetryProto";
 import { openDatabase, type Db } from "../../lib/store/db";
-import type { LayerReport, RankInfo, RunInfo } from "../../lib/analysis/types";
-import { spawnCollector, tempDatabaseUrl, TEST_DIALECT } from "./harness";
+import type { LayerReport, RunInfo } from "../../lib/analysis/types";
+import { spawnCollector, tempDatabaseUrl, TEST_DIALECT, flatDpRank } from "./harness";
 
 // The bound the burst is measured against (README "Limits and overload"). Small so a 10x burst fits a CI box.
 const PENDING_BOUND = 2 * 1024 * 1024;
@@ -54,12 +54,7 @@ const run: RunInfo = {
   commandLine: [],
 };
 
-const rankInfo = (rank: number): RankInfo => ({
-  rank,
-  host: `node${Math.floor(rank / 8)}`,
-  device: `cuda:${rank % 8}`,
-  coords: { tp: 0, cp: 0, dp: rank, pp: 0, ep: rank % 8, etp: 0, edp: Math.floor(rank / 8) },
-});
+const rankInfo = flatDpRank;
 
 /** layerReport: 1,024 tokens, top-2 over 64 experts, counts depending on (rank, step, layer) so they are checkable. */
 function layerReport(rank: number, step: number, layer: number): LayerReport {

@@ -13,8 +13,8 @@ import { DEFAULT_ADMISSION, estimateBatchBytes } from "../../collector/admission
 import { TelemetryClient, retryDelayMs } from "../../lib/client/TelemetryClient";
 import { layerReportToWire } from "../../lib/wire/protoMapping";
 import { openDatabase, type Db } from "../../lib/store/db";
-import type { LayerReport, RankInfo, RunInfo } from "../../lib/analysis/types";
-import { spawnCollector, tempDatabaseUrl, TEST_DIALECT } from "./harness";
+import type { LayerReport, RunInfo } from "../../lib/analysis/types";
+import { spawnCollector, tempDatabaseUrl, TEST_DIALECT, flatDpRank } from "./harness";
 
 /** RSS_BOUND_MB: the documented bound on the collector's RSS with default settings (COLLECTOR_MAX_RSS_BYTES, README). */
 const RSS_BOUND_MB = DEFAULT_ADMISSION.maxRssBytes / 2 ** 20;
@@ -41,12 +41,7 @@ const run: RunInfo = {
   commandLine: [],
 };
 
-const rankInfo = (rank: number): RankInfo => ({
-  rank,
-  host: `node${Math.floor(rank / 8)}`,
-  device: `cuda:${rank % 8}`,
-  coords: { tp: 0, cp: 0, dp: rank, pp: 0, ep: rank % 8, etp: 0, edp: Math.floor(rank / 8) },
-});
+const rankInfo = flatDpRank;
 
 function layerReport(rank: number, step: number, layer: number): LayerReport {
   // 1,024 tokens top-2: counts sum to 2,048 and depend on (rank, step, layer).
