@@ -3,6 +3,7 @@
  * the tokens each rank's EP rank received, the worst-over-layers history) and runs the pure advisor.
  * The same function serves the run page and GET /api/runs/{id}/advice.
  */
+import { LRUCache } from "lru-cache";
 import { envSetting } from "../../runtime/env";
 import { adviseMitigations, type AdvisorResult } from "../../analysis/advisor/adviseMitigations";
 import { holdBestSuggestions, type SuggestionHolds } from "../../analysis/advisor/holdBestSuggestions";
@@ -27,8 +28,8 @@ export type AdviceDto = AdvisorResult & { runId: string; simulated: boolean };
  * memory: after a restart the first advice starts fresh, which only costs one flip. Bounded by the runs
  * advised since start; an entry is a few short strings.
  */
-const holds = new Map<string, SuggestionHolds>();
 const MAX_HELD_RUNS = 1_000;
+const holds = new LRUCache<string, SuggestionHolds>({ max: MAX_HELD_RUNS });
 
 /** getAdvice runs the advisor on the run's data at `step` (newest complete step when omitted). */
 export async function getAdvice(runId: string, step?: number): Promise<AdviceDto | null> {
@@ -62,9 +63,7 @@ export async function getAdvice(runId: string, step?: number): Promise<AdviceDto
   });
   const held = holdBestSuggestions(result.suggestions, holds.get(runId) ?? null, at);
   if (held.holds.step >= (holds.get(runId)?.step ?? -1)) {
-    holds.delete(runId);
     holds.set(runId, held.holds);
-    if (holds.size > MAX_HELD_RUNS) holds.delete(holds.keys().next().value!);
   }
   return { ...result, suggestions: held.suggestions, notes: [...result.notes, ...held.notes], runId, simulated: run.simulated };
 }
