@@ -42,7 +42,7 @@ import type { TelemetryHandlers } from "../generated/proto/moe/telemetry/v1/Tele
 import { toServiceError } from "./toServiceError";
 import { internalErrorId } from "../lib/runtime/internalError";
 import { guardUnary, malformedReason, tolerantService } from "./decodeGuard";
-import { checkBatchHeader } from "../lib/wire/checkInputLimits";
+import { checkBatchHeader, checkClientInstance } from "../lib/wire/checkInputLimits";
 import { Admission, admissionSettings, estimateBatchBytes, overloadStatus, RunRate, StreamSlots, type AdmissionSettings, type Ticket } from "./admission";
 import { Overloaded, StreamIdle } from "../lib/analysis/errors";
 import { MemoryGovernor } from "./MemoryGovernor";
@@ -257,6 +257,7 @@ export class Collector {
             await this.buffer.enqueue(pending);
             // Records refused at storage (conflicting rewrites) are rejections like the others, found later.
             rejected.push(...(pending.conflicts ?? []));
+            this.stats.rejected += pending.conflicts?.length ?? 0;
             const accepted = pending.layers.length + pending.steps.length + (pending.scalars?.length ?? 0) - (pending.conflicts?.length ?? 0);
             if (rejected.length > 0) {
               const trailer = new grpc.Metadata();
@@ -596,14 +597,6 @@ export class Collector {
       this.releaseStream(call);
     });
   }
-}
-
-/** checkClientInstance accepts an empty or printable client instance id of at most 128 characters. */
-function checkClientInstance(instance: string, field: string): string {
-  if (instance.length > 128 || !/^[\x21-\x7e]*$/.test(instance)) {
-    throw new InvalidInput(`${field} must be at most 128 printable ASCII characters without spaces (a UUID, say)`, field);
-  }
-  return instance;
 }
 
 /** alertInputOf keeps what AlertEngine.afterFlush reads of flushed batches (run, rank, step samples), without the layer reports. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkBatchHeader, checkEventLimits, checkOomLimits, checkRankInfoLimits, checkRunInfoLimits } from "./checkInputLimits";
+import { checkBatchHeader, checkClientInstance, checkEventLimits, checkOomLimits, checkRankInfoLimits, checkRunInfoLimits } from "./checkInputLimits";
 import { InvalidInput } from "../analysis/errors";
 import { LIMITS, limit } from "./limits";
 import type { OomEvent, RunInfo } from "../analysis/types";
@@ -107,5 +107,19 @@ describe("checkBatchHeader", () => {
     expect(fieldOf(() => checkBatchHeader(7, 0))).toBeUndefined();
     expect(fieldOf(() => checkBatchHeader(2 ** 64, 0))).toBe("batch.seq");
     expect(fieldOf(() => checkBatchHeader(1, 2 ** 64))).toBe("batch.dropped_batches");
+  });
+});
+
+describe("checkClientInstance", () => {
+  it.each([
+    { name: "a UUID", instance: "0f8fad5b-d9cb-469f-a165-70867728950e", ok: true },
+    { name: "anonymous (empty)", instance: "", ok: true },
+    { name: "a space", instance: "a b", ok: false },
+    { name: "a control character", instance: "ab\u0000", ok: false },
+    { name: "over maxClientInstance", instance: "x".repeat(limit("maxClientInstance") + 1), ok: false },
+  ])("$name", ({ instance, ok }) => {
+    const check = () => checkClientInstance(instance, "hello.client_instance");
+    if (ok) expect(check()).toBe(instance);
+    else expect(check).toThrow(/hello\.client_instance/);
   });
 });

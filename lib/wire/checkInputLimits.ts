@@ -70,6 +70,16 @@ export function checkRankInfoLimits(info: RankInfo, client: string): void {
   }
 }
 
+/**
+ * checkClientInstance accepts an empty (anonymous) or printable client instance id within LIMITS and returns it:
+ * it is stored as a key and shown in logs, so no spaces or control characters.
+ */
+export function checkClientInstance(instance: string, field: string): string {
+  checkStringLength(field, instance, "maxClientInstance");
+  if (!/^[\x21-\x7e]*$/.test(instance)) throw new InvalidInput(`${field} must be printable ASCII without spaces (a UUID, say)`, field);
+  return instance;
+}
+
 /** checkBatchHeader rejects a batch whose sequence number or dropped-batch count is not an exact integer. */
 export function checkBatchHeader(seq: number, droppedBatches: number): void {
   if (!Number.isSafeInteger(seq) || seq < 0) throw new InvalidInput(`batch.seq ${seq} is not a non-negative integer below 2^53 (maxSeq)`, "batch.seq");

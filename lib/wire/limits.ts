@@ -49,6 +49,7 @@ export const LIMITS = {
   maxHost: { value: 255, unit: "characters", why: "a DNS host name is at most 253 characters" },
   maxDevice: { value: 256, unit: "characters", why: "a device description such as \"cuda:3 NVIDIA H100 80GB HBM3\"" },
   maxClient: { value: 128, unit: "characters", why: "a client name and version" },
+  maxClientInstance: { value: 128, unit: "characters", why: "a client process's id (a UUID is 36): it keys the durable sequence numbers of one process" },
   maxFramework: { value: 128, unit: "characters", why: "framework name or version string" },
   maxConfigString: { value: 1_024, unit: "characters", why: "one string config value (moe_layer_freq, an extra flag value)" },
   maxConfigExtraEntries: { value: 512, unit: "entries", why: "Megatron has ~500 flags in total" },
