@@ -126,19 +126,19 @@ export class TelemetryClient {
     const credentials = channelCredentials(tls);
     const token = (opts.token ?? process.env.MOE_TELEMETRY_TOKEN ?? "").trim();
     this.openChannel = (index, ownConnection) =>
-        new proto.Telemetry(list[index], credentials, {
-          // grpc-js shares one connection among channels with equal options; a stream channel needs its own.
-          ...(ownConnection ? { "grpc.use_local_subchannel_pool": 1 } : {}),
-          ...(token ? { interceptors: [tokenInterceptor(token)] } : {}),
-          ...(tls?.serverNameOverride ? { "grpc.ssl_target_name_override": tls.serverNameOverride, "grpc.default_authority": tls.serverNameOverride } : {}),
-          // Keepalive pings every 30 s (10 s to answer) notice a collector that vanished without closing TCP.
-          "grpc.keepalive_time_ms": 30_000,
-          "grpc.keepalive_timeout_ms": 10_000,
-          "grpc.max_send_message_length": limit("maxMessageBytes"),
-          // Reconnect quickly after a collector restart instead of grpc's default 1 s..120 s backoff.
-          "grpc.initial_reconnect_backoff_ms": 100,
-          "grpc.max_reconnect_backoff_ms": 2_000,
-        }) as unknown as GrpcTelemetryClient;
+      new proto.Telemetry(list[index], credentials, {
+        // grpc-js shares one connection among channels with equal options; a stream channel needs its own.
+        ...(ownConnection ? { "grpc.use_local_subchannel_pool": 1 } : {}),
+        ...(token ? { interceptors: [tokenInterceptor(token)] } : {}),
+        ...(tls?.serverNameOverride ? { "grpc.ssl_target_name_override": tls.serverNameOverride, "grpc.default_authority": tls.serverNameOverride } : {}),
+        // Keepalive pings every 30 s (10 s to answer) notice a collector that vanished without closing TCP.
+        "grpc.keepalive_time_ms": 30_000,
+        "grpc.keepalive_timeout_ms": 10_000,
+        "grpc.max_send_message_length": limit("maxMessageBytes"),
+        // Reconnect quickly after a collector restart instead of grpc's default 1 s..120 s backoff.
+        "grpc.initial_reconnect_backoff_ms": 100,
+        "grpc.max_reconnect_backoff_ms": 2_000,
+      }) as unknown as GrpcTelemetryClient;
     this.clients.push(...list.map((_, i) => this.openChannel(i, false)));
     for (const c of this.clients) this.streamPools.push([{ stub: c, open: 0 }]);
     this.opts = {
@@ -413,6 +413,14 @@ export class RankStream {
     if (result === "timeout") throw new Error(`rank ${this.rank.rank}: ${this.unacked.length} batch(es) not acked after ${timeoutMs} ms`);
   }
 
+  /** failForGood ends the stream's retries: `acked()` and `send()` report `err` from now on. */
+  private failForGood(err: Error): void {
+    this.fatal = err;
+    for (const w of this.waiters) w.reject(err);
+    this.waiters = [];
+    this.client.opts.onReconnect?.(this.rank.rank, err);
+  }
+
   /** Stream openings in a row that got no Welcome (WELCOME_ATTEMPTS). */
   private withoutWelcome = 0;
 
@@ -432,10 +440,7 @@ export class RankStream {
       if (this.withoutWelcome < WELCOME_ATTEMPTS) this.onBroken(call, err);
       else {
         this.call = null;
-        this.fatal = err;
-        for (const w of this.waiters) w.reject(err);
-        this.waiters = [];
-        this.client.opts.onReconnect?.(this.rank.rank, err);
+        this.failForGood(err);
       }
       call.cancel();
     }, ms);
@@ -510,10 +515,7 @@ export class RankStream {
       // RESOURCE_EXHAUSTED without a retry hint is a message over the size limit: resending it cannot succeed.
       (code === grpc.status.RESOURCE_EXHAUSTED && !isOverloadHint(err))
     ) {
-      this.fatal = new Error(`rank ${this.rank.rank}: ${err.message}`);
-      for (const w of this.waiters) w.reject(this.fatal);
-      this.waiters = [];
-      this.client.opts.onReconnect?.(this.rank.rank, this.fatal);
+      this.failForGood(new Error(`rank ${this.rank.rank}: ${err.message}`));
       return;
     }
     this.reconnects++;
