@@ -17,6 +17,14 @@ export const LAYER_COLUMNS = [
   "loadBalancingLoss", "seqLoadBalancingLoss", "globalLoadBalancingLoss", "zLoss",
 ];
 
+/** LAYER_KEY: LayerReport's primary key, by which a resend that inserted nothing is read back. */
+export const LAYER_KEY = ["runId", "step", "layer", "rank"];
+
+/** layerKeyText names a layer report's key in a conflict's reason. */
+export function layerKeyText(runKey: string, rank: number, r: Pick<LayerReport, "step" | "layer">): string {
+  return `run ${runKey}, step ${r.step}, layer ${r.layer}, rank ${rank}`;
+}
+
 /** A resend after a reconnect carries rows that are already stored: the first write wins. */
 export const LAYER_CONFLICT = `ON CONFLICT ("runId", "step", "layer", "rank") DO NOTHING`;
 
@@ -54,6 +62,14 @@ export function stepRow(runId: string, rank: number, s: StepSample): SqlValue[] 
 
 export const SCALAR_COLUMNS = ["runId", "name", "layer", "step", "value"];
 export const SCALAR_CONFLICT = `ON CONFLICT ("runId", "name", "layer", "step") DO NOTHING`;
+
+/** SCALAR_KEY: RunScalar's primary key. */
+export const SCALAR_KEY = ["runId", "name", "layer", "step"];
+
+/** scalarKeyText names a series point's key in a conflict's reason. */
+export function scalarKeyText(runKey: string, p: ScalarPoint): string {
+  return `run ${runKey}, series "${p.name}", layer ${p.layer}, step ${p.step}`;
+}
 
 /** scalarRow: one RunScalar row in SCALAR_COLUMNS order. */
 export function scalarRow(runId: string, p: ScalarPoint): SqlValue[] {

@@ -13,8 +13,8 @@ import type { RankCoords } from "../analysis/types";
 import type { Db } from "./db";
 import {
   AGGREGATE_COLUMNS, AGGREGATE_CONFLICT, aggregateOrSkip, aggregateRow, conflictRejection, differingColumns, flushProgress, instanceUpsertArgs,
-  instanceUpsertSql, LAYER_COLUMNS, LAYER_CONFLICT, layerRow, rankUpdateArgs, rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS,
-  SCALAR_CONFLICT, scalarRow, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue,
+  instanceUpsertSql, LAYER_COLUMNS, LAYER_CONFLICT, LAYER_KEY, layerKeyText, layerRow, rankUpdateArgs, rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS,
+  SCALAR_CONFLICT, SCALAR_KEY, scalarKeyText, scalarRow, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue,
 } from "./flushRows";
 import type { RunRecord } from "./runsRepo";
 import { layerReportFromRow, rankCoordsFromRows, rankCoordsSql, STORED_COLUMNS, type StoredLayerRow, type StoredRankRow } from "./layerReportRows";
@@ -148,11 +148,11 @@ async function insertLayerReports(db: Db, tx: Tx, batches: PendingBatch[]): Prom
     b.layers.map((r, i) => ({
       batch: b,
       field: `layers[${i}]`,
-      what: `run ${b.run.runKey}, step ${r.step}, layer ${r.layer}, rank ${b.rank}`,
+      what: layerKeyText(b.run.runKey, b.rank, r),
       row: layerRow(b.run.id, b.rank, r),
     })),
   );
-  await insertRecords(db, tx, "LayerReport", LAYER_COLUMNS, ["runId", "step", "layer", "rank"], records, LAYER_CONFLICT);
+  await insertRecords(db, tx, "LayerReport", LAYER_COLUMNS, LAYER_KEY, records, LAYER_CONFLICT);
 }
 
 async function insertStepSamples(db: Db, tx: Tx, batches: PendingBatch[]): Promise<void> {
@@ -166,11 +166,11 @@ async function insertScalars(db: Db, tx: Tx, batches: PendingBatch[]): Promise<v
     (b.scalars ?? []).map((p, i) => ({
       batch: b,
       field: `scalars[${i}]`,
-      what: `run ${b.run.runKey}, series "${p.name}", layer ${p.layer}, step ${p.step}`,
+      what: scalarKeyText(b.run.runKey, p),
       row: scalarRow(b.run.id, p),
     })),
   );
-  await insertRecords(db, tx, "RunScalar", SCALAR_COLUMNS, ["runId", "name", "layer", "step"], records, SCALAR_CONFLICT);
+  await insertRecords(db, tx, "RunScalar", SCALAR_COLUMNS, SCALAR_KEY, records, SCALAR_CONFLICT);
 }
 
 async function refreshAggregates(db: Db, tx: Tx, batches: PendingBatch[], onAggregateError?: AggregateErrorHandler): Promise<RefreshedAggregate[]> {

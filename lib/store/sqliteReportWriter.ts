@@ -25,8 +25,8 @@ import type { RankLayerReport } from "../analysis/aggregateLayer";
 import type { LayerReport, RankCoords } from "../analysis/types";
 import {
   AGGREGATE_COLUMNS, AGGREGATE_CONFLICT, aggregateOrSkip, aggregateRow, conflictRejection, differingColumns, flushProgress, instanceUpsertArgs,
-  instanceUpsertSql, LAYER_COLUMNS, LAYER_CONFLICT, layerRow, rankUpdateArgs, rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS,
-  SCALAR_CONFLICT, scalarRow, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue,
+  instanceUpsertSql, LAYER_COLUMNS, LAYER_CONFLICT, LAYER_KEY, layerKeyText, layerRow, rankUpdateArgs, rankUpdateSql, runUpdateArgs, runUpdateSql, SCALAR_COLUMNS,
+  SCALAR_CONFLICT, SCALAR_KEY, scalarKeyText, scalarRow, STEP_COLUMNS, STEP_CONFLICT, stepRow, type SqlValue,
 } from "./flushRows";
 import { layerReportFromRow, rankCoordsFromRows, rankCoordsSql, STORED_COLUMNS, type StoredLayerRow, type StoredRankRow } from "./layerReportRows";
 import type { AggregateErrorHandler, PendingBatch, RefreshedAggregate } from "./pendingBatch";
@@ -106,8 +106,8 @@ export class SqliteReportWriter {
     // A row a resend did not insert is read back by its key and compared: a different one is a conflict.
     const byKey = (table: string, columns: string[], key: string[]) =>
       conn.prepare(`SELECT ${columns.map((c) => `"${c}"`).join(", ")} FROM "${table}" WHERE ${key.map((k) => `"${k}" = ?`).join(" AND ")}`);
-    this.storedLayer = byKey("LayerReport", LAYER_COLUMNS, ["runId", "step", "layer", "rank"]);
-    this.storedScalar = byKey("RunScalar", SCALAR_COLUMNS, ["runId", "name", "layer", "step"]);
+    this.storedLayer = byKey("LayerReport", LAYER_COLUMNS, LAYER_KEY);
+    this.storedScalar = byKey("RunScalar", SCALAR_COLUMNS, SCALAR_KEY);
   }
 
   /**
@@ -146,7 +146,7 @@ export class SqliteReportWriter {
         if (this.insertLayer.run(...row).changes === 0) {
           // A resend: the stored (first) report stays, and so does the aggregate; a different one is refused.
           this.checkResend(b, `layers[${i}]`, this.storedLayer, [runId, r.step, r.layer, b.rank], LAYER_COLUMNS, row,
-            `run ${b.run.runKey}, step ${r.step}, layer ${r.layer}, rank ${b.rank}`);
+            layerKeyText(b.run.runKey, b.rank, r));
           return;
         }
         reports.set(b.rank, r);
@@ -161,7 +161,7 @@ export class SqliteReportWriter {
         const row = scalarRow(runId, p);
         if (this.insertScalar.run(...row).changes === 0) {
           this.checkResend(b, `scalars[${i}]`, this.storedScalar, [runId, p.name, p.layer, p.step], SCALAR_COLUMNS, row,
-            `run ${b.run.runKey}, series "${p.name}", layer ${p.layer}, step ${p.step}`);
+            scalarKeyText(b.run.runKey, p));
         }
       });
     }
